@@ -1,0 +1,74 @@
+"""Fixtures for scimcheck's own tests (tests/): reference servers, and running the suites.
+
+Every server binds to 127.0.0.1 only; tests send traffic to loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scimcheck import bundled
+from scimcheck.server import ReferenceServer
+
+TEST_TOKEN = "s3cr3t-test-token-do-not-print"
+
+
+@pytest.fixture(scope="session")
+def reference_server() -> Iterator[ReferenceServer]:
+    """The correct reference server, shared by the session (tests create their own data)."""
+    with ReferenceServer(host="127.0.0.1", port=0, token=TEST_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def broken_server() -> Iterator[Callable[[str], ReferenceServer]]:
+    """Start a broken variant of the reference server by name; stopped after the test."""
+    started: list[ReferenceServer] = []
+
+    def start(variant: str) -> ReferenceServer:
+        server = ReferenceServer(host="127.0.0.1", port=0, token=TEST_TOKEN, variant=variant)
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+RunSuites = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def run_suites(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> RunSuites:
+    """Run the bundled suites in-process against a URL; returns results.json as a dict."""
+
+    def run(url: str, *args: str, token: str | None = TEST_TOKEN) -> dict[str, Any]:
+        if token is None:
+            monkeypatch.delenv("SCIM_TOKEN", raising=False)
+        else:
+            monkeypatch.setenv("SCIM_TOKEN", token)
+        results = Path(pytester.path) / "results.json"
+        outcome = pytester.runpytest_inprocess(
+            str(bundled.suites_dir()),
+            f"--rootdir={bundled.suites_dir()}",
+            "-p", "no:cacheprovider",
+            "--scim-url", url,
+            "--scim-results", str(results),
+            *args,
+        )
+        document: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
+        document["_pytest_ret"] = int(outcome.ret)
+        document["_stdout"] = outcome.stdout.str()
+        return document
+
+    return run
+
+
+def failed_checks(document: dict[str, Any]) -> set[str]:
+    """Ids of the checks that failed in a results document."""
+    return {c["id"] for c in document["checks"] if c["outcome"] == "failed"}

@@ -1,0 +1,363 @@
+"""The registry of every check scimcheck ships: id, level, capability, source, consequence, fix.
+
+A check is data. Suites evaluate checks by id through :class:`scimcheck.sequence.Sequence`;
+the id, level and source of a check never change once released. Each check has a self-test
+that makes it fail against a broken variant of the reference server (``docs/checks.md``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from enum import StrEnum
+
+ENTRA_DOC = (
+    "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/"
+    "use-scim-to-provision-users-and-groups"
+)
+ENTRA_KNOWN_ISSUES = (
+    "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/"
+    "application-provisioning-config-problem-scim-compatibility"
+)
+RFC7643 = "https://www.rfc-editor.org/rfc/rfc7643"
+RFC7644 = "https://www.rfc-editor.org/rfc/rfc7644"
+
+
+class Level(StrEnum):
+    """How much a failed check matters; only the first two fail a run by default."""
+
+    ENTRA_BLOCKING = "entra-blocking"
+    RFC_MUST = "rfc-must"
+    RFC_SHOULD = "rfc-should"
+    ADVISORY = "advisory"
+
+    def fails_run(self, strict: bool = False) -> bool:
+        """Whether a failure at this level makes the run fail (``--strict`` adds rfc-should)."""
+        failing = {Level.ENTRA_BLOCKING, Level.RFC_MUST}
+        if strict:
+            failing.add(Level.RFC_SHOULD)
+        return self in failing
+
+
+class Capability(StrEnum):
+    """What an Entra admin would call the thing that breaks."""
+
+    TEST_CONNECTION = "Test Connection"
+    AUTHENTICATION = "Authentication"
+    CREATE_USER = "Create user"
+    UPDATE_USER = "Update user"
+    DISABLE_USER = "Disable user"
+    DELETE_USER = "Delete user"
+    GROUPS = "Groups"
+    MEMBERSHIP = "Membership"
+    DISCOVERY = "Discovery"
+    ERRORS = "Errors"
+    PAGINATION = "Pagination"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One property an endpoint must have, with why it matters under Entra."""
+
+    id: str
+    title: str
+    level: Level
+    capability: Capability
+    source: str
+    url: str
+    consequence: str
+    fix: str
+
+
+_CHECKS: tuple[Check, ...] = (
+    # --- Test Connection ---------------------------------------------------------------------
+    Check(
+        id="test-connection.no-match-empty-list",
+        title="A userName filter that matches nobody answers 200 with an empty ListResponse",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.TEST_CONNECTION,
+        source="Entra: Test Connection and match-before-create (entra-behavior.md §1.1, §1.2, D6)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra's Test Connection fails, and every create is preceded by this query: "
+            "provisioning stops and the job goes to quarantine."
+        ),
+        fix="Answer a filter with no match with 200 and "
+        '{"totalResults":0,"Resources":[]}, never 404 or 400.',
+    ),
+    Check(
+        id="auth.missing-token-rejected",
+        title="A request without a bearer token is refused with 401",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.AUTHENTICATION,
+        source="Entra: security requirements, 'accept a single bearer token' (entra-behavior.md §2)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Anyone who can reach the endpoint can read and change your users; the Entra "
+            "gallery review rejects an endpoint without authentication."
+        ),
+        fix="Require 'Authorization: Bearer <token>' on every SCIM route; answer 401 without it.",
+    ),
+    # --- Responses in general ------------------------------------------------------------------
+    Check(
+        id="response.scim-content-type",
+        title="Responses with a body are labelled application/scim+json",
+        level=Level.RFC_SHOULD,
+        capability=Capability.ERRORS,
+        source="RFC 7644 §3.1, §8.1; Entra guideline 'all responses application/scim+json'",
+        url=RFC7644 + "#section-8.1",
+        consequence=(
+            "Microsoft's SCIM Validator flags every response; strict clients may refuse the body."
+        ),
+        fix="Send 'Content-Type: application/scim+json; charset=utf-8' on every SCIM response.",
+    ),
+    Check(
+        id="schema.list-response",
+        title="Query responses are valid ListResponses",
+        level=Level.RFC_MUST,
+        capability=Capability.TEST_CONNECTION,
+        source="RFC 7644 §3.4.2",
+        url=RFC7644 + "#section-3.4.2",
+        consequence="Entra cannot read the query result, so matching and Test Connection fail.",
+        fix="Return {schemas:[…ListResponse], totalResults, Resources, startIndex, itemsPerPage}.",
+    ),
+    Check(
+        id="schema.user",
+        title="User resources returned are valid SCIM Users",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7643 §3, §4.1",
+        url=RFC7643 + "#section-4.1",
+        consequence="Entra cannot interpret the returned user and reports the object as failed.",
+        fix="Return schemas, id and userName on every User, with attributes of the RFC's types.",
+    ),
+    Check(
+        id="error.scim-envelope",
+        title="Error responses carry the SCIM Error envelope with status as a string",
+        level=Level.RFC_MUST,
+        capability=Capability.ERRORS,
+        source="RFC 7644 §3.12 (entra-behavior.md D18, D32)",
+        url=RFC7644 + "#section-3.12",
+        consequence=(
+            "Entra reports SystemForCrossDomainIdentityManagementServiceIncompatible "
+            "instead of the real cause, and cannot tell a conflict from an outage."
+        ),
+        fix='Answer errors with {"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],'
+        '"status":"409","scimType":…,"detail":…}.',
+    ),
+    # --- Create ----------------------------------------------------------------------------------
+    Check(
+        id="user.create.status-201",
+        title="Creating a user answers 201 Created with the new resource",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.3; Entra create user (entra-behavior.md §1.2)",
+        url=RFC7644 + "#section-3.3",
+        consequence="Entra and its SCIM Validator expect 201 with the user and its id.",
+        fix="Answer a successful POST /Users with 201 and the created user, including its id.",
+    ),
+    Check(
+        id="user.create.location",
+        title="201 Created carries a Location header with the new user's URI",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.3 ('SHALL include, in the HTTP Location header')",
+        url=RFC7644 + "#section-3.3",
+        consequence="Clients that follow Location cannot find the new user.",
+        fix="Set 'Location: <base>/Users/<id>' (equal to meta.location) on 201 responses.",
+    ),
+    Check(
+        id="user.values-roundtrip",
+        title="Values come back exactly as they were sent",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.CREATE_USER,
+        source="Entra guideline 'store values exactly as sent' (entra-behavior.md §2, D28)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra sees a difference on every cycle and sends the same update again, forever."
+        ),
+        fix="Store and return attribute values unchanged: no trimming, case changes or formatting.",
+    ),
+    Check(
+        id="user.get-by-id",
+        title="A user created earlier can be read back by id",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.4.1; Entra requirement 'retrieve a known resource' (entra-behavior.md §2)",
+        url=RFC7644 + "#section-3.4.1",
+        consequence="Entra cannot read the users it provisioned and reports them as failed.",
+        fix="Answer GET /Users/{id} with 200 and the user for every id your server issued.",
+    ),
+    Check(
+        id="user.create.duplicate-409",
+        title="Creating a user with an existing userName answers 409 uniqueness",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.3, §3.12 (entra-behavior.md §1.2)",
+        url=RFC7644 + "#section-3.3",
+        consequence=(
+            "Entra creates duplicate accounts for one person when a match query misses, "
+            "instead of seeing the conflict."
+        ),
+        fix='Reject a duplicate userName (compared case-insensitively) with 409 and scimType '
+        '"uniqueness".',
+    ),
+    # --- Matching --------------------------------------------------------------------------------
+    Check(
+        id="filter.finds-user",
+        title="A userName eq filter finds the user just created",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.CREATE_USER,
+        source="Entra match-then-create (entra-behavior.md §1.2); RFC 7644 §3.4.2.2",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra finds no match for users that exist, tries to create them again and "
+            "gets 409 on every cycle."
+        ),
+        fix='Support filter=userName eq "<value>" and return the matching user.',
+    ),
+    Check(
+        id="filter.username-case-insensitive",
+        title="userName eq matches whatever the letter case",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.CREATE_USER,
+        source="RFC 7643 §4.1.1 (userName caseExact false); entra-behavior.md D9",
+        url=RFC7643 + "#section-4.1.1",
+        consequence=(
+            "When a UPN's letter case changes in Entra, the match misses, Entra tries to "
+            "create the user again and loops on 409."
+        ),
+        fix="Compare userName case-insensitively in filters (and in the uniqueness check).",
+    ),
+    # --- Update ----------------------------------------------------------------------------------
+    Check(
+        id="patch.capitalised-ops",
+        title="PATCH accepts Entra's capitalised ops (Add, Replace, Remove)",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra default dialect (entra-behavior.md §1.0, §3, D1)",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence="Every update, disable and membership change Entra sends fails with 400.",
+        fix="Compare PATCH op names case-insensitively (RFC 7644 §3.5.2 names are not case "
+        "sensitive in practice; Entra sends Add/Replace/Remove).",
+    ),
+    Check(
+        id="patch.response",
+        title="A successful PATCH answers 200 with the resource or 204",
+        level=Level.RFC_MUST,
+        capability=Capability.UPDATE_USER,
+        source="RFC 7644 §3.5.2",
+        url=RFC7644 + "#section-3.5.2",
+        consequence="Entra counts the update as failed and retries it on every cycle.",
+        fix="Answer a PATCH that succeeded with 200 and the full resource, or 204 No Content.",
+    ),
+    Check(
+        id="user.update.applied",
+        title="Attributes changed by PATCH (one op per path) are changed on the next GET",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra update user, default dialect (entra-behavior.md §1.3)",
+        url=ENTRA_DOC,
+        consequence="Changes made in Entra never reach the app although Entra reports success.",
+        fix="Apply every PATCH operation to the stored user before answering.",
+    ),
+    Check(
+        id="user.update.pathless-dotted",
+        title="A path-less replace with dotted keys (name.givenName) updates those attributes",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra aadOptscim062020 dialect and SCIM Validator (entra-behavior.md §1.3, §3, D11)",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence=(
+            "With the compliant dialect (aadOptscim062020) name changes never reach the app."
+        ),
+        fix='Treat a key like "name.givenName" in a path-less value object as the attribute '
+        "path it names.",
+    ),
+    # --- Disable ---------------------------------------------------------------------------------
+    Check(
+        id="user.disable.string-false",
+        title='PATCH active "False" (a string) disables the user',
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.DISABLE_USER,
+        source="Entra default dialect disable (entra-behavior.md §1.4, §3, D2)",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence="Entra's disable PATCH will leave users active: people who left keep access.",
+        fix='Coerce "True"/"False" strings (any case) to booleans for active.',
+    ),
+    Check(
+        id="user.disable.boolean",
+        title="PATCH active false (a boolean) disables the user",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.DISABLE_USER,
+        source="Entra aadOptscim062020 disable (entra-behavior.md §1.4, §3)",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence="With the compliant dialect, disabled users keep access to the app.",
+        fix="Apply replace of active with a JSON boolean.",
+    ),
+    Check(
+        id="user.disabled-still-visible",
+        title="A disabled user is still returned by GET and by filter, with active false",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.DISABLE_USER,
+        source="Entra requirement table, soft delete (entra-behavior.md §1.4, §2, D19)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra cannot find the disabled user on the next cycle and creates a duplicate, "
+            "or cannot re-enable the user when they come back into scope."
+        ),
+        fix="Keep disabled users in GET and filter results; only DELETE removes them.",
+    ),
+    Check(
+        id="user.reenable",
+        title="PATCH active true re-enables a disabled user",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.DISABLE_USER,
+        source="Entra re-enable when a user returns to scope (entra-behavior.md §1.4)",
+        url=ENTRA_DOC,
+        consequence="A user re-assigned to the app in Entra stays locked out.",
+        fix="Apply active true (or \"True\") like any other update.",
+    ),
+    # --- Delete ----------------------------------------------------------------------------------
+    Check(
+        id="user.delete.status-204",
+        title="DELETE answers 204 No Content",
+        level=Level.RFC_MUST,
+        capability=Capability.DELETE_USER,
+        source="RFC 7644 §3.6; Entra delete (entra-behavior.md §1.5)",
+        url=RFC7644 + "#section-3.6",
+        consequence="Entra may record the delete as failed and retry it.",
+        fix="Answer a successful DELETE with 204 and no body.",
+    ),
+    Check(
+        id="user.delete.gone",
+        title="A deleted user answers 404 with a SCIM Error afterwards",
+        level=Level.RFC_MUST,
+        capability=Capability.DELETE_USER,
+        source="RFC 7644 §3.6; Entra 'not found' guideline (entra-behavior.md §2, D32)",
+        url=RFC7644 + "#section-3.6",
+        consequence="Entra believes the user still exists and keeps managing a deleted account.",
+        fix="Remove the user on DELETE; answer later requests for it with 404.",
+    ),
+)
+
+REGISTRY: dict[str, Check] = {}
+for _check in _CHECKS:
+    if _check.id in REGISTRY:
+        raise RuntimeError(f"duplicate check id {_check.id!r} in scimcheck.checks")
+    REGISTRY[_check.id] = _check
+
+
+def get(check_id: str) -> Check:
+    """Look a check up by id; an unknown id is a harness bug, reported with a suggestion."""
+    try:
+        return REGISTRY[check_id]
+    except KeyError:
+        close = difflib.get_close_matches(check_id, REGISTRY, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise KeyError(f"unknown check id {check_id!r}.{hint}") from None
+
+
+def all_checks() -> tuple[Check, ...]:
+    """Every registered check, in registry order."""
+    return tuple(REGISTRY.values())

@@ -1,0 +1,310 @@
+"""The ``scimcheck`` command: ``run``, ``serve``, ``checks`` and ``suites-path``.
+
+``run`` wraps ``pytest.main()`` over the bundled suites, so every pytest option works after
+``--``. Exit codes are in :mod:`scimcheck.exitcodes` and docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from scimcheck import __version__, exitcodes
+
+TOKEN_ENV = "SCIM_TOKEN"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with scimcheck's usage code and one clear line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(exitcodes.USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line grammar (docs/cli.md is its manual)."""
+    parser = _Parser(
+        prog="scimcheck",
+        description="SCIM 2.0 conformance harness that replays Microsoft Entra ID provisioning.",
+    )
+    parser.add_argument("--version", action="version", version=f"scimcheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run",
+        help="run the Entra suites against URL (or the embedded reference server)",
+        description="Run the Entra provisioning suites. Without URL, the embedded reference "
+        "server is started on a free loopback port and tested. Pytest options go after '--'.",
+    )
+    run.add_argument("url", nargs="?", help="SCIM base URL, e.g. https://app.example.com/scim/v2")
+    run.add_argument("--token", help=f"bearer token (prefer the {TOKEN_ENV} environment variable)")
+    run.add_argument("--profile", default=None, metavar="NAME|PATH",
+                     help="attribute-mapping profile (default entra-app)")
+    run.add_argument("--dialect", choices=("legacy", "compliant", "both"), default="both",
+                     help="Entra PATCH dialect(s) to replay (default both)")
+    run.add_argument("--report-dir", default="reports", metavar="DIR",
+                     help="where report.html, junit.xml and results.json go (default reports/)")
+    run.add_argument("--strict", action="store_true",
+                     help="also fail the run on rfc-should checks")
+    run.add_argument("--seed", type=int, help="seed for generated users (default random)")
+    run.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="per-request timeout (default 60, Entra's limit)")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the reference SCIM server in the foreground",
+        description="Serve the reference SCIM 2.0 server until Ctrl-C. The token comes from "
+        f"--token or {TOKEN_ENV}; without one the server accepts anonymous requests.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any)")
+    serve.add_argument("--token", help=f"bearer token to require (or {TOKEN_ENV})")
+    serve.add_argument("--variant", help="serve a deliberately broken variant (see 'checks')")
+
+    sub.add_parser("checks", help="list every check with its level, capability and source")
+    sub.add_parser("suites-path", help="print where the bundled suites are (for plain pytest)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    pytest_args: list[str] = []
+    if "--" in args_in:
+        cut = args_in.index("--")
+        args_in, pytest_args = args_in[:cut], args_in[cut + 1 :]
+    parser = build_parser()
+    args = parser.parse_args(args_in)
+    if args.command is None:
+        parser.print_help()
+        return exitcodes.USAGE
+    if pytest_args and args.command != "run":
+        parser.error("arguments after '--' are pytest options and only go with 'run'")
+    try:
+        if args.command == "run":
+            return run(args, pytest_args)
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "checks":
+            return list_checks()
+        print(_suites_path())
+        return exitcodes.OK
+    except KeyboardInterrupt:
+        print("scimcheck: interrupted", file=sys.stderr)
+        return exitcodes.INTERRUPTED
+
+
+def _fail(message: str, code: int = exitcodes.USAGE) -> int:
+    print(f"scimcheck: {message}", file=sys.stderr)
+    return code
+
+
+def _suites_path() -> str:
+    from scimcheck import bundled
+
+    return str(bundled.suites_dir())
+
+
+def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    """``scimcheck run``: preflight, then pytest over the suites, then the exit code."""
+    from scimcheck import profiles
+    from scimcheck.errors import ConfigError
+
+    if args.token:
+        print(
+            f"scimcheck: warning: --token is visible in process lists; prefer {TOKEN_ENV}",
+            file=sys.stderr,
+        )
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    if args.url and not args.url.startswith(("http://", "https://")):
+        return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
+    if args.timeout is not None and args.timeout <= 0:
+        return _fail("--timeout must be a positive number of seconds")
+    try:
+        profile = profiles.load(args.profile)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    report_dir = Path(args.report_dir)
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _fail(f"cannot create report directory {str(report_dir)!r}: {exc.strerror}")
+
+    with _target(args.url, token) as (url, target_token):
+        code = _preflight(url, target_token, args.timeout)
+        if code is not None:
+            return code
+        results_path = report_dir / "results.json"
+        with contextlib.suppress(FileNotFoundError):
+            results_path.unlink()
+        argv = _pytest_argv(args, url, profile.source, report_dir, pytest_args)
+        with _environment(TOKEN_ENV, target_token):
+            import pytest
+
+            pytest_code = int(pytest.main(argv))
+    return _exit_code(pytest_code, results_path, report_dir)
+
+
+@contextlib.contextmanager
+def _target(url: str | None, token: str | None) -> Iterator[tuple[str, str | None]]:
+    """The URL to test: the given one, or a freshly started embedded reference server."""
+    if url:
+        yield url, token
+        return
+    from scimcheck.server import ReferenceServer
+
+    embedded_token = token or secrets.token_urlsafe(24)
+    with ReferenceServer(host="127.0.0.1", port=0, token=embedded_token) as server:
+        print(f"scimcheck: testing the embedded reference server at {server.base_url}")
+        yield server.base_url, embedded_token
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str | None) -> Iterator[None]:
+    old = os.environ.get(name)
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def _preflight(url: str, token: str | None, timeout: float | None) -> int | None:
+    """Entra's Test Connection query: refuse early when unreachable or the token is rejected."""
+    import uuid
+
+    from scimcheck import endpoints
+    from scimcheck.transport import Transport, TransportConfig
+
+    config = TransportConfig(url, token, min(timeout or 30.0, 30.0))
+    with Transport(config) as transport:
+        answer = transport.send(
+            "GET", endpoints.USERS, params={"filter": f'userName eq "{uuid.uuid4()}"'}
+        )
+    if answer.error:
+        return _fail(f"target unreachable: {answer.error}", exitcodes.TARGET_UNAVAILABLE)
+    if answer.status in (401, 403):
+        fix = (
+            f"check the token in {TOKEN_ENV}"
+            if token
+            else f"the endpoint requires a token: set {TOKEN_ENV}"
+        )
+        return _fail(
+            f"the target rejected the credentials ({answer.summary()}); {fix}",
+            exitcodes.TARGET_UNAVAILABLE,
+        )
+    return None
+
+
+def _pytest_argv(
+    args: argparse.Namespace, url: str, profile: str, report_dir: Path, extra: list[str]
+) -> list[str]:
+    suites = _suites_path()
+    argv = [
+        suites,
+        f"--rootdir={suites}",
+        "-o", f"cache_dir={report_dir.resolve() / '.pytest_cache'}",
+        "--import-mode=importlib",
+        "--scim-url", url,
+        "--scim-profile", profile,
+        "--scim-dialect", args.dialect,
+        "--scim-results", str(report_dir / "results.json"),
+        f"--junitxml={report_dir / 'junit.xml'}",
+        f"--html={report_dir / 'report.html'}",
+        "--self-contained-html",
+    ]
+    if not args.url:
+        argv.append("--scim-embedded")
+    if args.strict:
+        argv.append("--scim-strict")
+    if args.seed is not None:
+        argv += ["--scim-seed", str(args.seed)]
+    if args.timeout is not None:
+        argv += ["--scim-timeout", str(args.timeout)]
+    return argv + extra
+
+
+def _exit_code(pytest_code: int, results_path: Path, report_dir: Path) -> int:
+    """Map pytest's exit code and the verdict onto scimcheck's exit codes."""
+    import pytest
+
+    if pytest_code == pytest.ExitCode.INTERRUPTED:
+        return exitcodes.INTERRUPTED
+    if pytest_code == pytest.ExitCode.USAGE_ERROR:
+        return exitcodes.USAGE
+    if pytest_code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return _fail("no test was selected; check the -k/-m options given after '--'")
+    if pytest_code == exitcodes.TARGET_UNAVAILABLE and not results_path.exists():
+        return exitcodes.TARGET_UNAVAILABLE
+    document: dict[str, Any] | None = None
+    if results_path.exists():
+        document = json.loads(results_path.read_text(encoding="utf-8"))
+    if document is None or pytest_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return _fail("scimcheck itself failed; see the output above", exitcodes.HARNESS_ERROR)
+    print(f"Reports: {report_dir / 'report.html'}, {report_dir / 'junit.xml'}, {results_path}")
+    if document["tests"]["errors"]:
+        return exitcodes.HARNESS_ERROR
+    return exitcodes.CHECKS_FAILED if document["verdict"] == "fail" else exitcodes.OK
+
+
+def serve(args: argparse.Namespace) -> int:
+    """``scimcheck serve``: the reference server in the foreground."""
+    from scimcheck.server import VARIANTS, ReferenceServer
+
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    if args.variant and args.variant not in VARIANTS:
+        return _fail(
+            f"unknown variant {args.variant!r}; choose one of: {', '.join(sorted(VARIANTS))}"
+        )
+    if not 0 <= args.port <= 65535:
+        return _fail(f"--port {args.port} is not a port number (0-65535)")
+    try:
+        server = ReferenceServer(
+            host=args.host, port=args.port, token=token, variant=args.variant
+        ).start()
+    except OSError as exc:
+        return _fail(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+            "pick another --port"
+        )
+    auth = "bearer token required" if token else (
+        f"no token: anonymous requests are accepted (pass --token or set {TOKEN_ENV})"
+    )
+    variant = f" [broken variant: {args.variant}]" if args.variant else ""
+    print(f"scimcheck reference server{variant} at {server.base_url} ({auth}); Ctrl-C stops it")
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return exitcodes.OK
+
+
+def list_checks() -> int:
+    """``scimcheck checks``: the registry as a table."""
+    from scimcheck import checks
+
+    for check in checks.all_checks():
+        print(f"{check.id:<38} {check.level.value:<15} {check.capability.value:<16} {check.source}")
+    return exitcodes.OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

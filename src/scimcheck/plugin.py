@@ -1,0 +1,401 @@
+"""The scimcheck pytest plugin (registered through the ``pytest11`` entry point as ``scimcheck``).
+
+It adds the ``--scim-*`` options, the fixtures the suites use (``scim``, ``scim_dialect``,
+``scim_users``), turns failed checks into clean test failures, carries every verdict on the test
+report (so JUnit and pytest-xdist see them), and writes ``results.json``. It is inert unless
+SCIM suites are collected. Heavy imports happen inside hooks, not at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import zlib
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from scimcheck.errors import SequenceAborted
+
+if TYPE_CHECKING:
+    from scimcheck.dialects import Dialect
+    from scimcheck.profiles import Profile
+    from scimcheck.sequence import Sequence
+    from scimcheck.userdata import UserFactory
+
+SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users"}
+RUN_ID_ENV = "SCIMCHECK_RUN_ID"
+
+
+@dataclass
+class Settings:
+    """Options resolved once per run (command line > environment > default)."""
+
+    base_url: str
+    token: str | None
+    profile: Profile
+    dialects: tuple[Dialect, ...]
+    strict: bool
+    timeout_s: float
+    seed: int
+    run_id: str
+    results_path: str | None
+    embedded: bool
+
+    @property
+    def tag(self) -> str:
+        """Marker put in every resource this run creates."""
+        return f"scimcheck-{self.run_id}"
+
+
+@dataclass
+class RunState:
+    """What the controller process gathers while tests report."""
+
+    started: float = 0.0
+    started_iso: str = ""
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    tests: dict[str, int] = field(
+        default_factory=lambda: {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
+    )
+    collected_scim: bool = False
+
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+STATE_KEY = pytest.StashKey[RunState]()
+SEQUENCE_KEY = pytest.StashKey["Sequence"]()
+
+
+class ConformanceFailure(AssertionError):
+    """Checks at a failing level failed; the message is the report a person reads."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``--scim-*`` options; each also reads an environment variable."""
+    group = parser.getgroup("scimcheck", "SCIM conformance (scimcheck)")
+    group.addoption("--scim-url", default=None,
+                    help="SCIM base URL of the endpoint under test (env SCIM_URL).")
+    group.addoption("--scim-token", default=None,
+                    help="Bearer token. Prefer the SCIM_TOKEN environment variable: a flag value "
+                    "shows up in process lists.")
+    group.addoption("--scim-profile", default=None,
+                    help="Attribute-mapping profile: a bundled name or a file (env SCIM_PROFILE; "
+                    "default entra-app).")
+    group.addoption("--scim-dialect", default=None, choices=("legacy", "compliant", "both"),
+                    help="Entra PATCH dialect(s) to replay (env SCIM_DIALECT; default both).")
+    group.addoption("--scim-strict", action="store_true", default=None,
+                    help="Fail the run on rfc-should checks too (env SCIM_STRICT=1).")
+    group.addoption("--scim-timeout", default=None, type=float,
+                    help="Seconds to wait for each response (default 60, Entra's limit).")
+    group.addoption("--scim-seed", default=None, type=int,
+                    help="Seed for generated users (env SCIM_SEED; default random, shown).")
+    group.addoption("--scim-results", default=None, metavar="PATH",
+                    help="Write results.json (check verdicts) to PATH.")
+    group.addoption("--scim-embedded", action="store_true", default=False,
+                    help=argparse.SUPPRESS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Create the run state; give every xdist worker the same run id."""
+    import datetime
+    import time
+
+    state = RunState(
+        started=time.time(),
+        started_iso=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    )
+    config.stash[STATE_KEY] = state
+    if not os.environ.get(RUN_ID_ENV):
+        os.environ[RUN_ID_ENV] = secrets.token_hex(4)
+    config.addinivalue_line("markers", "scim: a SCIM conformance sequence (scimcheck)")
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(RunCollector(config), "scimcheck-collector")
+
+
+def _option(config: pytest.Config, name: str, env: str) -> Any:
+    value = config.getoption(name)
+    if value is None:
+        value = os.environ.get(env) or None
+    return value
+
+
+def resolve_settings(config: pytest.Config) -> Settings:
+    """Read the options once; a bad value is a usage error naming the fix."""
+    if SETTINGS_KEY in config.stash:
+        return config.stash[SETTINGS_KEY]
+    from scimcheck import dialects, profiles
+    from scimcheck.errors import ConfigError
+    from scimcheck.transport import ENTRA_TIMEOUT_S
+
+    url = _option(config, "scim_url", "SCIM_URL")
+    if not url:
+        raise pytest.UsageError(
+            "no SCIM endpoint given: pass --scim-url URL (or set SCIM_URL); "
+            "`scimcheck run` with no URL tests the embedded reference server"
+        )
+    if not str(url).startswith(("http://", "https://")):
+        raise pytest.UsageError(
+            f"--scim-url {url!r} is not an http(s) URL; use e.g. https://host/scim/v2"
+        )
+    try:
+        profile = profiles.load(_option(config, "scim_profile", "SCIM_PROFILE"))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    dialect_choice = _option(config, "scim_dialect", "SCIM_DIALECT") or "both"
+    if dialect_choice not in {"legacy", "compliant", "both"}:
+        raise pytest.UsageError(
+            f"SCIM_DIALECT={dialect_choice!r} is not one of legacy, compliant, both"
+        )
+    strict_env = os.environ.get("SCIM_STRICT", "").lower() in {"1", "true", "yes"}
+    seed_value = _option(config, "scim_seed", "SCIM_SEED")
+    try:
+        seed = int(seed_value) if seed_value is not None else secrets.randbelow(2**31)
+    except ValueError:
+        raise pytest.UsageError(f"SCIM_SEED={seed_value!r} is not a whole number") from None
+    settings = Settings(
+        base_url=str(url).rstrip("/"),
+        token=_option(config, "scim_token", "SCIM_TOKEN"),
+        profile=profile,
+        dialects=dialects.parse_choice(dialect_choice),
+        strict=bool(config.getoption("scim_strict")) or strict_env,
+        timeout_s=config.getoption("scim_timeout") or ENTRA_TIMEOUT_S,
+        seed=seed,
+        run_id=os.environ[RUN_ID_ENV],
+        results_path=config.getoption("scim_results"),
+        embedded=bool(config.getoption("scim_embedded")),
+    )
+    config.stash[SETTINGS_KEY] = settings
+    return settings
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One item per Entra dialect for sequences that take ``dialect``."""
+    if "scim_dialect" in metafunc.fixturenames:
+        settings = resolve_settings(metafunc.config)
+        metafunc.parametrize(
+            "scim_dialect", list(settings.dialects), ids=[d.value for d in settings.dialects]
+        )
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Mark SCIM sequences, and probe the target once before any of them runs."""
+    scim_items = [
+        item for item in items if SCIM_FIXTURES & set(getattr(item, "fixturenames", ()))
+    ]
+    if not scim_items:
+        return
+    config.stash[STATE_KEY].collected_scim = True
+    for item in scim_items:
+        item.add_marker(pytest.mark.scim)
+    settings = resolve_settings(config)
+    if not hasattr(config, "workerinput"):
+        _preflight(settings)
+
+
+def _preflight(settings: Settings) -> None:
+    """Entra's Test Connection query with the token: unreachable or refused → exit code 3."""
+    import uuid
+
+    from scimcheck import endpoints, exitcodes
+    from scimcheck.transport import Transport, TransportConfig
+
+    config = TransportConfig(settings.base_url, settings.token, min(settings.timeout_s, 30.0))
+    with Transport(config) as transport:
+        answer = transport.send(
+            "GET", endpoints.USERS, params={"filter": f'userName eq "{uuid.uuid4()}"'}
+        )
+    if answer.error:
+        pytest.exit(f"target unreachable: {answer.error}", returncode=exitcodes.TARGET_UNAVAILABLE)
+    if answer.status in (401, 403):
+        fix = (
+            "set SCIM_TOKEN to a valid bearer token"
+            if settings.token
+            else "the endpoint requires a token: set SCIM_TOKEN"
+        )
+        pytest.exit(
+            f"the target rejected the credentials: {answer.summary()}; {fix}",
+            returncode=exitcodes.TARGET_UNAVAILABLE,
+        )
+
+
+@pytest.fixture(scope="session")
+def scim_settings(request: pytest.FixtureRequest) -> Settings:
+    """The resolved ``--scim-*`` settings."""
+    return resolve_settings(request.config)
+
+
+@pytest.fixture
+def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Sequence]:
+    """A fresh sequence bound to the target; cleans up what it created, always."""
+    from scimcheck.sequence import Sequence
+    from scimcheck.transport import Transport, TransportConfig
+
+    dialect = request.node.callspec.params.get("scim_dialect") if hasattr(
+        request.node, "callspec"
+    ) else None
+    transport = Transport(
+        TransportConfig(scim_settings.base_url, scim_settings.token, scim_settings.timeout_s)
+    )
+    sequence = Sequence(transport, dialect=dialect, strict=scim_settings.strict)
+    request.node.stash[SEQUENCE_KEY] = sequence
+    try:
+        yield sequence
+    finally:
+        problems = sequence.cleanup()
+        transport.close()
+        for problem in problems:
+            request.node.warn(pytest.PytestWarning(f"scimcheck cleanup: {problem}"))
+
+
+@pytest.fixture
+def scim_dialect(request: pytest.FixtureRequest) -> Dialect:
+    """The Entra dialect this item replays (parametrized by ``--scim-dialect``)."""
+    value: Dialect = request.param
+    return value
+
+
+@pytest.fixture
+def scim_users(request: pytest.FixtureRequest, scim_settings: Settings) -> UserFactory:
+    """Generates users under the profile, tagged with the run id, seeded per test."""
+    from scimcheck.errors import ConfigError
+    from scimcheck.userdata import UserFactory
+
+    seed = scim_settings.seed ^ zlib.crc32(request.node.nodeid.encode())
+    try:
+        return UserFactory(scim_settings.profile, scim_settings.tag, seed)
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Fail the item when a check at a failing level failed (checks themselves are soft)."""
+    aborted: str | None = None
+    try:
+        yield
+    except SequenceAborted as exc:
+        aborted = str(exc)
+    sequence = item.stash.get(SEQUENCE_KEY, None)
+    if sequence is None:
+        if aborted:
+            raise SequenceAborted(aborted)
+        return
+    from scimcheck.sequence import describe_failures
+
+    failures = sequence.run_failures()
+    if failures or aborted:
+        text = describe_failures(failures)
+        if aborted:
+            text += f"\n(sequence stopped early: {aborted})"
+        raise ConformanceFailure(text)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Put verdicts and the transcript on the report; show our failures without a traceback."""
+    report = yield
+    sequence = item.stash.get(SEQUENCE_KEY, None)
+    if sequence is None or call.when != "call":
+        return report
+    if call.excinfo is not None and call.excinfo.errisinstance(ConformanceFailure):
+        report.longrepr = str(call.excinfo.value)
+    evaluations = [
+        {
+            "id": e.check.id,
+            "passed": e.passed,
+            "message": e.message,
+            "dialect": e.dialect,
+            "exchange": e.exchange,
+        }
+        for e in sequence.evaluations
+    ]
+    report.scimcheck_evaluations = evaluations  # type: ignore[attr-defined]
+    report.scimcheck_transcript = [  # type: ignore[attr-defined]
+        x.to_dict() for x in sequence.transport.exchanges
+    ]
+    for check_id, outcome in _per_check(evaluations).items():
+        report.user_properties.append((f"check:{check_id}", outcome))
+    _attach_html_extras(report, sequence)
+    return report
+
+
+def _per_check(evaluations: list[dict[str, Any]]) -> dict[str, str]:
+    from scimcheck import checks
+
+    outcome: dict[str, str] = {}
+    for e in evaluations:
+        check = checks.get(e["id"])
+        failed = (not e["passed"]) or outcome.get(e["id"], "").startswith("failed")
+        outcome[e["id"]] = (
+            f"{'failed' if failed else 'passed'} | {check.level} | {check.capability}"
+        )
+    return outcome
+
+
+def _attach_html_extras(report: pytest.TestReport, sequence: Sequence) -> None:
+    try:
+        from pytest_html import extras
+    except ImportError:  # pragma: no cover - pytest-html is a dependency
+        return
+    from scimcheck.transcript import render_text
+
+    text = render_text(sequence.transport.exchanges)
+    existing = list(getattr(report, "extras", []))
+    existing.append(extras.text(text, name="Transcript"))
+    report.extras = existing  # type: ignore[attr-defined]
+
+
+class RunCollector:
+    """Gathers verdicts and outcomes on the controller (works under pytest-xdist)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.state = config.stash[STATE_KEY]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect the verdicts each test report carries, and count outcomes."""
+        evaluations = getattr(report, "scimcheck_evaluations", None)
+        if evaluations:
+            self.state.evaluations.extend({**e, "test": report.nodeid} for e in evaluations)
+        tests = self.state.tests
+        if report.when == "call":
+            key = "passed" if report.passed else "failed" if report.failed else "skipped"
+            tests[key] += 1
+        elif report.failed:
+            tests["errors"] += 1
+        elif report.skipped and report.when == "setup":
+            tests["skipped"] += 1
+
+    def _document(self) -> dict[str, Any] | None:
+        settings = self.config.stash.get(SETTINGS_KEY, None)
+        if settings is None or not self.state.collected_scim:
+            return None
+        from scimcheck import results
+
+        return results.build(settings, self.state)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write results.json."""
+        settings = self.config.stash.get(SETTINGS_KEY, None)
+        document = self._document()
+        if document is not None and settings is not None and settings.results_path:
+            from scimcheck import results
+
+            results.write(settings.results_path, document)
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
+        """The verdict by capability, in Entra's terms, after pytest's own summary."""
+        document = self._document()
+        if document is None:
+            return
+        from scimcheck import results
+
+        for line in results.summary_lines(document):
+            terminalreporter.write_line(line)

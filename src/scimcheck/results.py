@@ -1,0 +1,158 @@
+"""``results.json``: every check's verdict for the run (format: ``schemas/results.schema.json``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scimcheck import __version__, checks
+from scimcheck.checks import Capability, Level
+
+if TYPE_CHECKING:
+    from scimcheck.plugin import RunState, Settings
+
+_LEVEL_ORDER = list(Level)
+_CAPABILITY_ORDER = list(Capability)
+MAX_FAILURES_PER_CHECK = 10
+
+
+def public_url(url: str) -> str:
+    """The URL without userinfo or query (they may hold secrets)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[str, Any]]:
+    """One entry per registered check: passed, failed, or skipped (never evaluated)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for e in evaluations:
+        entry = seen.setdefault(e["id"], {"evaluations": 0, "failures": []})
+        entry["evaluations"] += 1
+        if not e["passed"]:
+            prefix = f"[{e['dialect']}] " if e.get("dialect") else ""
+            entry["failures"].append({"test": e.get("test", ""), "message": prefix + e["message"]})
+    out: list[dict[str, Any]] = []
+    for check in checks.all_checks():
+        entry = seen.get(check.id)
+        if entry is None:
+            outcome, message, count, failures = "skipped", "not evaluated in this run", 0, []
+        elif entry["failures"]:
+            failures = entry["failures"]
+            outcome, message, count = "failed", failures[0]["message"], entry["evaluations"]
+        else:
+            outcome, message, count, failures = "passed", "", entry["evaluations"], []
+        out.append(
+            {
+                "id": check.id,
+                "title": check.title,
+                "level": check.level.value,
+                "capability": check.capability.value,
+                "source": check.source,
+                "url": check.url,
+                "outcome": outcome,
+                "fails_run": outcome == "failed" and check.level.fails_run(strict),
+                "message": message,
+                "consequence": check.consequence,
+                "fix": check.fix,
+                "evaluations": count,
+                "failures": failures[:MAX_FAILURES_PER_CHECK],
+            }
+        )
+    return out
+
+
+def build(settings: Settings, state: RunState) -> dict[str, Any]:
+    """The whole results document."""
+    entries = aggregate(state.evaluations, settings.strict)
+    summary = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
+    for entry in entries:
+        key = "errors" if entry["outcome"] == "error" else entry["outcome"]
+        summary[key] += 1
+    failing = any(entry["fails_run"] for entry in entries)
+    return {
+        "tool": "scimcheck",
+        "version": __version__,
+        "target": public_url(settings.base_url),
+        "embedded": settings.embedded,
+        "profile": settings.profile.name,
+        "dialects": [d.value for d in settings.dialects],
+        "strict": settings.strict,
+        "seed": settings.seed,
+        "run_id": settings.run_id,
+        "started": state.started_iso,
+        "duration_s": round(time.time() - state.started, 3),
+        "verdict": "fail" if failing or state.tests["errors"] else "pass",
+        "summary": summary,
+        "tests": dict(state.tests),
+        "checks": entries,
+    }
+
+
+def write(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
+    """Write the document as UTF-8 JSON, creating the directory."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def first_to_fix(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The failed check to fix first: most severe level, then Entra's order of capabilities."""
+    failed = [e for e in entries if e["outcome"] == "failed"]
+    if not failed:
+        return None
+    return min(
+        failed,
+        key=lambda e: (
+            _LEVEL_ORDER.index(Level(e["level"])),
+            _CAPABILITY_ORDER.index(Capability(e["capability"])),
+        ),
+    )
+
+
+def summary_lines(document: dict[str, Any]) -> list[str]:
+    """The terminal summary: one line per capability, the verdict, the first thing to fix."""
+    entries = document["checks"]
+    lines = [
+        "",
+        f"scimcheck · Entra readiness of {document['target']}"
+        + (" (embedded reference server)" if document["embedded"] else ""),
+        f"profile {document['profile']} · dialects {', '.join(document['dialects'])} · "
+        f"seed {document['seed']} · run tag scimcheck-{document['run_id']}",
+    ]
+    for capability in Capability:
+        mine = [e for e in entries if e["capability"] == capability.value]
+        ran = [e for e in mine if e["outcome"] != "skipped"]
+        if not ran:
+            continue
+        failed = [e for e in ran if e["outcome"] == "failed"]
+        if not failed:
+            lines.append(f"  ✓ {capability.value:<16} {len(ran)} checks passed")
+            continue
+        for entry in failed:
+            mark = "✗" if entry["fails_run"] else "!"
+            lines.append(
+                f"  {mark} {capability.value:<16} {entry['id']} [{entry['level']}]: "
+                f"{entry['consequence']}"
+            )
+    blocking = [e for e in entries if e["fails_run"]]
+    findings = [e for e in entries if e["outcome"] == "failed" and not e["fails_run"]]
+    verdict = "FAIL" if document["verdict"] == "fail" else "PASS"
+    tail = f"; {len(findings)} finding(s) below the failing level" if findings else ""
+    lines.append(f"Verdict: {verdict}: {len(blocking)} check(s) at a failing level failed{tail}")
+    if document["tests"]["errors"]:
+        lines.append(
+            f"  {document['tests']['errors']} test(s) errored inside scimcheck: see above"
+        )
+    first = first_to_fix(entries)
+    if first is not None:
+        lines.append(f"First thing to fix: {first['id']}: {first['fix']}")
+        lines.append(f"  {first['message']}")
+    return lines

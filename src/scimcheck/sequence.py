@@ -1,0 +1,152 @@
+"""A replayed sequence: sends requests through the transport and records check verdicts.
+
+Checks are soft: a failed check is recorded and the sequence goes on, so one run shows every
+problem. ``require`` stops the sequence when a later step could not mean anything (no ``id``
+came back from create, say). Resources the sequence created are deleted at the end unless the
+sequence deleted them itself (only those: scimcheck never touches anything it did not create).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from scimcheck import checks, endpoints, schemas
+from scimcheck.checks import Check
+from scimcheck.dialects import Dialect
+from scimcheck.errors import SequenceAborted
+from scimcheck.transport import Exchange, Transport
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One verdict of one check at one step."""
+
+    check: Check
+    passed: bool
+    message: str
+    exchange: int | None
+    dialect: str | None
+
+
+class Sequence:
+    """The state of one replayed sequence (one pytest item)."""
+
+    def __init__(self, transport: Transport, *, dialect: Dialect | None, strict: bool) -> None:
+        self.transport = transport
+        self.dialect = dialect
+        self.strict = strict
+        self.evaluations: list[Evaluation] = []
+        self.notes: list[str] = []
+        self._created: dict[str, str] = {}
+
+    # --- verdicts ------------------------------------------------------------------------------
+    def check(
+        self, check_id: str, passed: bool, message: str = "", exchange: Exchange | None = None
+    ) -> bool:
+        """Record a verdict; returns ``passed`` so callers can branch on it."""
+        self.evaluations.append(
+            Evaluation(
+                check=checks.get(check_id),
+                passed=passed,
+                message="" if passed else message,
+                exchange=exchange.index if exchange else None,
+                dialect=self.dialect.value if self.dialect else None,
+            )
+        )
+        return passed
+
+    def abort(self, reason: str) -> None:
+        """Stop the sequence: a prerequisite failed (and was recorded by its own check)."""
+        raise SequenceAborted(reason)
+
+    def failures(self) -> list[Evaluation]:
+        """Failed verdicts, in order."""
+        return [e for e in self.evaluations if not e.passed]
+
+    def run_failures(self) -> list[Evaluation]:
+        """Failed verdicts at a level that fails the run."""
+        return [e for e in self.failures() if e.check.level.fails_run(self.strict)]
+
+    # --- requests ------------------------------------------------------------------------------
+    def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
+        """Send a request and apply the checks every response gets."""
+        exchange = self.transport.send(method, path, **kwargs)
+        self.generic_checks(exchange)
+        return exchange
+
+    def generic_checks(self, exchange: Exchange) -> None:
+        """Content type on bodies, and the Error envelope on 4xx/5xx (RFC 7644 §3.12, §8.1)."""
+        if exchange.status is None:
+            return
+        if exchange.response_body.strip():
+            media = exchange.content_type.split(";")[0].strip().lower()
+            self.check(
+                "response.scim-content-type",
+                media == "application/scim+json",
+                f"{exchange.summary()}: Content-Type is {exchange.content_type or 'absent'!r}",
+                exchange,
+            )
+        if exchange.status >= 400:
+            self.expect_schema("error.scim-envelope", "error", exchange)
+
+    def expect_schema(self, check_id: str, kind: str, exchange: Exchange) -> bool:
+        """The response body is JSON valid against ``schemas/`` for ``kind``."""
+        body = exchange.json()
+        if body is None:
+            return self.check(
+                check_id,
+                False,
+                f"{exchange.summary()}: the body is not JSON: {exchange.describe_body(200)}",
+                exchange,
+            )
+        problems = schemas.validate(kind, body)
+        detail = "; ".join(f"{p.path}: {p.message}" for p in problems[:3])
+        return self.check(
+            check_id, not problems, f"{exchange.summary()}: not a valid {kind}: {detail}", exchange
+        )
+
+    def filter_users(self, expression: str, label: str, **kwargs: Any) -> Exchange:
+        """``GET /Users?filter=…`` as Entra sends it."""
+        return self.send("GET", endpoints.USERS, params={"filter": expression}, label=label, **kwargs)
+
+    def list_resources(self, exchange: Exchange) -> list[Any] | None:
+        """The ``Resources`` of a ListResponse (``[]`` when absent); ``None`` if not a list."""
+        body = exchange.json()
+        if not isinstance(body, dict):
+            return None
+        resources = body.get("Resources", [])
+        return resources if isinstance(resources, list) else None
+
+    def created(self, path: str, description: str) -> None:
+        """Remember a resource this sequence created, for cleanup."""
+        self._created[path] = description
+
+    def deleted(self, path: str) -> None:
+        """Forget a resource the sequence deleted itself."""
+        self._created.pop(path, None)
+
+    def cleanup(self) -> list[str]:
+        """Delete what this sequence created and did not delete; returns problems, if any."""
+        problems: list[str] = []
+        for path, description in reversed(list(self._created.items())):
+            exchange = self.transport.send("DELETE", path, label=f"cleanup: {description}")
+            if not (exchange.ok or exchange.status == 404):
+                problems.append(f"could not delete {description} ({exchange.summary()})")
+        self._created.clear()
+        return problems
+
+
+def describe_failures(evaluations: Iterable[Evaluation]) -> str:
+    """Failure lines for a report: check id, level, message, Entra consequence."""
+    lines: list[str] = []
+    for e in evaluations:
+        where = f" [{e.dialect}]" if e.dialect else ""
+        step = f" (exchange #{e.exchange})" if e.exchange else ""
+        lines.append(f"✗ {e.check.id} [{e.check.level}]{where}{step}")
+        lines.append(f"    {e.message}")
+        lines.append(f"    Under Entra: {e.check.consequence}")
+        lines.append(f"    Fix: {e.check.fix}")
+        lines.append(f"    Source: {e.check.source} <{e.check.url}>")
+    return "\n".join(lines)

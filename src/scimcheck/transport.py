@@ -1,0 +1,282 @@
+"""The one place that sends HTTP: a ``requests.Session`` that records every exchange.
+
+Requests are sent the way Entra sends them (entra-behavior.md §1.0, §8): ``Authorization:
+Bearer``; writes with ``Content-Type: application/scim+json; charset=utf-8``; GETs with no
+``Accept``; no ``User-Agent`` and no ``Accept-Encoding``. The token never leaves this module
+in clear: recorded headers carry ``Bearer <redacted>`` and any echo of it is scrubbed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from urllib3.util import SKIP_HEADER
+
+from scimcheck import endpoints
+
+ENTRA_TIMEOUT_S = 60.0
+"""Entra gives up on a request after 60 seconds (entra-behavior.md §1.0)."""
+
+CONNECT_TIMEOUT_S = 10.0
+MAX_BODY_BYTES = 4 * 1024 * 1024
+SCIM_JSON = "application/scim+json; charset=utf-8"
+REDACTED = "<redacted>"
+
+_NO_BODY = object()
+
+
+@dataclass
+class Exchange:
+    """One request and what came back, ready to show to a person."""
+
+    index: int
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None = None
+    reason: str = ""
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str = ""
+    body_truncated: bool = False
+    elapsed_s: float = 0.0
+    error: str | None = None
+    label: str = ""
+    _parsed: Any = field(default=_NO_BODY, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """A response arrived with a 2xx status."""
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        """The response's Content-Type header, or an empty string."""
+        for name, value in self.response_headers.items():
+            if name.lower() == "content-type":
+                return value
+        return ""
+
+    def header(self, name: str) -> str | None:
+        """A response header by case-insensitive name."""
+        for key, value in self.response_headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def json(self) -> Any:
+        """The response body parsed as JSON; ``None`` when it is empty or not JSON."""
+        if self._parsed is _NO_BODY:
+            try:
+                self._parsed = json.loads(self.response_body) if self.response_body else None
+            except ValueError:
+                self._parsed = None
+        return self._parsed
+
+    @property
+    def is_json(self) -> bool:
+        """The body is non-empty, valid JSON."""
+        return self.json() is not None
+
+    def target(self) -> str:
+        """Path and query of the request, for one-line summaries."""
+        parts = urlsplit(self.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def summary(self) -> str:
+        """One line: ``PATCH /scim/v2/Users/1 → 204 (12 ms)``."""
+        outcome = self.error or f"{self.status} {self.reason}".strip()
+        return f"{self.method} {self.target()} → {outcome} ({self.elapsed_s * 1000:.0f} ms)"
+
+    def describe_body(self, limit: int = 600) -> str:
+        """The response body shortened for a message."""
+        text = self.response_body.strip()
+        if not text:
+            return "(empty body)"
+        return text if len(text) <= limit else text[:limit] + "…"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready transcript entry (already redacted)."""
+        return {
+            "index": self.index,
+            "label": self.label,
+            "method": self.method,
+            "url": self.url,
+            "request_headers": self.request_headers,
+            "request_body": self.request_body,
+            "status": self.status,
+            "reason": self.reason,
+            "response_headers": self.response_headers,
+            "response_body": self.response_body,
+            "body_truncated": self.body_truncated,
+            "elapsed_ms": round(self.elapsed_s * 1000, 1),
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class TransportConfig:
+    """Where to send requests and how."""
+
+    base_url: str
+    token: str | None = None
+    timeout_s: float = ENTRA_TIMEOUT_S
+    verify: bool | str = True
+
+
+class Transport:
+    """Sends SCIM requests as Entra does and keeps a transcript of every exchange."""
+
+    def __init__(
+        self, config: TransportConfig, on_exchange: Callable[[Exchange], None] | None = None
+    ) -> None:
+        self.config = config
+        self.exchanges: list[Exchange] = []
+        self._on_exchange = on_exchange
+        self._session = requests.Session()
+        self._session.headers.clear()
+        self._session.trust_env = False
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url(self, path: str, params: Mapping[str, str] | None = None) -> str:
+        """Absolute URL of a SCIM path, with the query encoded as Entra does (space as +)."""
+        full = endpoints.join(self.config.base_url, path)
+        if params:
+            full += "?" + urlencode(dict(params))
+        return full
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        authenticated: bool = True,
+        headers: Mapping[str, str] | None = None,
+        label: str = "",
+    ) -> Exchange:
+        """Send one request and record it; network failures come back as ``Exchange.error``."""
+        url = self.url(path, params)
+        wire_headers: dict[str, str] = {
+            "User-Agent": SKIP_HEADER,
+            "Accept-Encoding": SKIP_HEADER,
+        }
+        data: bytes | None = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            wire_headers["Content-Type"] = SCIM_JSON
+        if authenticated and self.config.token:
+            wire_headers["Authorization"] = f"Bearer {self.config.token}"
+        if headers:
+            wire_headers.update(headers)
+        exchange = Exchange(
+            index=len(self.exchanges) + 1,
+            method=method,
+            url=url,
+            request_headers=self._shown_headers(wire_headers),
+            request_body=data.decode("utf-8") if data is not None else None,
+            label=label,
+        )
+        started = time.perf_counter()
+        try:
+            response = self._session.request(
+                method,
+                url,
+                data=data,
+                headers=wire_headers,
+                timeout=(CONNECT_TIMEOUT_S, self.config.timeout_s),
+                verify=self.config.verify,
+                allow_redirects=False,
+                stream=True,
+            )
+            try:
+                raw, truncated = _read_capped(response)
+            finally:
+                response.close()
+            exchange.status = response.status_code
+            exchange.reason = response.reason or ""
+            exchange.response_headers = {k: self._scrub(v) for k, v in response.headers.items()}
+            exchange.response_body = self._scrub(_decode(raw, response.encoding))
+            exchange.body_truncated = truncated
+        except requests.RequestException as exc:
+            exchange.error = describe_network_error(exc, url)
+        exchange.elapsed_s = time.perf_counter() - started
+        self.exchanges.append(exchange)
+        if self._on_exchange is not None:
+            self._on_exchange(exchange)
+        return exchange
+
+    def _shown_headers(self, wire: Mapping[str, str]) -> dict[str, str]:
+        shown = {k: v for k, v in wire.items() if v is not SKIP_HEADER}
+        if "Authorization" in shown:
+            shown["Authorization"] = f"Bearer {REDACTED}"
+        return shown
+
+    def _scrub(self, text: str) -> str:
+        token = self.config.token
+        if token and token in text:
+            return text.replace(token, REDACTED)
+        return text
+
+
+def _read_capped(response: requests.Response) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return b"".join(chunks)[:MAX_BODY_BYTES], True
+    return b"".join(chunks), False
+
+
+def _decode(raw: bytes, declared: str | None) -> str:
+    for encoding in (declared, "utf-8"):
+        if encoding:
+            try:
+                return raw.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    return raw.decode("utf-8", errors="replace")
+
+
+def describe_network_error(exc: requests.RequestException, url: str) -> str:
+    """One line saying what failed on the network and the one thing to check."""
+    host = urlsplit(url).netloc or url
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS handshake with {host} failed ({_short(text)}); check the certificate chain"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"connecting to {host} timed out; check the host, port and firewall"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"{host} sent no answer within the timeout (Entra gives up after 60 s)"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if "Name or service not known" in text or "getaddrinfo" in text:
+            return f"cannot resolve the host name in {url}; check the URL"
+        if "refused" in text.lower():
+            return f"connection to {host} refused; is the SCIM server running on that port?"
+        return f"connection to {host} failed ({_short(text)})"
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return f"invalid URL {url!r}; use http(s)://host[:port]/base-path"
+    return f"request to {host} failed: {_short(text)}"
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
