@@ -476,8 +476,8 @@ def _semantic(kind: str, instance: object) -> Iterator[tuple[tuple[_Segment, ...
             continue
         matching = mapping.get("matching")
         attributes = mapping.get("attributes")
-        if not isinstance(matching, str) or not isinstance(attributes, list):
-            continue
+        if not isinstance(matching, str) or not isinstance(attributes, list) or not attributes:
+            continue  # the schema reports these
         if matching.lower() not in {a.lower() for a in attributes if isinstance(a, str)}:
             yield (
                 (section, "attributes"),
