@@ -150,7 +150,12 @@ def schema_file(kind: str) -> str:
 
 
 def validate(kind: str, instance: object) -> list[SchemaProblem]:
-    """Problems with ``instance`` as a ``kind`` (one of :data:`KINDS`); empty when valid."""
+    """Problems with ``instance`` as a ``kind`` (one of :data:`KINDS`); empty when valid.
+
+    Resources follow RFC 7643 (§4.1 user, §4.2 group, §5-§7 discovery), messages RFC 7644
+    (§3.4.2 list-response, §3.5.2 patch-op, §3.12 error); ``profile`` and ``results`` are
+    scimcheck's own formats. Problems come shallowest first, one per rule broken.
+    """
     return _validate(_kind(kind), instance, ())
 
 
@@ -200,7 +205,6 @@ def _sort_key(segment: _Segment) -> tuple[int, int, str]:
 class _Context:
     """What a message needs to know about where an error happened."""
 
-    kind: str
     source: str  # nearest x-source, such as "RFC 7643 §4.1.1"
     file: str
     hints: dict[str, Any]  # the failing subschema (x-messages, x-expected, properties …)
@@ -249,7 +253,7 @@ def _locate(catalog: _Catalog, kind: str, root_uri: str, error: ValidationError)
                 source = node["x-source"]
         file = catalog.files.get(trail[-1][1], file)
     hints = target if isinstance(target, dict) else {}
-    return _Context(kind=kind, source=source, file=file, hints=dict(hints))
+    return _Context(source=source, file=file, hints=dict(hints))
 
 
 def _walk(
