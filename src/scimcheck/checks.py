@@ -90,7 +90,8 @@ _CHECKS: tuple[Check, ...] = (
         title="A request without a bearer token is refused with 401",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.AUTHENTICATION,
-        source="Entra: security requirements, 'accept a single bearer token' (entra-behavior.md §2)",
+        source="Entra: security requirements, 'accept a single bearer token' "
+        "(entra-behavior.md §2)",
         url=ENTRA_DOC,
         consequence=(
             "Anyone who can reach the endpoint can read and change your users; the Entra "
@@ -183,7 +184,8 @@ _CHECKS: tuple[Check, ...] = (
         title="A user created earlier can be read back by id",
         level=Level.RFC_MUST,
         capability=Capability.CREATE_USER,
-        source="RFC 7644 §3.4.1; Entra requirement 'retrieve a known resource' (entra-behavior.md §2)",
+        source="RFC 7644 §3.4.1; Entra requirement 'retrieve a known resource' "
+        "(entra-behavior.md §2)",
         url=RFC7644 + "#section-3.4.1",
         consequence="Entra cannot read the users it provisioned and reports them as failed.",
         fix="Answer GET /Users/{id} with 200 and the user for every id your server issued.",
@@ -266,7 +268,8 @@ _CHECKS: tuple[Check, ...] = (
         title="A path-less replace with dotted keys (name.givenName) updates those attributes",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra aadOptscim062020 dialect and SCIM Validator (entra-behavior.md §1.3, §3, D11)",
+        source="Entra aadOptscim062020 dialect and SCIM Validator "
+        "(entra-behavior.md §1.3, §3, D11)",
         url=ENTRA_KNOWN_ISSUES,
         consequence=(
             "With the compliant dialect (aadOptscim062020) name changes never reach the app."

@@ -9,3 +9,7 @@ class ConfigError(Exception):
 
 class SequenceAborted(Exception):
     """A prerequisite failed: the rest of the sequence cannot be judged."""
+
+
+class HarnessError(Exception):
+    """scimcheck itself is wrong (e.g. it built a request its own schema rejects): a bug."""

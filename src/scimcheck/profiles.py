@@ -81,11 +81,6 @@ def load(name_or_path: str | None) -> Profile:
             "(see schemas/profile.schema.json)"
         )
     users = _mapping(data["users"])
-    if users.matching.lower() not in {a.lower() for a in users.attributes}:
-        raise ConfigError(
-            f"profile {str(path)!r}: users.matching {users.matching!r} must also be listed in "
-            "users.attributes"
-        )
     groups = _mapping(data["groups"]) if data.get("groups") else None
     return Profile(
         name=str(data["name"]),

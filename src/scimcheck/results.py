@@ -41,14 +41,14 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
             entry["failures"].append({"test": e.get("test", ""), "message": prefix + e["message"]})
     out: list[dict[str, Any]] = []
     for check in checks.all_checks():
-        entry = seen.get(check.id)
-        if entry is None:
+        found = seen.get(check.id)
+        if found is None:
             outcome, message, count, failures = "skipped", "not evaluated in this run", 0, []
-        elif entry["failures"]:
-            failures = entry["failures"]
-            outcome, message, count = "failed", failures[0]["message"], entry["evaluations"]
+        elif found["failures"]:
+            failures = found["failures"]
+            outcome, message, count = "failed", failures[0]["message"], found["evaluations"]
         else:
-            outcome, message, count, failures = "passed", "", entry["evaluations"], []
+            outcome, message, count, failures = "passed", "", found["evaluations"], []
         out.append(
             {
                 "id": check.id,

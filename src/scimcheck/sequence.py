@@ -15,7 +15,7 @@ from typing import Any
 from scimcheck import checks, endpoints, schemas
 from scimcheck.checks import Check
 from scimcheck.dialects import Dialect
-from scimcheck.errors import SequenceAborted
+from scimcheck.errors import HarnessError, SequenceAborted
 from scimcheck.transport import Exchange, Transport
 
 
@@ -71,7 +71,18 @@ class Sequence:
 
     # --- requests ------------------------------------------------------------------------------
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
-        """Send a request and apply the checks every response gets."""
+        """Send a request and apply the checks every response gets.
+
+        PATCH bodies are first validated against ``schemas/scim/patch-op.schema.json``: a
+        request scimcheck builds wrongly is a harness bug, never the endpoint's fault.
+        """
+        if method == "PATCH":
+            problems = schemas.validate("patch-op", kwargs.get("body"))
+            if problems:
+                raise HarnessError(
+                    f"scimcheck built an invalid PatchOp for {path}: "
+                    + "; ".join(f"{p.path}: {p.message}" for p in problems)
+                )
         exchange = self.transport.send(method, path, **kwargs)
         self.generic_checks(exchange)
         return exchange
@@ -109,7 +120,8 @@ class Sequence:
 
     def filter_users(self, expression: str, label: str, **kwargs: Any) -> Exchange:
         """``GET /Users?filter=…`` as Entra sends it."""
-        return self.send("GET", endpoints.USERS, params={"filter": expression}, label=label, **kwargs)
+        params = {"filter": expression}
+        return self.send("GET", endpoints.USERS, params=params, label=label, **kwargs)
 
     def list_resources(self, exchange: Exchange) -> list[Any] | None:
         """The ``Resources`` of a ListResponse (``[]`` when absent); ``None`` if not a list."""

@@ -1,0 +1,180 @@
+"""``scimcheck`` end to end in a subprocess: exit codes, the three reports, no token anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import TEST_TOKEN
+
+from scimcheck import exitcodes, schemas
+from scimcheck.server import ReferenceServer
+
+pytestmark = pytest.mark.slow
+
+
+def _scimcheck(
+    *args: str, token: str | None = TEST_TOKEN, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")}
+    if token is not None:
+        env["SCIM_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "scimcheck", *args],
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, check=False,
+    )
+
+
+def _artifacts_text(report_dir: Path) -> str:
+    return "\n".join(
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in report_dir.rglob("*") if p.is_file()
+    )
+
+
+def test_run_without_url_tests_the_embedded_server(tmp_path: Path) -> None:
+    reports = tmp_path / "out"
+    done = _scimcheck("run", "--report-dir", str(reports), "--seed", "1", cwd=tmp_path)
+    assert done.returncode == exitcodes.OK, done.stdout + done.stderr
+    for name in ("report.html", "junit.xml", "results.json"):
+        assert (reports / name).is_file(), name
+    document = json.loads((reports / "results.json").read_text(encoding="utf-8"))
+    assert schemas.validate("results", document) == []
+    assert document["embedded"] is True and document["verdict"] == "pass"
+    assert document["seed"] == 1
+    assert "embedded reference server" in done.stdout
+    everything = _artifacts_text(reports) + done.stdout + done.stderr
+    assert TEST_TOKEN not in everything
+    html = (reports / "report.html").read_text(encoding="utf-8")
+    assert "Transcript" in html and "<script" in html
+    junit = (reports / "junit.xml").read_text(encoding="utf-8")
+    assert 'name="check:user.disable.string-false"' in junit
+
+
+def test_failing_run_exits_1_and_never_shows_the_token(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer]
+) -> None:
+    server = broken_server("string-false-truthy")
+    reports = tmp_path / "out"
+    done = _scimcheck("run", server.base_url, "--report-dir", str(reports))
+    assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
+    assert "user.disable.string-false" in done.stdout
+    assert "Entra's disable PATCH will leave users active" in done.stdout
+    everything = _artifacts_text(reports) + done.stdout + done.stderr
+    assert TEST_TOKEN not in everything
+    document = json.loads((reports / "results.json").read_text(encoding="utf-8"))
+    failed = [c for c in document["checks"] if c["outcome"] == "failed"]
+    assert [c["id"] for c in failed] == ["user.disable.string-false"]
+
+
+def test_token_flag_works_but_warns(
+    tmp_path: Path, reference_server: ReferenceServer
+) -> None:
+    done = _scimcheck(
+        "run", reference_server.base_url, "--token", TEST_TOKEN, "--dialect", "legacy",
+        "--report-dir", str(tmp_path), token=None,
+    )
+    assert done.returncode == exitcodes.OK, done.stdout + done.stderr
+    assert "prefer SCIM_TOKEN" in done.stderr
+    assert TEST_TOKEN not in _artifacts_text(tmp_path) + done.stdout
+
+
+def test_wrong_token_is_a_target_error(
+    tmp_path: Path, reference_server: ReferenceServer
+) -> None:
+    done = _scimcheck("run", reference_server.base_url, "--report-dir", str(tmp_path),
+                      token="wrong-token")
+    assert done.returncode == exitcodes.TARGET_UNAVAILABLE
+    assert "rejected the credentials" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "wrong-token" not in done.stdout + done.stderr
+
+
+def test_missing_token_says_to_set_it(tmp_path: Path, reference_server: ReferenceServer) -> None:
+    done = _scimcheck("run", reference_server.base_url, "--report-dir", str(tmp_path), token=None)
+    assert done.returncode == exitcodes.TARGET_UNAVAILABLE
+    assert "set SCIM_TOKEN" in done.stderr
+
+
+def test_unreachable_target_is_a_target_error(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    done = _scimcheck("run", f"http://127.0.0.1:{port}/scim", "--report-dir", str(tmp_path))
+    assert done.returncode == exitcodes.TARGET_UNAVAILABLE
+    assert done.stderr.count("\n") == 1 and "refused" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "--bogus"], "unrecognized arguments: --bogus"),
+        (["run", "ftp://x"], "not an http(s) URL"),
+        (["run", "--profile", "no-such-profile"], "unknown profile 'no-such-profile'"),
+        (["run", "--dialect", "modern"], "invalid choice: 'modern'"),
+        (["serve", "--variant", "nope"], "unknown variant 'nope'"),
+        (["checks", "--", "-x"], "only go with 'run'"),
+    ],
+)
+def test_usage_errors_are_one_clear_line(args: list[str], needle: str) -> None:
+    done = _scimcheck(*args)
+    assert done.returncode == exitcodes.USAGE, done.stderr
+    assert needle in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_invalid_profile_file_is_a_usage_error(tmp_path: Path) -> None:
+    profile = tmp_path / "mine.yaml"
+    profile.write_text("name: mine\nusers: {matching: userName}\n", encoding="utf-8")
+    done = _scimcheck("run", "--profile", str(profile), "--report-dir", str(tmp_path))
+    assert done.returncode == exitcodes.USAGE
+    assert "mine.yaml" in done.stderr and "invalid" in done.stderr
+
+
+def test_no_selected_test_is_a_usage_error(tmp_path: Path) -> None:
+    done = _scimcheck("run", "--report-dir", str(tmp_path), "--", "-k", "nothing_matches_this")
+    assert done.returncode == exitcodes.USAGE
+    assert "no test was selected" in done.stderr
+
+
+def test_checks_lists_the_registry() -> None:
+    done = _scimcheck("checks")
+    assert done.returncode == exitcodes.OK
+    assert "user.disable.string-false" in done.stdout and "entra-blocking" in done.stdout
+
+
+def test_serve_answers_and_stops_on_ctrl_c() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SCIM_TOKEN": TEST_TOKEN}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scimcheck", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/scim/v2" in banner
+        assert TEST_TOKEN not in banner
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/scim/v2/ServiceProviderConfig",
+            headers={"Authorization": f"Bearer {TEST_TOKEN}"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == exitcodes.OK
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            time.sleep(0.1)

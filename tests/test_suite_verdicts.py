@@ -1,0 +1,71 @@
+"""Every check can fail: each broken variant fails exactly its own checks, the reference none.
+
+This is the proof behind docs/checks.md: for each check the suite ships, a variant of the
+reference server that breaks one behaviour makes that check (and only the checks about that
+behaviour) fail, while the correct server passes everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from conftest import RunSuites, failed_checks
+
+from scimcheck import checks
+from scimcheck.server import ReferenceServer
+from variant_map import EXPECTED
+
+
+def test_reference_server_passes_every_check(
+    reference_server: ReferenceServer, run_suites: RunSuites
+) -> None:
+    document = run_suites(reference_server.base_url)
+    assert failed_checks(document) == set(), document["_stdout"]
+    assert document["verdict"] == "pass"
+    assert document["_pytest_ret"] == 0
+    skipped = {c["id"] for c in document["checks"] if c["outcome"] == "skipped"}
+    assert skipped == set(), f"checks never evaluated by the suites: {skipped}"
+
+
+def test_every_check_has_a_variant_that_makes_it_fail() -> None:
+    proven = set().union(*EXPECTED.values())
+    assert proven == set(checks.REGISTRY), (
+        f"checks without a failing self-test: {set(checks.REGISTRY) - proven}"
+    )
+
+
+@pytest.mark.parametrize("variant", sorted(EXPECTED))
+def test_variant_fails_exactly_its_checks(
+    variant: str,
+    broken_server: Callable[[str], ReferenceServer],
+    run_suites: RunSuites,
+) -> None:
+    server = broken_server(variant)
+    document = run_suites(server.base_url)
+    assert failed_checks(document) == EXPECTED[variant], document["_stdout"]
+    failing_level = any(c["fails_run"] for c in document["checks"])
+    assert document["verdict"] == ("fail" if failing_level else "pass")
+    assert document["_pytest_ret"] == (1 if failing_level else 0)
+
+
+def test_rfc_should_findings_fail_the_run_only_when_strict(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    server = broken_server("json-content-type")
+    relaxed = run_suites(server.base_url)
+    strict = run_suites(server.base_url, "--scim-strict")
+    assert relaxed["verdict"] == "pass" and relaxed["_pytest_ret"] == 0
+    assert strict["verdict"] == "fail" and strict["_pytest_ret"] == 1
+
+
+@pytest.mark.parametrize("dialect", ["legacy", "compliant"])
+def test_one_dialect_runs_alone(
+    dialect: str, broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    """The string-"False" defect shows in the legacy dialect only."""
+    server = broken_server("string-false-truthy")
+    document = run_suites(server.base_url, "--scim-dialect", dialect)
+    assert document["dialects"] == [dialect]
+    expected = {"user.disable.string-false"} if dialect == "legacy" else set()
+    assert failed_checks(document) == expected
