@@ -1,0 +1,234 @@
+"""Serving the reference app on a socket: :class:`ReferenceServer`.
+
+werkzeug's threaded server with a request handler that keeps HTTP/1.1 connections alive (the
+stock werkzeug handler closes every connection), sets ``TCP_NODELAY`` (without it every
+keep-alive request stalls ~40 ms on delayed ACKs) and logs nothing unless asked. Binds only to
+the host given; loopback by default.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server, select_address_family
+
+from scimcheck.server.app import BASE_PATH, MAX_BODY_BYTES, create_app
+from scimcheck.server.variants import check_variant
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+class _Handler(WSGIRequestHandler):
+    """HTTP/1.1 keep-alive, TCP_NODELAY, quiet; one buffered response per request."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        _connections(self.server).add(self.connection)
+
+    def finish(self) -> None:
+        _connections(self.server).discard(self.connection)
+        super().finish()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if getattr(self.server, "scimcheck_log_requests", False):
+            super().log_request(code, size)
+
+    def run_wsgi(self) -> None:
+        """Read the whole body first, run the app, answer with a Content-Length, keep alive."""
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.environ = environ = self.make_environ()
+        try:
+            body = self._read_body(environ)
+        except (ValueError, OSError):
+            self.close_connection = True
+            self._send(400, "Bad Request", [("Content-Type", "text/plain")], b"bad request body\n")
+            return
+        if body is None:  # too large: the app answers 413 from CONTENT_LENGTH; then we close
+            self.close_connection = True
+            body = b""
+        else:
+            environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ.pop("wsgi.input_terminated", None)
+        status: list[str] = []
+        headers: list[tuple[str, str]] = []
+
+        def start_response(
+            status_line: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            status[:] = [status_line]
+            headers[:] = response_headers
+            return lambda data: None
+
+        try:
+            result: Iterable[bytes] = self.server.app(environ, start_response)
+            try:
+                payload = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception:
+            self.close_connection = True
+            self._send(500, "Internal Server Error", [("Content-Type", "text/plain")],
+                       b"internal server error\n")
+            return
+        code_text, _, reason = status[0].partition(" ")
+        self._send(int(code_text), reason, headers, payload)
+
+    def _read_body(self, environ: dict[str, Any]) -> bytes | None:
+        """The request body, or ``None`` when it exceeds the limit (connection then closes)."""
+        stream = environ["wsgi.input"]
+        if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's DechunkedInput
+            data = stream.read(MAX_BODY_BYTES + 1)
+            if len(data) > MAX_BODY_BYTES:
+                environ["CONTENT_LENGTH"] = str(len(data))
+                return None
+            return bytes(data)
+        length_text = environ.get("CONTENT_LENGTH") or "0"
+        length = int(length_text)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > MAX_BODY_BYTES:
+            return None
+        data = stream.read(length) if length else b""
+        if len(data) != length:
+            raise OSError("connection closed before the whole body arrived")
+        return bytes(data)
+
+    def _send(self, code: int, reason: str, headers: list[tuple[str, str]], payload: bytes) -> None:
+        self.send_response(code, reason)
+        names = set()
+        for name, value in headers:
+            self.send_header(name, value)
+            names.add(name.lower())
+        bodyless = code in _NO_BODY_STATUSES or code < 200
+        if not bodyless and "content-length" not in names:
+            self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if payload and not bodyless and self.command != "HEAD":
+            self.wfile.write(payload)
+        self.wfile.flush()
+
+
+def _connections(server: Any) -> set[socket.socket]:
+    found: set[socket.socket] | None = getattr(server, "scimcheck_connections", None)
+    if found is None:
+        found = set()
+        server.scimcheck_connections = found
+    return found
+
+
+class ReferenceServer:
+    """The reference SCIM server on ``host:port`` (port 0: a free one), in a daemon thread.
+
+    ``token`` enables bearer-token authentication; ``variant`` selects a deliberately broken
+    variant (``VARIANTS``; ``ValueError`` for an unknown name).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        variant: str | None = None,
+        log_requests: bool = False,
+    ) -> None:
+        check_variant(variant)
+        self.host = host
+        self.port = port
+        self.token = token
+        self.variant = variant
+        self.log_requests = log_requests
+        self.app: WSGIApplication = create_app(token=token, variant=variant)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://<host>:<real port>/scim/v2``; the server must have been started."""
+        if self._server is None:
+            raise RuntimeError("the reference server is not started; call start() first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._server.server_address[1]}{BASE_PATH}"
+
+    def _bind(self) -> BaseWSGIServer:
+        if self._server is not None:
+            raise RuntimeError("the reference server is already started")
+        family = select_address_family(self.host, self.port)
+        # Bind ourselves so a busy port raises OSError (werkzeug would print and sys.exit).
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(128)
+            server = make_server(
+                self.host, self.port, self.app, threaded=True, request_handler=_Handler,
+                fd=sock.fileno(),
+            )
+        finally:
+            sock.close()
+        server.scimcheck_log_requests = self.log_requests  # type: ignore[attr-defined]
+        self._server = server
+        return server
+
+    def start(self) -> ReferenceServer:
+        """Start serving in a daemon thread; returns ``self``."""
+        server = self._bind()
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1},
+            name=f"scimcheck-reference-server:{server.server_address[1]}", daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground until KeyboardInterrupt (``scimcheck serve``)."""
+        server = self._server or self._bind()
+        try:
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop accepting, close open keep-alive connections and release the port."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        if self._thread is not None:
+            server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        for connection in list(_connections(server)):
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        server.server_close()
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,232 @@
+"""Thread-safe in-memory store of Users and Groups (RFC 7644 §3.3-3.6, RFC 7643 §3.1).
+
+One re-entrant lock guards everything; callers get deep copies. Ids are uuid4; ``meta``
+(resourceType, created, lastModified, location, version as a weak ETag) is maintained here.
+``userName`` is unique compared case-insensitively (RFC 7643 §4.1.1 caseExact false, RFC 7644
+§3.3 → 409 ``uniqueness``); group ``displayName`` is unique too (Entra S1 requirement). Group
+members are checked to exist and get ``$ref``, ``type`` and ``display``; deleting a resource
+removes it from every group's members.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from scimcheck.server.errors import INVALID_VALUE, UNIQUENESS, ScimError, bad_request, not_found
+from scimcheck.server.resources import schemas_for
+from scimcheck.server.schema import GROUP_TYPE, USER_TYPE, ResourceType, fold
+
+Resource = dict[str, Any]
+Change = Callable[[dict[str, Any]], dict[str, Any]]
+_SYSTEM_KEYS = ("schemas", "id", "meta")
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """Switches for the broken variants; the defaults are the correct server."""
+
+    unique_user_names_on_create: bool = True
+    """``False`` is variant ``duplicate-accepted``."""
+    uppercase_family_name: bool = False
+    """Variant ``uppercase-family-name``: a transformed value (Entra S1 "store as sent", D28)."""
+    no_reenable: bool = False
+    """Variant ``no-reenable``: an inactive user cannot be set active again."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def attributes_of(resource: Resource) -> dict[str, Any]:
+    """A resource without the server-managed ``schemas``, ``id`` and ``meta``."""
+    return {k: v for k, v in resource.items() if k not in _SYSTEM_KEYS}
+
+
+def _unique_key(rtype: ResourceType) -> str:
+    return "userName" if rtype is USER_TYPE else "displayName"
+
+
+class Store:
+    """Users and Groups by id, in creation order."""
+
+    def __init__(self, options: StoreOptions | None = None) -> None:
+        self.options = options or StoreOptions()
+        self._lock = threading.RLock()
+        self._resources: dict[str, dict[str, Resource]] = {t.name: {} for t in (USER_TYPE,
+                                                                                 GROUP_TYPE)}
+        self._versions: dict[str, int] = {}
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def get(self, rtype: ResourceType, resource_id: str) -> Resource:
+        """A copy of one resource; 404 if there is none with this id (RFC 7644 §3.4.1)."""
+        with self._lock:
+            return copy.deepcopy(self._existing(rtype, resource_id))
+
+    def query(
+        self,
+        rtype: ResourceType,
+        predicate: Callable[[Resource], bool] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[Resource]]:
+        """``(total matches, copies of matches[offset:offset+limit])`` in creation order."""
+        with self._lock:
+            matches = [
+                r for r in self._resources[rtype.name].values()
+                if predicate is None or predicate(r)
+            ]
+            page = matches[offset:] if limit is None else matches[offset:offset + limit]
+            return len(matches), copy.deepcopy(page)
+
+    def count(self, rtype: ResourceType) -> int:
+        """How many resources of this type exist."""
+        with self._lock:
+            return len(self._resources[rtype.name])
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def create(self, rtype: ResourceType, attrs: dict[str, Any], base_url: str) -> Resource:
+        """Store a new resource (RFC 7644 §3.3); 409 ``uniqueness`` on a duplicate name."""
+        with self._lock:
+            resource_id = str(uuid.uuid4())
+            now = _now()
+            meta = {
+                "resourceType": rtype.name,
+                "created": now,
+                "lastModified": now,
+                "location": f"{base_url.rstrip('/')}{rtype.endpoint}/{resource_id}",
+            }
+            check = rtype is not USER_TYPE or self.options.unique_user_names_on_create
+            return self._commit(rtype, resource_id, attrs, meta, None, check_unique=check)
+
+    def replace(self, rtype: ResourceType, resource_id: str, attrs: dict[str, Any]) -> Resource:
+        """Replace all attributes (PUT, RFC 7644 §3.5.1); ``id`` and ``created`` are kept."""
+        with self._lock:
+            old = self._existing(rtype, resource_id)
+            return self._commit(rtype, resource_id, attrs, dict(old["meta"]), old)
+
+    def modify(self, rtype: ResourceType, resource_id: str, change: Change) -> Resource:
+        """Apply ``change`` to a copy of the attributes and commit it atomically (PATCH)."""
+        with self._lock:
+            old = self._existing(rtype, resource_id)
+            attrs = change(copy.deepcopy(attributes_of(old)))
+            return self._commit(rtype, resource_id, attrs, dict(old["meta"]), old)
+
+    def delete(self, rtype: ResourceType, resource_id: str) -> Resource:
+        """Remove a resource and its group memberships (RFC 7644 §3.6); 404 if unknown."""
+        with self._lock:
+            resource = self._existing(rtype, resource_id)
+            del self._resources[rtype.name][resource_id]
+            self._versions.pop(resource_id, None)
+            for group in self._resources[GROUP_TYPE.name].values():
+                members = group.get("members")
+                if not isinstance(members, list):
+                    continue
+                kept = [m for m in members if m.get("value") != resource_id]
+                if len(kept) != len(members):
+                    if kept:
+                        group["members"] = kept
+                    else:
+                        del group["members"]
+                    self._touch(group)
+            return copy.deepcopy(resource)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _existing(self, rtype: ResourceType, resource_id: str) -> Resource:
+        resource = self._resources[rtype.name].get(resource_id)
+        if resource is None:
+            raise not_found(f"{rtype.name} {resource_id!r} not found")
+        return resource
+
+    def _touch(self, resource: Resource) -> None:
+        version = self._versions.get(resource["id"], 0) + 1
+        self._versions[resource["id"]] = version
+        resource["meta"]["lastModified"] = _now()
+        resource["meta"]["version"] = f'W/"{version}"'
+
+    def _commit(
+        self,
+        rtype: ResourceType,
+        resource_id: str,
+        attrs: dict[str, Any],
+        meta: dict[str, Any],
+        old: Resource | None,
+        check_unique: bool = True,
+    ) -> Resource:
+        attrs = copy.deepcopy(attrs)
+        if rtype is USER_TYPE:
+            self._user_quirks(attrs, old)
+        if check_unique:
+            self._check_unique(rtype, resource_id, attrs)
+        if rtype is GROUP_TYPE and "members" in attrs:
+            attrs["members"] = self._linked_members(resource_id, attrs["members"])
+            if not attrs["members"]:
+                del attrs["members"]
+        resource: Resource = {"schemas": schemas_for(rtype, attrs), "id": resource_id}
+        resource.update(attrs)
+        resource["meta"] = meta
+        self._resources[rtype.name][resource_id] = resource
+        self._touch(resource)
+        if old is None:
+            meta["lastModified"] = meta["created"]  # RFC 7643 §3.1: equal until modified
+        return copy.deepcopy(resource)
+
+    def _user_quirks(self, attrs: dict[str, Any], old: Resource | None) -> None:
+        """The two variants that change what is stored for a user (no-op when correct)."""
+        name = attrs.get("name")
+        if self.options.uppercase_family_name and isinstance(name, dict) \
+                and isinstance(name.get("familyName"), str):
+            name["familyName"] = name["familyName"].upper()
+        if self.options.no_reenable and old is not None and old.get("active") is False \
+                and attrs.get("active") is True:
+            attrs["active"] = False
+
+    def _check_unique(self, rtype: ResourceType, resource_id: str, attrs: dict[str, Any]) -> None:
+        key = _unique_key(rtype)
+        value = attrs.get(key)
+        if not isinstance(value, str):
+            return
+        wanted = fold(value)
+        for other in self._resources[rtype.name].values():
+            theirs = other.get(key)
+            if other["id"] != resource_id and isinstance(theirs, str) and fold(theirs) == wanted:
+                raise ScimError(
+                    409,
+                    f"a {rtype.name} with {key} {value!r} already exists (id {other['id']}); "
+                    f"{key} is unique, compared case-insensitively",
+                    UNIQUENESS,
+                )
+
+    def _linked_members(self, group_id: str, members: list[dict[str, Any]]) -> list[Resource]:
+        """Members as ``{value, $ref, type, display}``; each must name an existing resource."""
+        linked: list[Resource] = []
+        for n, member in enumerate(members):
+            value = member.get("value")
+            user = self._resources[USER_TYPE.name].get(value) if isinstance(value, str) else None
+            group = self._resources[GROUP_TYPE.name].get(value) if isinstance(value, str) else None
+            if isinstance(value, str) and value == group_id:
+                raise bad_request(INVALID_VALUE, f"members[{n}]: a group cannot contain itself")
+            found = user or group
+            if found is None:
+                raise bad_request(
+                    INVALID_VALUE,
+                    f"members[{n}].value {value!r} is not the id of an existing User or Group",
+                )
+            entry: Resource = {
+                "value": value,
+                "$ref": found["meta"]["location"],
+                "type": "User" if user is not None else "Group",
+            }
+            display = found.get("displayName") or found.get("userName")
+            if isinstance(display, str):
+                entry["display"] = display
+            linked.append(entry)
+        return linked

@@ -1,0 +1,302 @@
+"""Deliberately broken variants of the reference server, for the harness's self-tests.
+
+Each variant changes exactly one behaviour, modelled on a real-world defect (entra-behavior.md
+§7, D-numbers). A variant is either a switch in :class:`Behaviour`, consulted at one named point
+of the server, or a response rewrite/request guard in :class:`VariantMiddleware`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from scimcheck.server.errors import ERROR_SCHEMA, ScimError
+from scimcheck.server.patch import PatchOptions
+from scimcheck.server.responses import JSON_CONTENT_TYPE, LIST_RESPONSE_SCHEMA, error_response
+from scimcheck.server.store import StoreOptions
+from scimcheck.server.values import Coercion
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+VARIANTS: dict[str, str] = {
+    "ops-case-sensitive": "PATCH op names must be lowercase: Add/Replace/Remove → 400 (D1)",
+    "string-false-truthy": 'a string "active" is stored as bool(value), so "False" is true (D2)',
+    "no-match-404": "a list/filter GET that finds nothing answers 404, not an empty list (D6)",
+    "duplicate-accepted": "POST /Users with an existing userName is accepted (201, a 2nd user)",
+    "filter-case-sensitive": "userName/displayName filter comparisons are case-exact (D9)",
+    "plain-errors": 'error bodies are {"error": "<detail>"}, not SCIM Error messages (D18)',
+    "no-location": "201 responses carry no Location header (RFC 7644 §3.3)",
+    "no-auth": "requests without a token, or with a wrong one, are accepted",
+    "json-content-type": "responses say Content-Type application/json, not scim+json (D17)",
+    "create-200": "POST create answers 200 instead of 201",
+    "list-missing-total": "ListResponses omit totalResults",
+    "user-without-schemas": "User resources are returned without 'schemas'",
+    "uppercase-family-name": "name.familyName is stored upper-cased (D28)",
+    "patch-names-ignored": "PATCH of displayName, name.* and userName is silently not applied",
+    "pathless-dotted-ignored": "path-less add/replace ignores dotted keys like name.givenName (D11)",
+    "disabled-hidden-from-filter": "inactive users are left out of filtered lists (D19)",
+    "no-reenable": "once inactive, a user cannot be set active again",
+    "delete-200": "DELETE answers 200 with the deleted resource instead of 204",
+    "soft-delete": "DELETE /Users answers 204 but the user stays retrievable",
+    "member-remove-wipes-all": "Remove on members with a value array removes all members (D3)",
+    "member-value-remove-rejected": "Remove on members with a value array → 400 (D4)",
+    "member-filter-path-unsupported": 'members[value eq "…"] paths → 400 invalidPath (D5)',
+    "groups-404": "every /Groups route answers 404 (users-only endpoint, D7)",
+    "externalid-filter-unsupported": "a filter on externalId → 400 invalidFilter (D8)",
+    "work-email-path-unsupported": 'paths like emails[type eq "work"].value → 400 (D10)',
+    "manager-string-rejected": "a bare string manager value → 400 invalidValue (D13)",
+    "adscim-schema-rejected": "a POST whose schemas holds an unknown URN → 400 (D22)",
+    "excluded-attributes-ignored": "excludedAttributes is ignored (D23)",
+    "duplicate-members": "adding an existing member adds it again (D24)",
+    "readd-member-409": "adding an existing member → 409 (D20)",
+    "pagination-ignored": "startIndex/count are ignored: everything, startIndex 1 (D33)",
+    "schemas-bare-array": "/Schemas and /ResourceTypes return a bare JSON array (D29)",
+    "scim-json-rejected": "bodies sent as application/scim+json → 415; only application/json (D16)",
+    "accept-required": "GETs without Accept: application/scim+json → 406 (D16)",
+    "group-delete-400": "DELETE /Groups/{id} → 400 (D27)",
+}
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Every switch the server consults; the defaults are the correct server."""
+
+    patch: PatchOptions = field(default_factory=PatchOptions)
+    store: StoreOptions = field(default_factory=StoreOptions)
+    coercion: Coercion = field(default_factory=Coercion)
+    require_auth: bool = True
+    filter_case_exact_names: frozenset[str] = frozenset()
+    hide_disabled_from_filter: bool = False
+    delete_returns_body: bool = False
+    soft_delete_users: bool = False
+    externalid_filter_unsupported: bool = False
+    reject_unknown_schemas: bool = False
+    ignore_excluded_attributes: bool = False
+    ignore_pagination: bool = False
+
+
+def _patch(**changes: Any) -> Behaviour:
+    return Behaviour(patch=PatchOptions(**changes))
+
+
+def _coercion(**changes: Any) -> Behaviour:
+    coercion = Coercion(**changes)
+    return Behaviour(coercion=coercion, patch=PatchOptions(coercion=coercion))
+
+
+_BEHAVIOURS: dict[str, Behaviour] = {
+    "ops-case-sensitive": _patch(ops_case_sensitive=True),
+    "string-false-truthy": _coercion(truthy_strings=True),
+    "duplicate-accepted": Behaviour(store=StoreOptions(unique_user_names_on_create=False)),
+    "filter-case-sensitive": Behaviour(
+        filter_case_exact_names=frozenset({"username", "displayname"})
+    ),
+    "no-auth": Behaviour(require_auth=False),
+    "uppercase-family-name": Behaviour(store=StoreOptions(uppercase_family_name=True)),
+    "patch-names-ignored": _patch(ignore_name_changes=True),
+    "pathless-dotted-ignored": _patch(ignore_pathless_dotted=True),
+    "disabled-hidden-from-filter": Behaviour(hide_disabled_from_filter=True),
+    "no-reenable": Behaviour(store=StoreOptions(no_reenable=True)),
+    "delete-200": Behaviour(delete_returns_body=True),
+    "soft-delete": Behaviour(soft_delete_users=True),
+    "member-remove-wipes-all": _patch(member_remove_wipes_all=True),
+    "member-value-remove-rejected": _patch(member_value_remove_rejected=True),
+    "member-filter-path-unsupported": _patch(member_filter_path_unsupported=True),
+    "externalid-filter-unsupported": Behaviour(externalid_filter_unsupported=True),
+    "work-email-path-unsupported": _patch(value_filter_subattr_unsupported=True),
+    "manager-string-rejected": _coercion(manager_string_rejected=True),
+    "adscim-schema-rejected": Behaviour(reject_unknown_schemas=True),
+    "excluded-attributes-ignored": Behaviour(ignore_excluded_attributes=True),
+    "duplicate-members": _patch(duplicate_members=True),
+    "readd-member-409": _patch(readd_member_conflict=True),
+    "pagination-ignored": Behaviour(ignore_pagination=True),
+}
+
+
+def check_variant(variant: str | None) -> None:
+    """``ValueError`` naming the valid variants when ``variant`` is not one of them."""
+    if variant is not None and variant not in VARIANTS:
+        raise ValueError(
+            f"unknown variant {variant!r}; valid variants: {', '.join(sorted(VARIANTS))}"
+        )
+
+
+def behaviour_for(variant: str | None) -> Behaviour:
+    """The switches for a variant (all off for ``None`` and for middleware-only variants)."""
+    check_variant(variant)
+    return _BEHAVIOURS.get(variant or "", Behaviour())
+
+
+# --- request guards and response rewrites -------------------------------------------------------
+
+Guard = Callable[[Request, str], ScimError | None]
+Rewrite = Callable[[Request, Response, Any], tuple[Response, Any]]
+
+
+def _routes_to(request: Request, base_path: str, endpoint: str) -> bool:
+    path = request.path.rstrip("/")
+    prefix = f"{base_path}{endpoint}"
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def _groups_404(request: Request, base_path: str) -> ScimError | None:
+    if _routes_to(request, base_path, "/Groups"):
+        return ScimError(404, f"no SCIM endpoint at {request.path}")
+    return None
+
+
+def _group_delete_400(request: Request, base_path: str) -> ScimError | None:
+    path = request.path.rstrip("/")
+    if request.method == "DELETE" and path.startswith(f"{base_path}/Groups/"):
+        return ScimError(400, "deleting groups is not supported")
+    return None
+
+
+def _scim_json_rejected(request: Request, _base_path: str) -> ScimError | None:
+    if request.mimetype == "application/scim+json":
+        return ScimError(415, "unsupported media type application/scim+json; use application/json")
+    return None
+
+
+def _accept_required(request: Request, _base_path: str) -> ScimError | None:
+    if request.method == "GET" and "application/scim+json" not in request.headers.get(
+        "Accept", ""
+    ).lower():
+        return ScimError(406, "this endpoint only serves requests accepting application/scim+json")
+    return None
+
+
+def _is_list(body: Any) -> bool:
+    return isinstance(body, dict) and LIST_RESPONSE_SCHEMA in body.get("schemas", [])
+
+
+def _no_match_404(request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    if request.method in ("GET", "POST") and response.status_code == 200 and _is_list(body) \
+            and not body.get("Resources"):
+        error = ScimError(404, "no resources match the query")
+        return error_response(error), error.body()
+    return response, body
+
+
+def _plain_errors(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    if isinstance(body, dict) and ERROR_SCHEMA in body.get("schemas", []):
+        return response, {"error": body.get("detail", "")}
+    return response, body
+
+
+def _no_location(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    if response.status_code == 201:
+        response.headers.pop("Location", None)
+    return response, body
+
+
+def _json_content_type(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    if "Content-Type" in response.headers:
+        response.headers["Content-Type"] = JSON_CONTENT_TYPE
+    return response, body
+
+
+def _create_200(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    if response.status_code == 201:
+        response.status_code = 200
+    return response, body
+
+
+def _list_missing_total(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    if _is_list(body):
+        body.pop("totalResults", None)
+    return response, body
+
+
+def _strip_user_schemas(resource: Any) -> None:
+    if isinstance(resource, dict) and isinstance(resource.get("meta"), dict) \
+            and resource["meta"].get("resourceType") == "User":
+        resource.pop("schemas", None)
+
+
+def _user_without_schemas(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    if _is_list(body):
+        for resource in body.get("Resources", []):
+            _strip_user_schemas(resource)
+    else:
+        _strip_user_schemas(body)
+    return response, body
+
+
+def _schemas_bare_array(request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    path = request.path.rstrip("/")
+    if _is_list(body) and path.endswith(("/Schemas", "/ResourceTypes")):
+        return response, body.get("Resources", [])
+    return response, body
+
+
+_GUARDS: dict[str, Guard] = {
+    "groups-404": _groups_404,
+    "group-delete-400": _group_delete_400,
+    "scim-json-rejected": _scim_json_rejected,
+    "accept-required": _accept_required,
+}
+
+_REWRITES: dict[str, Rewrite] = {
+    "no-match-404": _no_match_404,
+    "plain-errors": _plain_errors,
+    "no-location": _no_location,
+    "json-content-type": _json_content_type,
+    "create-200": _create_200,
+    "list-missing-total": _list_missing_total,
+    "user-without-schemas": _user_without_schemas,
+    "schemas-bare-array": _schemas_bare_array,
+}
+
+_UNSET = object()
+
+
+class VariantMiddleware:
+    """WSGI middleware for variants that guard requests or rewrite responses."""
+
+    def __init__(self, app: WSGIApplication, variant: str, base_path: str) -> None:
+        self.app = app
+        self.guard = _GUARDS.get(variant)
+        self.rewrite = _REWRITES.get(variant)
+        self.base_path = base_path
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        if self.guard is not None:
+            error = self.guard(request, self.base_path)
+            if error is not None:
+                return error_response(error)(environ, start_response)
+        if self.rewrite is None:
+            return self.app(environ, start_response)
+        response = Response.from_app(self.app, environ, buffered=True)
+        body: Any = _UNSET
+        data = response.get_data()
+        if data and "json" in (response.mimetype or ""):
+            body = json.loads(data)
+        response, new_body = self.rewrite(request, response, body)
+        if new_body is not _UNSET:
+            response.set_data(json.dumps(new_body, ensure_ascii=False).encode("utf-8"))
+        return response(environ, start_response)
+
+
+def wrap(app: WSGIApplication, variant: str | None, base_path: str) -> WSGIApplication:
+    """``app`` with the variant's middleware when it has one."""
+    if variant is not None and (variant in _GUARDS or variant in _REWRITES):
+        return VariantMiddleware(app, variant, base_path)
+    return app
+
+
+def variant_kind(variant: str) -> str:
+    """``"switch"``, ``"guard"`` or ``"rewrite"``: where a variant is implemented."""
+    check_variant(variant)
+    if variant in _GUARDS:
+        return "guard"
+    if variant in _REWRITES:
+        return "rewrite"
+    return "switch"
+
