@@ -17,9 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scimcheck import __version__, exitcodes
-
-TOKEN_ENV = "SCIM_TOKEN"
+from scimcheck import TOKEN_ENV, __version__, exitcodes
 
 
 class _Parser(argparse.ArgumentParser):
@@ -184,30 +182,10 @@ def _environment(name: str, value: str | None) -> Iterator[None]:
 
 
 def _preflight(url: str, token: str | None, timeout: float | None) -> int | None:
-    """Entra's Test Connection query: refuse early when unreachable or the token is rejected."""
-    import uuid
+    from scimcheck import preflight
 
-    from scimcheck import endpoints
-    from scimcheck.transport import Transport, TransportConfig
-
-    config = TransportConfig(url, token, min(timeout or 30.0, 30.0))
-    with Transport(config) as transport:
-        answer = transport.send(
-            "GET", endpoints.USERS, params={"filter": f'userName eq "{uuid.uuid4()}"'}
-        )
-    if answer.error:
-        return _fail(f"target unreachable: {answer.error}", exitcodes.TARGET_UNAVAILABLE)
-    if answer.status in (401, 403):
-        fix = (
-            f"check the token in {TOKEN_ENV}"
-            if token
-            else f"the endpoint requires a token: set {TOKEN_ENV}"
-        )
-        return _fail(
-            f"the target rejected the credentials ({answer.summary()}); {fix}",
-            exitcodes.TARGET_UNAVAILABLE,
-        )
-    return None
+    problem = preflight.problem(url, token, timeout)
+    return None if problem is None else _fail(problem, exitcodes.TARGET_UNAVAILABLE)
 
 
 def _pytest_argv(
@@ -216,6 +194,7 @@ def _pytest_argv(
     suites = _suites_path()
     argv = [
         suites,
+        "-c", str(Path(suites) / "pytest.ini"),
         f"--rootdir={suites}",
         "-o", f"cache_dir={report_dir.resolve() / '.pytest_cache'}",
         "--import-mode=importlib",

@@ -122,11 +122,20 @@ def _option(config: pytest.Config, name: str, env: str) -> Any:
     return value
 
 
+def _dialects(config: pytest.Config) -> tuple[Dialect, ...]:
+    from scimcheck import dialects
+
+    choice = _option(config, "scim_dialect", "SCIM_DIALECT") or "both"
+    if choice not in {"legacy", "compliant", "both"}:
+        raise pytest.UsageError(f"SCIM_DIALECT={choice!r} is not one of legacy, compliant, both")
+    return dialects.parse_choice(choice)
+
+
 def resolve_settings(config: pytest.Config) -> Settings:
     """Read the options once; a bad value is a usage error naming the fix."""
     if SETTINGS_KEY in config.stash:
         return config.stash[SETTINGS_KEY]
-    from scimcheck import dialects, profiles
+    from scimcheck import profiles
     from scimcheck.errors import ConfigError
     from scimcheck.transport import ENTRA_TIMEOUT_S
 
@@ -144,11 +153,6 @@ def resolve_settings(config: pytest.Config) -> Settings:
         profile = profiles.load(_option(config, "scim_profile", "SCIM_PROFILE"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    dialect_choice = _option(config, "scim_dialect", "SCIM_DIALECT") or "both"
-    if dialect_choice not in {"legacy", "compliant", "both"}:
-        raise pytest.UsageError(
-            f"SCIM_DIALECT={dialect_choice!r} is not one of legacy, compliant, both"
-        )
     strict_env = os.environ.get("SCIM_STRICT", "").lower() in {"1", "true", "yes"}
     seed_value = _option(config, "scim_seed", "SCIM_SEED")
     try:
@@ -159,7 +163,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         base_url=str(url).rstrip("/"),
         token=_option(config, "scim_token", "SCIM_TOKEN"),
         profile=profile,
-        dialects=dialects.parse_choice(dialect_choice),
+        dialects=_dialects(config),
         strict=bool(config.getoption("scim_strict")) or strict_env,
         timeout_s=config.getoption("scim_timeout") or ENTRA_TIMEOUT_S,
         seed=seed,
@@ -174,10 +178,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One item per Entra dialect for sequences that take ``dialect``."""
     if "scim_dialect" in metafunc.fixturenames:
-        settings = resolve_settings(metafunc.config)
-        metafunc.parametrize(
-            "scim_dialect", list(settings.dialects), ids=[d.value for d in settings.dialects]
-        )
+        chosen = _dialects(metafunc.config)
+        metafunc.parametrize("scim_dialect", list(chosen), ids=[d.value for d in chosen])
 
 
 def pytest_collection_modifyitems(
@@ -199,28 +201,11 @@ def pytest_collection_modifyitems(
 
 def _preflight(settings: Settings) -> None:
     """Entra's Test Connection query with the token: unreachable or refused → exit code 3."""
-    import uuid
+    from scimcheck import exitcodes, preflight
 
-    from scimcheck import endpoints, exitcodes
-    from scimcheck.transport import Transport, TransportConfig
-
-    config = TransportConfig(settings.base_url, settings.token, min(settings.timeout_s, 30.0))
-    with Transport(config) as transport:
-        answer = transport.send(
-            "GET", endpoints.USERS, params={"filter": f'userName eq "{uuid.uuid4()}"'}
-        )
-    if answer.error:
-        pytest.exit(f"target unreachable: {answer.error}", returncode=exitcodes.TARGET_UNAVAILABLE)
-    if answer.status in (401, 403):
-        fix = (
-            "set SCIM_TOKEN to a valid bearer token"
-            if settings.token
-            else "the endpoint requires a token: set SCIM_TOKEN"
-        )
-        pytest.exit(
-            f"the target rejected the credentials: {answer.summary()}; {fix}",
-            returncode=exitcodes.TARGET_UNAVAILABLE,
-        )
+    problem = preflight.problem(settings.base_url, settings.token, settings.timeout_s)
+    if problem is not None:
+        pytest.exit(problem, returncode=exitcodes.TARGET_UNAVAILABLE)
 
 
 @pytest.fixture(scope="session")
@@ -304,8 +289,11 @@ def pytest_runtest_makereport(
     sequence = item.stash.get(SEQUENCE_KEY, None)
     if sequence is None or call.when != "call":
         return report
-    if call.excinfo is not None and call.excinfo.errisinstance(ConformanceFailure):
-        report.longrepr = str(call.excinfo.value)
+    if call.excinfo is not None:
+        if call.excinfo.errisinstance(ConformanceFailure):
+            report.longrepr = str(call.excinfo.value)
+        elif not call.excinfo.errisinstance(pytest.skip.Exception):
+            report.scimcheck_harness_error = True  # type: ignore[attr-defined]
     evaluations = [
         {
             "id": e.check.id,
@@ -365,7 +353,9 @@ class RunCollector:
         if evaluations:
             self.state.evaluations.extend({**e, "test": report.nodeid} for e in evaluations)
         tests = self.state.tests
-        if report.when == "call":
+        if getattr(report, "scimcheck_harness_error", False):
+            tests["errors"] += 1
+        elif report.when == "call":
             key = "passed" if report.passed else "failed" if report.failed else "skipped"
             tests[key] += 1
         elif report.failed:

@@ -134,7 +134,8 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
             continue
         failed = [e for e in ran if e["outcome"] == "failed"]
         if not failed:
-            lines.append(f"  ✓ {capability.value:<16} {len(ran)} checks passed")
+            noun = "check" if len(ran) == 1 else "checks"
+            lines.append(f"  ✓ {capability.value:<16} {len(ran)} {noun} passed")
             continue
         for entry in failed:
             mark = "✗" if entry["fails_run"] else "!"
