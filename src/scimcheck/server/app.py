@@ -142,9 +142,10 @@ class ScimApp:
         adapter = self.url_map.bind_to_environ(request.environ)
         path = re.sub(r"/{2,}", "/", request.path)
         (name, rtype), args = adapter.match(path, method=request.method)
+        kwargs: dict[str, Any] = dict(args)
         if rtype is not None:
-            args["rtype"] = rtype
-        return self._handlers[name](request, **args)
+            kwargs["rtype"] = rtype
+        return self._handlers[name](request, **kwargs)
 
     def _http_error(self, request: Request, exc: HTTPException) -> ScimError:
         if isinstance(exc, NotFound):
@@ -196,7 +197,9 @@ class ScimApp:
         except UnicodeDecodeError:
             raise bad_request(INVALID_SYNTAX, "the request body is not UTF-8 JSON") from None
         except ValueError as exc:
-            raise bad_request(INVALID_SYNTAX, f"the request body is not valid JSON: {exc}") from None
+            raise bad_request(
+                INVALID_SYNTAX, f"the request body is not valid JSON: {exc}"
+            ) from None
 
     def _render(self, rtype: ResourceType, resource: Resource, params: ListParams) -> Resource:
         excluded = [] if self.behaviour.ignore_excluded_attributes else list(params.excluded)
@@ -243,7 +246,9 @@ class ScimApp:
             {"Location": resource["meta"]["location"]},
         )
 
-    def _predicate(self, rtype: ResourceType, text: str | None) -> Callable[[Resource], bool] | None:
+    def _predicate(
+        self, rtype: ResourceType, text: str | None
+    ) -> Callable[[Resource], bool] | None:
         """The filter as a predicate (RFC 7644 §3.4.2.2); 400 ``invalidFilter`` if invalid."""
         if text is None or not text.strip():
             return None

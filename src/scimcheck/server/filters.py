@@ -225,7 +225,8 @@ def _describe(exc: LarkError, text: str) -> str:
     if isinstance(exc, UnexpectedEOF):
         return "it ends too early"
     if isinstance(exc, UnexpectedCharacters):
-        return f"unexpected character {text[exc.pos_in_stream]!r} at position {exc.column}"
+        position = exc.pos_in_stream if exc.pos_in_stream is not None else 0
+        return f"unexpected character {text[position:position + 1]!r} at position {exc.column}"
     if isinstance(exc, UnexpectedInput):
         token = getattr(exc, "token", None)
         where = f" at position {exc.column}" if exc.column and exc.column > 0 else ""
@@ -275,7 +276,7 @@ def walk(node: Filter) -> Iterator[Filter]:
         yield current
         if isinstance(current, And | Or):
             stack += [current.right, current.left]
-        elif isinstance(current, Not) or isinstance(current, ValuePath):
+        elif isinstance(current, Not | ValuePath):
             stack.append(current.inner)
 
 
@@ -457,7 +458,9 @@ def _check_operator(op: str, expected: Any, attribute: Attribute | None, where: 
     if kind == "binary" and op in _ORDERING:
         raise bad_request(INVALID_FILTER, f"'{where} {op}': ordering does not apply to binary")
     if kind == "complex" and not (attribute and attribute.multi_valued):
-        raise bad_request(INVALID_FILTER, f"'{where}' is complex; compare one of its sub-attributes")
+        raise bad_request(
+            INVALID_FILTER, f"'{where}' is complex; compare one of its sub-attributes"
+        )
     if op in _SUBSTRING and not isinstance(expected, str):
         raise bad_request(INVALID_FILTER, f"'{where} {op}' needs a string value")
     if op in _ORDERING and (expected is None or isinstance(expected, bool)):
@@ -487,22 +490,22 @@ def _compare(
     if not (isinstance(actual, str) and isinstance(expected, str)):
         return False
     if attribute is not None and attribute.type == "dateTime" and op in (*_ORDERING, "eq"):
-        left, right = _datetime(actual), _datetime(expected)
-        if left is not None and right is not None:
+        when, then = _datetime(actual), _datetime(expected)
+        if when is not None and then is not None:
             try:
-                return _order(op, left, right)
+                return _order(op, when, then)
             except TypeError:  # naive vs aware
                 pass
     exact = force_exact or (attribute is not None and attribute.case_exact)
-    if not exact:
-        actual, expected = fold(actual), fold(expected)
+    left: str = actual if exact else fold(actual)
+    right: str = expected if exact else fold(expected)
     if op == "co":
-        return expected in actual
+        return right in left
     if op == "sw":
-        return actual.startswith(expected)
+        return left.startswith(right)
     if op == "ew":
-        return actual.endswith(expected)
-    return _order(op, actual, expected)
+        return left.endswith(right)
+    return _order(op, left, right)
 
 
 def _order(op: str, left: Any, right: Any) -> bool:

@@ -146,7 +146,7 @@ def _equalities(node: Filter) -> dict[str, Any] | None:
 
 
 def _unwrap(value: Any) -> Any:
-    """``[{"value": x}]`` sent for a simple attribute means ``x`` (Entra, jelhub/scimgateway#117)."""
+    """``[{"value": x}]`` sent for a simple attribute means ``x`` (Entra, scimgateway#117)."""
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
         inner = ci_get(value[0], "value")
         if inner is not None:
@@ -191,7 +191,9 @@ class _Patcher:
             extension = self.rtype.extension_for(key)
             if extension is not None:
                 if not isinstance(item, dict):
-                    raise bad_request(INVALID_VALUE, f"{operation.where}: '{key}' must be an object")
+                    raise bad_request(
+                        INVALID_VALUE, f"{operation.where}: '{key}' must be an object"
+                    )
                 for sub_key, sub_item in item.items():
                     self._apply_key(operation, f"{extension.id}:{sub_key}", sub_item)
                 continue
@@ -202,14 +204,17 @@ class _Patcher:
 
     def _apply_key(self, operation: Operation, key: str, item: Any) -> None:
         path = parse_path(key)
-        if path.attr.uri is not None and self.rtype.schema_for(path.attr.uri) is None \
-                and self.rtype.extension_for(str(path.attr)) is None:
+        custom_extension = (
+            path.attr.uri is not None
+            and self.rtype.schema_for(path.attr.uri) is None
+            and self.rtype.extension_for(str(path.attr)) is None
+        )
+        if custom_extension and isinstance(item, dict) and path.filter is None:
             # a custom extension object keyed by its URN: kept as sent, merged by key
-            if isinstance(item, dict) and path.filter is None:
-                holder = self.attrs.setdefault(key, {})
-                if isinstance(holder, dict):
-                    holder.update(item)
-                    return
+            holder = self.attrs.setdefault(key, {})
+            if isinstance(holder, dict):
+                holder.update(item)
+                return
         self._apply(operation.op, path, key, item, operation.where, True, pathless=True)
 
     # --- one operation -----------------------------------------------------------------------
@@ -413,7 +418,9 @@ class _Patcher:
                 "so it cannot take a [value filter]",
             )
         if target.sub is not None:
-            raise bad_request(INVALID_PATH, f"{where}: a value filter cannot follow a sub-attribute")
+            raise bad_request(
+                INVALID_PATH, f"{where}: a value filter cannot follow a sub-attribute"
+            )
         members = self.rtype is GROUP_TYPE and target.name == "members"
         if members and self.options.member_filter_path_unsupported:
             raise bad_request(INVALID_PATH, f"{where}: value filters on members are not supported")

@@ -44,7 +44,9 @@ def normalize(
 ) -> dict[str, Any]:
     """The attributes of a create/replace body, checked and with canonical attribute names."""
     if not isinstance(body, dict):
-        raise bad_request(INVALID_SYNTAX, f"the request body must be a JSON object for a {rtype.name}")
+        raise bad_request(
+            INVALID_SYNTAX, f"the request body must be a JSON object for a {rtype.name}"
+        )
     check_schemas(rtype, body, reject_unknown_schemas)
     result: dict[str, Any] = {}
     for key, value in body.items():

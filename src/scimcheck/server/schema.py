@@ -180,9 +180,10 @@ USER = Schema(
             _s("type", canonical_values=("work", "home", "other")),
             _s("primary", type="boolean"),
         ),
-        _multi(
-            "groups", "Groups to which the user belongs", mutability="readOnly",
-            *(
+        Attribute(
+            "groups", type="complex", multi_valued=True, mutability="readOnly",
+            description="Groups to which the user belongs",
+            sub_attributes=(
                 _s("value", mutability="readOnly"),
                 _s("$ref", type="reference", mutability="readOnly",
                    reference_types=("User", "Group")),

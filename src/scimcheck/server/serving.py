@@ -8,6 +8,7 @@ the host given; loopback by default.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import threading
@@ -216,10 +217,8 @@ class ReferenceServer:
             self._thread.join(timeout=5)
             self._thread = None
         for connection in list(_connections(server)):
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         server.server_close()
 
     def __enter__(self) -> ReferenceServer:

@@ -38,7 +38,7 @@ VARIANTS: dict[str, str] = {
     "user-without-schemas": "User resources are returned without 'schemas'",
     "uppercase-family-name": "name.familyName is stored upper-cased (D28)",
     "patch-names-ignored": "PATCH of displayName, name.* and userName is silently not applied",
-    "pathless-dotted-ignored": "path-less add/replace ignores dotted keys like name.givenName (D11)",
+    "pathless-dotted-ignored": "path-less add/replace ignores dotted keys (name.givenName; D11)",
     "disabled-hidden-from-filter": "inactive users are left out of filtered lists (D19)",
     "no-reenable": "once inactive, a user cannot be set active again",
     "delete-200": "DELETE answers 200 with the deleted resource instead of 204",
@@ -59,6 +59,7 @@ VARIANTS: dict[str, str] = {
     "scim-json-rejected": "bodies sent as application/scim+json → 415; only application/json (D16)",
     "accept-required": "GETs without Accept: application/scim+json → 406 (D16)",
     "group-delete-400": "DELETE /Groups/{id} → 400 (D27)",
+    "get-by-id-404": "GET /Users/{id} answers 404 for users that exist (lists still find them)",
 }
 
 
@@ -235,6 +236,15 @@ def _schemas_bare_array(request: Request, response: Response, body: Any) -> tupl
     return response, body
 
 
+def _get_by_id_404(request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    path = request.path.rstrip("/")
+    if request.method == "GET" and response.status_code == 200 and "/Users/" in path \
+            and not _is_list(body):
+        error = ScimError(404, f"User {path.rsplit('/', 1)[-1]!r} not found")
+        return error_response(error), error.body()
+    return response, body
+
+
 _GUARDS: dict[str, Guard] = {
     "groups-404": _groups_404,
     "group-delete-400": _group_delete_400,
@@ -251,6 +261,7 @@ _REWRITES: dict[str, Rewrite] = {
     "list-missing-total": _list_missing_total,
     "user-without-schemas": _user_without_schemas,
     "schemas-bare-array": _schemas_bare_array,
+    "get-by-id-404": _get_by_id_404,
 }
 
 _UNSET = object()
