@@ -414,7 +414,9 @@ class Evaluator:
             if target.sub is not None:
                 if isinstance(item, dict):
                     found.append((ci_get(item, target.sub), target.sub_attribute))
-            elif isinstance(item, dict) and attribute is not None and attribute.multi_valued:
+            elif isinstance(item, dict) and attribute is not None \
+                    and attribute.sub("value") is not None:
+                # ``emails co "x"`` and Entra's legacy ``manager eq "<id>"`` compare ``value``
                 found.append((ci_get(item, "value"), attribute.sub("value")))
             else:
                 found.append((item, attribute))
@@ -457,7 +459,7 @@ def _check_operator(op: str, expected: Any, attribute: Attribute | None, where: 
         raise bad_request(INVALID_FILTER, f"'{where} {op}': {where} is boolean; only eq/ne apply")
     if kind == "binary" and op in _ORDERING:
         raise bad_request(INVALID_FILTER, f"'{where} {op}': ordering does not apply to binary")
-    if kind == "complex" and not (attribute and attribute.multi_valued):
+    if kind == "complex" and attribute is not None and attribute.sub("value") is None:
         raise bad_request(
             INVALID_FILTER, f"'{where}' is complex; compare one of its sub-attributes"
         )
