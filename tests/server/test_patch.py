@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from server.scim_client import ENTERPRISE, Scim, assert_error, body_of
 
 
