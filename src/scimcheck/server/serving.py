@@ -63,6 +63,7 @@ class _Handler(WSGIRequestHandler):
             environ["CONTENT_LENGTH"] = str(len(body))
         environ["wsgi.input"] = io.BytesIO(body)
         environ.pop("wsgi.input_terminated", None)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)  # de-chunked above: the length is known
         status: list[str] = []
         headers: list[tuple[str, str]] = []
 
@@ -93,7 +94,12 @@ class _Handler(WSGIRequestHandler):
         """The request body, or ``None`` when it exceeds the limit (connection then closes)."""
         stream = environ["wsgi.input"]
         if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's DechunkedInput
-            data = stream.read(MAX_BODY_BYTES + 1)
+            data = bytearray()
+            while len(data) <= MAX_BODY_BYTES:
+                piece = stream.read(MAX_BODY_BYTES + 1 - len(data))
+                if not piece:
+                    break
+                data += piece
             if len(data) > MAX_BODY_BYTES:
                 environ["CONTENT_LENGTH"] = str(len(data))
                 return None
