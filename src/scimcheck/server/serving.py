@@ -110,10 +110,10 @@ class _Handler(WSGIRequestHandler):
             raise ValueError("negative Content-Length")
         if length > MAX_BODY_BYTES:
             return None
-        data = stream.read(length) if length else b""
-        if len(data) != length:
+        body: bytes = stream.read(length) if length else b""
+        if len(body) != length:
             raise OSError("connection closed before the whole body arrived")
-        return bytes(data)
+        return bytes(body)
 
     def _send(self, code: int, reason: str, headers: list[tuple[str, str]], payload: bytes) -> None:
         self.send_response(code, reason)
