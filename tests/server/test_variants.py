@@ -1,0 +1,431 @@
+"""Every broken variant differs from the correct server in its one behaviour (entra-behavior.md §7).
+
+Each test shows the behaviour on the correct server and on the variant, plus a nearby behaviour
+the variant must leave alone.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+from scimcheck.server import VARIANTS
+from scimcheck.server.variants import behaviour_for, variant_kind
+from server.scim_client import (
+    ADSCIM,
+    ENTERPRISE,
+    ENTRA_CONTENT_TYPE,
+    ERROR_SCHEMA,
+    GROUP_SCHEMA,
+    LIST_SCHEMA,
+    Scim,
+    assert_error,
+    body_of,
+)
+
+
+def _pair(variant: str) -> tuple[Scim, Scim]:
+    return Scim(), Scim(variant=variant)
+
+
+def _test_name(variant: str) -> str:
+    return "test_" + variant.replace("-", "_")
+
+
+def test_every_variant_has_a_test_and_a_description() -> None:
+    module = sys.modules[__name__]
+    missing = [v for v in VARIANTS if not hasattr(module, _test_name(v))]
+    assert missing == []
+    for name, description in VARIANTS.items():
+        assert description and "\n" not in description
+        assert variant_kind(name) in ("switch", "guard", "rewrite")
+    with pytest.raises(ValueError, match="valid variants"):
+        behaviour_for("no-such-variant")
+
+
+def test_ops_case_sensitive() -> None:
+    for api, ok in zip(_pair("ops-case-sensitive"), (True, False), strict=True):
+        user = api.create_user("ops@example.com")
+        response = api.patch(f"/Users/{user['id']}",
+                             [{"op": "Replace", "path": "title", "value": "T"}])
+        if ok:
+            assert response.status_code == 200
+        else:
+            assert_error(response, 400, "invalidSyntax")
+        lower = api.patch(f"/Users/{user['id']}", [{"op": "replace", "path": "title",
+                                                   "value": "t"}])
+        assert lower.status_code == 200
+
+
+def test_string_false_truthy() -> None:
+    for api, expected in zip(_pair("string-false-truthy"), (False, True), strict=True):
+        user = api.create_user("sf@example.com")
+        api.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": "active", "value": "False"}])
+        assert api.user(user["id"])["active"] is expected
+        assert api.create_user("sf2@example.com", active="False")["active"] is expected
+        api.patch(f"/Users/{user['id']}", [{"op": "replace", "path": "active", "value": False}])
+        assert api.user(user["id"])["active"] is False  # real booleans still work
+
+
+def test_no_match_404() -> None:
+    correct, broken = _pair("no-match-404")
+    probe = 'userName eq "7d420df3-9995-4831-a406-ecf8166f5f6a"'
+    assert body_of(correct.filter_users(probe))["totalResults"] == 0
+    assert_error(broken.filter_users(probe), 404)
+    broken.create_user("found@example.com")
+    assert body_of(broken.filter_users('userName eq "found@example.com"'))["totalResults"] == 1
+
+
+def test_duplicate_accepted() -> None:
+    correct, broken = _pair("duplicate-accepted")
+    for api in (correct, broken):
+        api.create_user("dup@example.com")
+    assert_error(correct.post("/Users", {"userName": "DUP@example.com"}), 409, "uniqueness")
+    assert broken.post("/Users", {"userName": "DUP@example.com"}).status_code == 201
+    assert body_of(broken.filter_users('userName eq "dup@example.com"'))["totalResults"] == 2
+    broken.create_group("G")
+    assert_error(broken.post("/Groups", {"displayName": "G"}), 409, "uniqueness")
+
+
+def test_filter_case_sensitive() -> None:
+    for api, found in zip(_pair("filter-case-sensitive"), (1, 0), strict=True):
+        api.create_user("Alice@Example.com", displayName="Alice A")
+        assert body_of(api.filter_users('userName eq "alice@example.com"'))["totalResults"] \
+            == found
+        assert body_of(api.filter_users('displayName eq "ALICE A"'))["totalResults"] == found
+        assert body_of(api.filter_users('userName eq "Alice@Example.com"'))["totalResults"] == 1
+
+
+def test_plain_errors() -> None:
+    correct, broken = _pair("plain-errors")
+    assert_error(correct.get("/Users/nope"), 404)
+    response = broken.get("/Users/nope")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == ENTRA_CONTENT_TYPE
+    assert body_of(response) == {"error": "User 'nope' not found"}
+    response = broken.filter_users("bad filter")
+    assert response.status_code == 400 and set(body_of(response)) == {"error"}
+
+
+def test_no_location() -> None:
+    correct, broken = _pair("no-location")
+    assert correct.post("/Users", {"userName": "l@x.com"}).headers.get("Location")
+    response = broken.post("/Users", {"userName": "l@x.com"})
+    assert response.status_code == 201 and "Location" not in response.headers
+    assert body_of(response)["meta"]["location"].endswith(body_of(response)["id"])
+
+
+def test_no_auth() -> None:
+    correct, broken = _pair("no-auth")
+    assert_error(correct.get("/Users", token=None), 401)
+    assert broken.get("/Users", token=None).status_code == 200
+    assert broken.get("/Users", token="wrong").status_code == 200
+
+
+def test_json_content_type() -> None:
+    correct, broken = _pair("json-content-type")
+    assert correct.get("/Users").headers["Content-Type"] == ENTRA_CONTENT_TYPE
+    for response in (broken.get("/Users"), broken.get("/Users/nope"),
+                     broken.post("/Users", {"userName": "j@x.com"})):
+        assert response.headers["Content-Type"].startswith("application/json")
+    assert body_of(broken.get("/Users"))["schemas"] == [LIST_SCHEMA]
+
+
+def test_create_200() -> None:
+    correct, broken = _pair("create-200")
+    assert correct.post("/Users", {"userName": "c@x.com"}).status_code == 201
+    response = broken.post("/Users", {"userName": "c@x.com"})
+    assert response.status_code == 200
+    assert response.headers["Location"] == body_of(response)["meta"]["location"]
+
+
+def test_list_missing_total() -> None:
+    correct, broken = _pair("list-missing-total")
+    assert body_of(correct.get("/Users"))["totalResults"] == 0
+    body = body_of(broken.get("/Users"))
+    assert "totalResults" not in body
+    assert body == {"schemas": [LIST_SCHEMA], "itemsPerPage": 0, "startIndex": 1,
+                    "Resources": []}
+
+
+def test_user_without_schemas() -> None:
+    correct, broken = _pair("user-without-schemas")
+    assert "schemas" in correct.create_user("s@x.com")
+    user = broken.create_user("s@x.com")
+    assert "schemas" not in user and "schemas" not in broken.user(user["id"])
+    assert "schemas" not in body_of(broken.get("/Users"))["Resources"][0]
+    assert body_of(broken.get("/Users"))["schemas"] == [LIST_SCHEMA]
+    assert broken.create_group("G")["schemas"] == [GROUP_SCHEMA]
+
+
+def test_uppercase_family_name() -> None:
+    for api, expected in zip(_pair("uppercase-family-name"), ("Lee", "LEE"), strict=True):
+        user = api.create_user("u@x.com", name={"familyName": "Lee", "givenName": "Ann"})
+        assert user["name"] == {"familyName": expected, "givenName": "Ann"}
+        api.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": "name.familyName",
+                                            "value": "Lee"}])
+        assert api.user(user["id"])["name"]["familyName"] == expected
+
+
+def test_patch_names_ignored() -> None:
+    for api, applied in zip(_pair("patch-names-ignored"), (True, False), strict=True):
+        user = api.create_user("n@x.com", displayName="Old", name={"givenName": "Old"})
+        response = api.patch(f"/Users/{user['id']}", [
+            {"op": "Replace", "path": "displayName", "value": "New"},
+            {"op": "Replace", "path": "name.givenName", "value": "New"},
+            {"op": "replace", "value": {"userName": "new@x.com", "name.familyName": "New"}},
+            {"op": "Replace", "path": "active", "value": "False"},
+        ])
+        assert response.status_code == 200
+        stored = api.user(user["id"])
+        assert (stored["displayName"] == "New") is applied
+        assert (stored["name"] == {"givenName": "New", "familyName": "New"}) is applied
+        assert (stored["userName"] == "new@x.com") is applied
+        assert stored["active"] is False
+
+
+def test_pathless_dotted_ignored() -> None:
+    for api, applied in zip(_pair("pathless-dotted-ignored"), (True, False), strict=True):
+        user = api.create_user("p@x.com")
+        api.patch(f"/Users/{user['id']}", [{"op": "replace", "value": {
+            "displayName": "D", "name.givenName": "G",
+            f"{ENTERPRISE}:employeeNumber": "E1"}}])
+        stored = api.user(user["id"])
+        assert (stored.get("name") == {"givenName": "G"}) is applied
+        assert stored["displayName"] == "D" and stored[ENTERPRISE] == {"employeeNumber": "E1"}
+        api.patch(f"/Users/{user['id']}", [{"op": "replace", "path": "name.givenName",
+                                            "value": "H"}])
+        assert api.user(user["id"])["name"] == {"givenName": "H"}
+
+
+def test_disabled_hidden_from_filter() -> None:
+    for api, visible in zip(_pair("disabled-hidden-from-filter"), (1, 0), strict=True):
+        user = api.create_user("d@x.com", active=False)
+        api.create_user("e@x.com")
+        assert body_of(api.filter_users('userName eq "d@x.com"'))["totalResults"] == visible
+        assert api.user(user["id"])["active"] is False
+        assert body_of(api.filter_users('userName eq "e@x.com"'))["totalResults"] == 1
+
+
+def test_no_reenable() -> None:
+    for api, expected in zip(_pair("no-reenable"), (True, False), strict=True):
+        user = api.create_user("r@x.com")
+        path = f"/Users/{user['id']}"
+        api.patch(path, [{"op": "Replace", "path": "active", "value": "False"}])
+        assert api.user(user["id"])["active"] is False
+        api.patch(path, [{"op": "Replace", "path": "active", "value": "True"}])
+        assert api.user(user["id"])["active"] is expected
+
+
+def test_delete_200() -> None:
+    correct, broken = _pair("delete-200")
+    user = correct.create_user("x@x.com")
+    assert correct.delete(f"/Users/{user['id']}").status_code == 204
+    user = broken.create_user("x@x.com")
+    response = broken.delete(f"/Users/{user['id']}")
+    assert response.status_code == 200 and body_of(response)["id"] == user["id"]
+    assert_error(broken.get(f"/Users/{user['id']}"), 404)
+
+
+def test_soft_delete() -> None:
+    correct, broken = _pair("soft-delete")
+    for api, status in ((correct, 404), (broken, 200)):
+        user = api.create_user("sd@x.com")
+        assert api.delete(f"/Users/{user['id']}").status_code == 204
+        assert api.get(f"/Users/{user['id']}").status_code == status
+    assert_error(broken.delete("/Users/nope"), 404)
+
+
+def _group_with_two(api: Scim) -> tuple[str, list[str]]:
+    users = [api.create_user(f"g{n}@x.com")["id"] for n in range(2)]
+    return api.create_group("G", members=users)["id"], users
+
+
+def _member_ids(api: Scim, group_id: str) -> list[str]:
+    return [m["value"] for m in api.group(group_id).get("members", [])]
+
+
+def _remove_one(api: Scim, group_id: str, user_id: str) -> Any:
+    return api.patch(f"/Groups/{group_id}", [{"op": "Remove", "path": "members",
+                                             "value": [{"$ref": None, "value": user_id}]}])
+
+
+def test_member_remove_wipes_all() -> None:
+    for api, left in zip(_pair("member-remove-wipes-all"), (1, 0), strict=True):
+        group_id, users = _group_with_two(api)
+        assert _remove_one(api, group_id, users[0]).status_code == 200
+        assert len(_member_ids(api, group_id)) == left
+
+
+def test_member_value_remove_rejected() -> None:
+    correct, broken = _pair("member-value-remove-rejected")
+    group_id, users = _group_with_two(correct)
+    assert _remove_one(correct, group_id, users[0]).status_code == 200
+    group_id, users = _group_with_two(broken)
+    assert_error(_remove_one(broken, group_id, users[0]), 400, "invalidSyntax")
+    assert broken.patch(f"/Groups/{group_id}",
+                        [{"op": "remove", "path": f'members[value eq "{users[0]}"]'}]
+                        ).status_code == 200
+
+
+def test_member_filter_path_unsupported() -> None:
+    correct, broken = _pair("member-filter-path-unsupported")
+    for api, ok in ((correct, True), (broken, False)):
+        group_id, users = _group_with_two(api)
+        response = api.patch(f"/Groups/{group_id}",
+                             [{"op": "remove", "path": f'members[value eq "{users[0]}"]'}])
+        if ok:
+            assert response.status_code == 200
+        else:
+            assert_error(response, 400, "invalidPath")
+            assert _remove_one(api, group_id, users[0]).status_code == 200
+        assert _member_ids(api, group_id) == [users[1]]
+
+
+def test_groups_404() -> None:
+    correct, broken = _pair("groups-404")
+    assert correct.get("/Groups").status_code == 200
+    assert_error(broken.get("/Groups"), 404)
+    assert_error(broken.post("/Groups", {"displayName": "G"}), 404)
+    assert broken.get("/Users").status_code == 200
+
+
+def test_externalid_filter_unsupported() -> None:
+    correct, broken = _pair("externalid-filter-unsupported")
+    text = 'externalId eq "9edf3db5-f590-4367-a7b6-d76747c0a509"'
+    assert correct.filter_users(text).status_code == 200
+    assert_error(broken.filter_users(text), 400, "invalidFilter")
+    assert broken.filter_users('userName eq "x"').status_code == 200
+
+
+def test_work_email_path_unsupported() -> None:
+    correct, broken = _pair("work-email-path-unsupported")
+    for api, ok in ((correct, True), (broken, False)):
+        user = api.create_user("w@x.com")
+        response = api.patch(f"/Users/{user['id']}", [
+            {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "n@x.com"}])
+        if ok:
+            assert response.status_code == 200
+        else:
+            assert_error(response, 400, "invalidPath")
+        response = api.patch(f"/Users/{user['id']}", [
+            {"op": "Replace", "path": "emails", "value": [{"type": "work", "value": "m@x"}]}])
+        assert response.status_code == 200
+
+
+def test_manager_string_rejected() -> None:
+    correct, broken = _pair("manager-string-rejected")
+    for api, ok in ((correct, True), (broken, False)):
+        user = api.create_user("m@x.com")
+        path = f"/Users/{user['id']}"
+        response = api.patch(path, [{"op": "Add", "path": f"{ENTERPRISE}:manager",
+                                     "value": "271"}])
+        if ok:
+            assert response.status_code == 200
+        else:
+            assert_error(response, 400, "invalidValue")
+        response = api.patch(path, [{"op": "Add", "path": f"{ENTERPRISE}:manager",
+                                     "value": {"value": "271"}}])
+        assert response.status_code == 200
+        assert api.user(user["id"])[ENTERPRISE]["manager"] == {"value": "271"}
+
+
+def test_adscim_schema_rejected() -> None:
+    correct, broken = _pair("adscim-schema-rejected")
+    body = {"schemas": [GROUP_SCHEMA, ADSCIM], "displayName": "G"}
+    assert correct.post("/Groups", body).status_code == 201
+    assert_error(broken.post("/Groups", body), 400, "invalidValue")
+    assert broken.post("/Groups", {"schemas": [GROUP_SCHEMA], "displayName": "G"}
+                       ).status_code == 201
+
+
+def test_excluded_attributes_ignored() -> None:
+    for api, shown in zip(_pair("excluded-attributes-ignored"), (False, True), strict=True):
+        group_id, _ = _group_with_two(api)
+        query = {"excludedAttributes": "members"}
+        assert ("members" in body_of(api.get(f"/Groups/{group_id}", query=query))) is shown
+        listed = body_of(api.get("/Groups", query=query))["Resources"][0]
+        assert ("members" in listed) is shown
+        got = body_of(api.get(f"/Groups/{group_id}", query={"attributes": "displayName"}))
+        assert "members" not in got
+
+
+def test_duplicate_members() -> None:
+    for api, count in zip(_pair("duplicate-members"), (2, 3), strict=True):
+        group_id, users = _group_with_two(api)
+        response = api.patch(f"/Groups/{group_id}",
+                             [{"op": "Add", "path": "members", "value": [{"value": users[0]}]}])
+        assert response.status_code == 200
+        assert len(_member_ids(api, group_id)) == count
+
+
+def test_readd_member_409() -> None:
+    correct, broken = _pair("readd-member-409")
+    for api, status in ((correct, 200), (broken, 409)):
+        group_id, users = _group_with_two(api)
+        response = api.patch(f"/Groups/{group_id}",
+                             [{"op": "Add", "path": "members", "value": [{"value": users[0]}]}])
+        assert response.status_code == status
+        new_user = api.create_user("new@x.com")["id"]
+        assert api.patch(f"/Groups/{group_id}", [{"op": "Add", "path": "members",
+                                                  "value": [{"value": new_user}]}]
+                         ).status_code == 200
+    assert_error(response, 409, "uniqueness")
+
+
+def test_pagination_ignored() -> None:
+    for api, expected in zip(_pair("pagination-ignored"), ((2, 3), (5, 1)), strict=True):
+        for n in range(5):
+            api.create_user(f"p{n}@x.com")
+        body = body_of(api.get("/Users", query={"startIndex": 3, "count": 2}))
+        assert (len(body["Resources"]), body["startIndex"]) == expected
+        assert body["totalResults"] == 5
+
+
+def test_schemas_bare_array() -> None:
+    correct, broken = _pair("schemas-bare-array")
+    assert body_of(correct.get("/Schemas"))["schemas"] == [LIST_SCHEMA]
+    for path, count in (("/Schemas", 3), ("/ResourceTypes", 2)):
+        body = body_of(broken.get(path))
+        assert isinstance(body, list) and len(body) == count
+    assert body_of(broken.get("/Users"))["schemas"] == [LIST_SCHEMA]
+
+
+def test_scim_json_rejected() -> None:
+    correct, broken = _pair("scim-json-rejected")
+    assert correct.post("/Users", {"userName": "a@x.com"}).status_code == 201
+    for content_type in (ENTRA_CONTENT_TYPE, "application/scim+json"):
+        assert_error(broken.post("/Users", {"userName": "a@x.com"}, content_type=content_type),
+                     415)
+    response = broken.post("/Users", {"userName": "a@x.com"}, content_type="application/json")
+    assert response.status_code == 201
+
+
+def test_accept_required() -> None:
+    correct, broken = _pair("accept-required")
+    assert correct.get("/Users").status_code == 200
+    assert_error(broken.get("/Users"), 406)
+    assert broken.get("/Users", headers={"Accept": "application/scim+json"}).status_code == 200
+    assert broken.post("/Users", {"userName": "a@x.com"}).status_code == 201
+
+
+def test_group_delete_400() -> None:
+    correct, broken = _pair("group-delete-400")
+    for api, status in ((correct, 204), (broken, 400)):
+        group = api.create_group("G")
+        assert api.delete(f"/Groups/{group['id']}").status_code == status
+        user = api.create_user("u@x.com")
+        assert api.delete(f"/Users/{user['id']}").status_code == 204
+    assert body_of(broken.delete("/Groups/x"))["schemas"] == [ERROR_SCHEMA]
+
+
+def test_get_by_id_404() -> None:
+    correct, broken = _pair("get-by-id-404")
+    for api, status in ((correct, 200), (broken, 404)):
+        user = api.create_user("g@x.com")
+        assert api.get(f"/Users/{user['id']}").status_code == status
+        assert body_of(api.filter_users('userName eq "g@x.com"'))["totalResults"] == 1
+        group = api.create_group("G")
+        assert api.get(f"/Groups/{group['id']}").status_code == 200
