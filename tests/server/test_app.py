@@ -156,6 +156,13 @@ def test_large_bodies_are_413(api: Scim) -> None:
     assert_error(api.post("/Users", big), 413)
 
 
+def test_head_requests(api: Scim) -> None:
+    user = api.create_user("head@example.com")
+    response = api.request("HEAD", f"/Users/{user['id']}")
+    assert response.status_code == 200 and response.get_data() == b""
+    assert api.request("HEAD", "/Users").status_code == 200
+
+
 def test_slashes_are_tolerated(api: Scim) -> None:
     assert api.get("/scim/v2/Users/").status_code == 200
     assert api.get("/scim/v2//Users").status_code == 200

@@ -220,7 +220,10 @@ def test_group_filters() -> None:
     assert evaluator.matches(parse_filter('members.value eq "u1"'), group)
 
 
-def test_deep_nesting_is_an_error_not_a_crash() -> None:
+@pytest.mark.parametrize("depth", [201, 400, 5000])
+def test_deep_nesting_is_an_error_not_a_crash(depth: int) -> None:
     with pytest.raises(ScimError) as caught:
-        parse_filter("(" * 5000 + "a pr" + ")" * 5000)
+        parse_filter("not (" * depth + "a pr" + ")" * depth)
     assert caught.value.scim_type == "invalidFilter"
+    long_chain = " and ".join(f"a{n} pr" for n in range(150))
+    assert isinstance(parse_filter(long_chain), And)

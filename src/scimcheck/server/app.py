@@ -296,7 +296,7 @@ class ScimApp:
 
     def _resource(self, request: Request, rtype: ResourceType, resource_id: str) -> Response:
         params = self._query_params(request)
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return scim_response(self._render(rtype, self.store.get(rtype, resource_id), params))
         if request.method == "DELETE":
             return self._delete(rtype, resource_id, params)

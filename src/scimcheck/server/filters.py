@@ -32,6 +32,7 @@ from scimcheck.server.schema import (
 )
 
 MAX_FILTER_LENGTH = 10_000
+MAX_FILTER_DEPTH = 200
 
 _GRAMMAR = rf"""
 ?filter: or_exp
@@ -251,9 +252,25 @@ def _parse(text: str, start: str, scim_type: str, kind: str) -> Any:
         raise bad_request(scim_type, f"invalid {kind}: nested too deeply") from None
 
 
+def _depth(node: Filter) -> int:
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(current, And | Or):
+            stack += [(current.left, depth + 1), (current.right, depth + 1)]
+        elif isinstance(current, Not | ValuePath):
+            stack.append((current.inner, depth + 1))
+    return deepest
+
+
 def parse_filter(text: str) -> Filter:
     """Parse a filter (RFC 7644 §3.4.2.2); 400 ``invalidFilter`` when it is not one."""
     node: Filter = _parse(text, "filter", INVALID_FILTER, "filter")
+    if _depth(node) > MAX_FILTER_DEPTH:
+        raise bad_request(
+            INVALID_FILTER, f"invalid filter: nested deeper than {MAX_FILTER_DEPTH} levels"
+        )
     for inner in _value_filters(node):
         if any(isinstance(n, ValuePath) for n in walk(inner)):
             raise bad_request(INVALID_FILTER, f"invalid filter {text!r}: nested value paths")
