@@ -289,6 +289,19 @@ def test_patch_response_honours_attributes(api: Scim) -> None:
     assert body_of(response)["title"] == "U"
 
 
+def test_password_accepted_never_returned(api: Scim) -> None:
+    user = api.create_user("pw@example.com", password="Initial1!")
+    assert "password" not in user
+    for operation in ({"op": "Replace", "path": "password", "value": "N3w!"},
+                      {"op": "replace", "value": {"password": "N3w2!"}}):
+        response = api.patch(f"/Users/{user['id']}", [operation])
+        assert response.status_code == 200 and "password" not in body_of(response)
+    assert "password" not in api.user(user["id"])
+    response = api.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": "password",
+                                                  "value": 5}])
+    assert_error(response, 400, "invalidValue")
+
+
 def test_roles_json_string_value_stored_as_sent(api: Scim) -> None:
     """Entra's AppRoleAssignmentsComplex PATCH carries a JSON string inside value (S8, D15)."""
     user = api.create_user("roles@example.com", roles=[])

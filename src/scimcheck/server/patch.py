@@ -237,6 +237,10 @@ class _Patcher:
             if pathless:
                 return
             raise ScimError(400, f"{where}: '{text}' is read-only", MUTABILITY)
+        if target.attribute is not None and target.attribute.returned == "never":
+            if op != "remove" and target.leaf is not None:
+                self._coerce(target.leaf, target, _unwrap(value), where)  # checked, not kept
+            return  # password: accepted, never stored or returned (RFC 7643 §4.1.1)
         if self.options.ignore_name_changes and target.container is None \
                 and fold(target.name) in _NAME_ATTRIBUTES:
             return

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 _NO_BODY_STATUSES = frozenset({204, 304})
+_DISCARD_LIMIT = 64 * 1024 * 1024
+"""Oversized bodies up to this size are read and dropped, so the client sees the 413 instead
+of a broken pipe, and the connection stays usable; beyond it the connection is closed."""
 
 
 class _Handler(WSGIRequestHandler):
@@ -56,8 +59,7 @@ class _Handler(WSGIRequestHandler):
             self.close_connection = True
             self._send(400, "Bad Request", [("Content-Type", "text/plain")], b"bad request body\n")
             return
-        if body is None:  # too large: the app answers 413 from CONTENT_LENGTH; then we close
-            self.close_connection = True
+        if body is None:  # too large: the app answers 413 from CONTENT_LENGTH
             body = b""
         else:
             environ["CONTENT_LENGTH"] = str(len(body))
@@ -102,6 +104,7 @@ class _Handler(WSGIRequestHandler):
                 data += piece
             if len(data) > MAX_BODY_BYTES:
                 environ["CONTENT_LENGTH"] = str(len(data))
+                self._discard(stream, None)
                 return None
             return bytes(data)
         length_text = environ.get("CONTENT_LENGTH") or "0"
@@ -109,11 +112,26 @@ class _Handler(WSGIRequestHandler):
         if length < 0:
             raise ValueError("negative Content-Length")
         if length > MAX_BODY_BYTES:
+            self._discard(stream, length)
             return None
         body: bytes = stream.read(length) if length else b""
         if len(body) != length:
             raise OSError("connection closed before the whole body arrived")
         return bytes(body)
+
+    def _discard(self, stream: Any, length: int | None) -> None:
+        """Read and drop an oversized body (``None``: until EOF of a chunked body)."""
+        remaining = _DISCARD_LIMIT if length is None else length
+        if remaining > _DISCARD_LIMIT:
+            self.close_connection = True
+            return
+        while remaining > 0:
+            piece = stream.read(min(remaining, 65536))
+            if not piece:
+                break
+            remaining -= len(piece)
+        if length is None and remaining <= 0:
+            self.close_connection = True  # chunked body still not over: give up on it
 
     def _send(self, code: int, reason: str, headers: list[tuple[str, str]], payload: bytes) -> None:
         self.send_response(code, reason)
