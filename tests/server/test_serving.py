@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from scimcheck.server import VARIANTS, ReferenceServer
-from scimcheck.server.serving import _connections
+from scimcheck.server.serving import ConnectionTracker
 
 TOKEN = "socket-test-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}",
@@ -88,7 +88,9 @@ def test_keep_alive_and_tcp_nodelay(server: ReferenceServer) -> None:
     status, headers, body = _send(connection, "DELETE", f"/Users/{user_id}")
     assert status == 204 and body == b"" and "Content-Type" not in headers
     assert _send(connection, "GET", f"/Users/{user_id}")[0] == 404
-    open_sockets = list(_connections(server._server))
+    tracker = server._server.scimcheck_connections  # type: ignore[union-attr]
+    assert isinstance(tracker, ConnectionTracker)
+    open_sockets = tracker.snapshot()
     assert open_sockets
     for sock in open_sockets:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

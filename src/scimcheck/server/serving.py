@@ -38,10 +38,10 @@ class _Handler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        _connections(self.server).add(self.connection)
+        _tracker(self.server).add(self.connection)
 
     def finish(self) -> None:
-        _connections(self.server).discard(self.connection)
+        _tracker(self.server).discard(self.connection)
         super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -150,12 +150,33 @@ class _Handler(WSGIRequestHandler):
         self.wfile.flush()
 
 
-def _connections(server: Any) -> set[socket.socket]:
-    found: set[socket.socket] | None = getattr(server, "scimcheck_connections", None)
-    if found is None:
-        found = set()
-        server.scimcheck_connections = found
-    return found
+class ConnectionTracker:
+    """The open client connections of one server, so ``stop()`` can close idle keep-alives."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+
+    def add(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.add(connection)
+
+    def discard(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(connection)
+
+    def snapshot(self) -> list[socket.socket]:
+        """The connections open right now."""
+        with self._lock:
+            return list(self._open)
+
+
+_UNTRACKED = ConnectionTracker()
+
+
+def _tracker(server: Any) -> ConnectionTracker:
+    tracker = getattr(server, "scimcheck_connections", None)
+    return tracker if isinstance(tracker, ConnectionTracker) else _UNTRACKED
 
 
 class ReferenceServer:
@@ -208,6 +229,7 @@ class ReferenceServer:
         finally:
             sock.close()
         server.scimcheck_log_requests = self.log_requests  # type: ignore[attr-defined]
+        server.scimcheck_connections = ConnectionTracker()  # type: ignore[attr-defined]
         self._server = server
         return server
 
@@ -240,7 +262,7 @@ class ReferenceServer:
             server.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
-        for connection in list(_connections(server)):
+        for connection in _tracker(server).snapshot():
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
         server.server_close()
