@@ -12,6 +12,14 @@ from typing import Any
 
 import pytest
 
+# Import what the suites use before pytester's in-process runs: pytester restores sys.modules
+# after each run, and modules first imported inside one (requests' cookie jar, say) would be
+# re-imported as different classes in the next.
+import scimcheck.results
+import scimcheck.sequence
+import scimcheck.transcript
+import scimcheck.transport
+import scimcheck.userdata  # noqa: F401
 from scimcheck import bundled
 from scimcheck.server import ReferenceServer
 

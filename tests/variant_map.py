@@ -24,4 +24,7 @@ EXPECTED: dict[str, set[str]] = {
     "delete-200": {"user.delete.status-204"},
     "soft-delete": {"user.delete.gone"},
     "get-by-id-404": {"user.get-by-id"},
+    "username-filter-empty": {"filter.finds-user"},
+    "patch-200-empty-body": {"patch.response"},
+    "active-boolean-ignored": {"user.disable.boolean"},
 }

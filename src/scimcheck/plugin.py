@@ -308,8 +308,9 @@ def pytest_runtest_makereport(
     report.scimcheck_transcript = [  # type: ignore[attr-defined]
         x.to_dict() for x in sequence.transport.exchanges
     ]
+    # junitxml writes properties from the teardown report, which copies item.user_properties.
     for check_id, outcome in _per_check(evaluations).items():
-        report.user_properties.append((f"check:{check_id}", outcome))
+        item.user_properties.append((f"check:{check_id}", outcome))
     _attach_html_extras(report, sequence)
     return report
 

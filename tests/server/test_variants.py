@@ -429,3 +429,30 @@ def test_get_by_id_404() -> None:
         assert body_of(api.filter_users('userName eq "g@x.com"'))["totalResults"] == 1
         group = api.create_group("G")
         assert api.get(f"/Groups/{group['id']}").status_code == 200
+
+
+def test_username_filter_empty() -> None:
+    for api, found in zip(_pair("username-filter-empty"), (1, 0), strict=True):
+        user = api.create_user("uf@x.com", externalId="ext-uf")
+        assert body_of(api.filter_users('userName eq "uf@x.com"'))["totalResults"] == found
+        by_external = body_of(api.filter_users('externalId eq "ext-uf"'))
+        assert [r["id"] for r in by_external["Resources"]] == [user["id"]]
+
+
+def test_patch_200_empty_body() -> None:
+    for api, empty in zip(_pair("patch-200-empty-body"), (False, True), strict=True):
+        user = api.create_user("pe@x.com")
+        response = api.patch(f"/Users/{user['id']}",
+                             [{"op": "Replace", "path": "displayName", "value": "D"}])
+        assert response.status_code == 200
+        assert (response.get_data() == b"") is empty
+        assert api.user(user["id"])["displayName"] == "D"  # the change is still applied
+
+
+def test_active_boolean_ignored() -> None:
+    for api, disabled in zip(_pair("active-boolean-ignored"), (True, False), strict=True):
+        user = api.create_user("ab@x.com")
+        api.patch(f"/Users/{user['id']}", [{"op": "replace", "path": "active", "value": False}])
+        assert (api.user(user["id"])["active"] is False) is disabled
+        api.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": "active", "value": "False"}])
+        assert api.user(user["id"])["active"] is False  # the string form still works

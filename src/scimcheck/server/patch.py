@@ -68,6 +68,7 @@ class PatchOptions:
     value_filter_subattr_unsupported: bool = False
     duplicate_members: bool = False
     readd_member_conflict: bool = False
+    ignore_boolean_active: bool = False
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,9 @@ class _Patcher:
             return  # password: accepted, never stored or returned (RFC 7643 §4.1.1)
         if self.options.ignore_name_changes and target.container is None \
                 and fold(target.name) in _NAME_ATTRIBUTES:
+            return
+        if self.options.ignore_boolean_active and target.container is None \
+                and fold(target.name) == "active" and isinstance(_unwrap(value), bool):
             return
         if path.filter is not None:
             self._filtered(op, target, path, value, where)

@@ -60,6 +60,11 @@ VARIANTS: dict[str, str] = {
     "accept-required": "GETs without Accept: application/scim+json → 406 (D16)",
     "group-delete-400": "DELETE /Groups/{id} → 400 (D27)",
     "get-by-id-404": "GET /Users/{id} answers 404 for users that exist (lists still find them)",
+    "username-filter-empty": "a userName filter always finds nobody (filter ignored, D8/D9)",
+    "patch-200-empty-body": "a successful PATCH answers 200 with an empty body (neither 204 nor "
+    "the resource)",
+    "active-boolean-ignored": 'PATCH active with a JSON boolean is ignored; only "True"/"False" '
+    "strings work",
 }
 
 
@@ -115,6 +120,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "excluded-attributes-ignored": Behaviour(ignore_excluded_attributes=True),
     "duplicate-members": _patch(duplicate_members=True),
     "readd-member-409": _patch(readd_member_conflict=True),
+    "active-boolean-ignored": _patch(ignore_boolean_active=True),
     "pagination-ignored": Behaviour(ignore_pagination=True),
 }
 
@@ -245,6 +251,25 @@ def _get_by_id_404(request: Request, response: Response, body: Any) -> tuple[Res
     return response, body
 
 
+def _username_filter_empty(
+    request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if request.method == "GET" and _is_list(body) \
+            and "username" in request.args.get("filter", "").lower():
+        body["Resources"] = []
+        body["totalResults"] = 0
+    return response, body
+
+
+def _patch_200_empty_body(
+    request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if request.method == "PATCH" and response.status_code == 200:
+        response.set_data(b"")
+        return response, _UNSET
+    return response, body
+
+
 _GUARDS: dict[str, Guard] = {
     "groups-404": _groups_404,
     "group-delete-400": _group_delete_400,
@@ -262,6 +287,8 @@ _REWRITES: dict[str, Rewrite] = {
     "user-without-schemas": _user_without_schemas,
     "schemas-bare-array": _schemas_bare_array,
     "get-by-id-404": _get_by_id_404,
+    "username-filter-empty": _username_filter_empty,
+    "patch-200-empty-body": _patch_200_empty_body,
 }
 
 _UNSET = object()
