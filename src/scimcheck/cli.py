@@ -198,6 +198,8 @@ def _pytest_argv(
         f"--rootdir={suites}",
         "-o", f"cache_dir={report_dir.resolve() / '.pytest_cache'}",
         "--import-mode=importlib",
+        # the CLI imported scimcheck before pytest could mark it for assertion rewriting
+        "-W", "ignore:Module already imported:pytest.PytestAssertRewriteWarning",
         "--scim-url", url,
         "--scim-profile", profile,
         "--scim-dialect", args.dialect,

@@ -1,0 +1,39 @@
+"""Structural promises: one module sends HTTP, one module locates bundled data."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "scimcheck"
+HTTP_CLIENTS = {"requests", "urllib3", "http.client", "urllib.request", "httpx", "aiohttp"}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_only_transport_imports_an_http_client() -> None:
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(
+            name for name in _imports(path)
+            if any(name == c or name.startswith(c + ".") for c in HTTP_CLIENTS)
+        )
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "transport.py"
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_only_bundled_builds_data_paths() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "bundled.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "_bundled" not in text, f"{path.name} builds a bundled-data path itself"
