@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -178,3 +179,34 @@ def test_serve_answers_and_stops_on_ctrl_c() -> None:
         if proc.poll() is None:
             proc.kill()
             time.sleep(0.1)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_cleans_up_what_it_created(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C or SIGTERM midway: exit 130, and no user the run created is left behind."""
+    with ReferenceServer(token=TEST_TOKEN, latency_s=0.15) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")}
+        env["SCIM_TOKEN"] = TEST_TOKEN
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scimcheck", "run", server.base_url,
+             "--report-dir", str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        deadline = time.monotonic() + 30
+        while _tagged_users(server) == 0:  # wait until the run has created a user
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == exitcodes.INTERRUPTED, out + err
+        assert _tagged_users(server) == 0
+
+
+def _tagged_users(server: ReferenceServer) -> int:
+    request = urllib.request.Request(
+        server.base_url + "/Users?filter=" + urllib.parse.quote('userName sw "scimcheck-"'),
+        headers={"Authorization": f"Bearer {TEST_TOKEN}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        total: int = json.load(answer)["totalResults"]
+    return total

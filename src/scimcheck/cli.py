@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -144,7 +145,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         with contextlib.suppress(FileNotFoundError):
             results_path.unlink()
         argv = _pytest_argv(args, url, profile.source, report_dir, pytest_args)
-        with _environment(TOKEN_ENV, target_token):
+        with _environment(TOKEN_ENV, target_token), _sigterm_as_interrupt():
             import pytest
 
             pytest_code = int(pytest.main(argv))
@@ -163,6 +164,24 @@ def _target(url: str | None, token: str | None) -> Iterator[tuple[str, str | Non
     with ReferenceServer(host="127.0.0.1", port=0, token=embedded_token) as server:
         print(f"scimcheck: testing the embedded reference server at {server.base_url}")
         yield server.base_url, embedded_token
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the run like Ctrl-C, so pytest tears fixtures down and cleanup runs."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ import contextlib
 import io
 import socket
 import threading
+import time
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -179,11 +180,22 @@ def _tracker(server: Any) -> ConnectionTracker:
     return tracker if isinstance(tracker, ConnectionTracker) else _UNTRACKED
 
 
+def _with_latency(app: WSGIApplication, seconds: float) -> WSGIApplication:
+    """``app`` answering every request ``seconds`` late (a slow or distant endpoint)."""
+
+    def delayed(environ: Any, start_response: Any) -> Any:
+        time.sleep(seconds)
+        return app(environ, start_response)
+
+    return delayed
+
+
 class ReferenceServer:
     """The reference SCIM server on ``host:port`` (port 0: a free one), in a daemon thread.
 
     ``token`` enables bearer-token authentication; ``variant`` selects a deliberately broken
-    variant (``VARIANTS``; ``ValueError`` for an unknown name).
+    variant (``VARIANTS``; ``ValueError`` for an unknown name); ``latency_s`` delays every
+    answer, to stand in for a slow or distant endpoint.
     """
 
     def __init__(
@@ -193,6 +205,7 @@ class ReferenceServer:
         token: str | None = None,
         variant: str | None = None,
         log_requests: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         check_variant(variant)
         self.host = host
@@ -201,6 +214,8 @@ class ReferenceServer:
         self.variant = variant
         self.log_requests = log_requests
         self.app: WSGIApplication = create_app(token=token, variant=variant)
+        if latency_s > 0:
+            self.app = _with_latency(self.app, latency_s)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
