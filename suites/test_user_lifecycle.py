@@ -186,7 +186,7 @@ def _match_after_create(scim: Sequence, user: GeneratedUser, user_id: str) -> bo
     """Entra's match query finds the user, in any letter case; returns whether eq works."""
     exact = scim.filter_users(f'userName eq "{user.user_name}"', label="match existing user")
     if exact.status == 200:
-        scim.expect_schema("schema.list-response", "list-response", exact)
+        scim.expect_user_list(exact)
     found = _ids(scim, exact)
     if not scim.check(
         "filter.finds-user",

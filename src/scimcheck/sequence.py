@@ -118,6 +118,21 @@ class Sequence:
             check_id, not problems, f"{exchange.summary()}: not a valid {kind}: {detail}", exchange
         )
 
+    def expect_user_list(self, exchange: Exchange) -> None:
+        """A query answer is a valid ListResponse whose Resources are valid Users."""
+        self.expect_schema("schema.list-response", "list-response", exchange)
+        body = exchange.json()
+        resources = body.get("Resources") if isinstance(body, dict) else None
+        if not isinstance(resources, list) or not resources:
+            return
+        problems = [
+            p for p in schemas.validate_list(body, "user")
+            if p.path.startswith("/Resources/")
+        ]
+        detail = "; ".join(f"{p.path}: {p.message}" for p in problems[:3])
+        message = f"{exchange.summary()}: not valid Users: {detail}"
+        self.check("schema.user", not problems, message, exchange)
+
     def filter_users(self, expression: str, label: str, **kwargs: Any) -> Exchange:
         """``GET /Users?filter=…`` as Entra sends it."""
         params = {"filter": expression}
