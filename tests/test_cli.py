@@ -210,3 +210,20 @@ def _tagged_users(server: ReferenceServer) -> int:
     with urllib.request.urlopen(request, timeout=5) as answer:
         total: int = json.load(answer)["totalResults"]
     return total
+
+
+def test_wrong_base_url_says_so(tmp_path: Path, reference_server: ReferenceServer) -> None:
+    wrong = reference_server.base_url.removesuffix("/v2")
+    done = _scimcheck("run", wrong, "--report-dir", str(tmp_path))
+    assert done.returncode == exitcodes.TARGET_UNAVAILABLE, done.stdout + done.stderr
+    assert "is the base URL right?" in done.stderr
+
+
+def test_a_defect_that_looks_like_a_wrong_url_is_still_judged(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer]
+) -> None:
+    """no-match-404 answers the probe with 404, but GET /Users works: judge, don't refuse."""
+    server = broken_server("no-match-404")
+    done = _scimcheck("run", server.base_url, "--report-dir", str(tmp_path))
+    assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
+    assert "test-connection.no-match-empty-list" in done.stdout

@@ -69,3 +69,32 @@ def test_one_dialect_runs_alone(
     assert document["dialects"] == [dialect]
     expected = {"user.disable.string-false"} if dialect == "legacy" else set()
     assert failed_checks(document) == expected
+
+
+def test_a_rejected_multi_attribute_patch_names_the_attribute_at_fault(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    """Only displayName is refused: the failure names it, and the dotted-key check passes."""
+    document = run_suites(broken_server("displayname-patch-501").base_url)
+    entry = next(c for c in document["checks"] if c["id"] == "user.update.applied")
+    assert entry["by_dialect"] == {"legacy": "failed", "compliant": "failed"}
+    for failure in entry["failures"]:
+        assert "displayName alone" in failure["message"] and "501" in failure["message"]
+        assert "name.givenName alone" not in failure["message"]
+    dotted = next(c for c in document["checks"] if c["id"] == "user.update.pathless-dotted")
+    assert dotted["outcome"] == "passed" and dotted["by_dialect"] == {"compliant": "passed"}
+
+
+def test_a_rejected_disable_cites_entras_request_and_the_diagnosis(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    document = run_suites(broken_server("string-boolean-rejected").base_url)
+    entry = next(c for c in document["checks"] if c["id"] == "user.disable.string-false")
+    message = entry["message"]
+    assert "'value': 'False'" in message and "'op': 'Replace'" in message
+    assert "lowercase op names were rejected too" in message
+    assert "(diagnosis" not in message
+    not_judged = {"user.disabled-still-visible", "user.reenable"}
+    for check in document["checks"]:
+        if check["id"] in not_judged:
+            assert "legacy" not in check["by_dialect"], check

@@ -27,4 +27,6 @@ EXPECTED: dict[str, set[str]] = {
     "username-filter-empty": {"filter.finds-user"},
     "patch-200-empty-body": {"patch.response"},
     "active-boolean-ignored": {"user.disable.boolean"},
+    "string-boolean-rejected": {"user.disable.string-false"},
+    "displayname-patch-501": {"user.update.applied"},
 }

@@ -87,15 +87,15 @@ _CHECKS: tuple[Check, ...] = (
     ),
     Check(
         id="auth.missing-token-rejected",
-        title="A request without a bearer token is refused with 401",
+        title="A request without a bearer token is refused (401, or 403)",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.AUTHENTICATION,
         source="Entra: security requirements, 'accept a single bearer token' "
         "(entra-behavior.md §2)",
         url=ENTRA_DOC,
         consequence=(
-            "Anyone who can reach the endpoint can read and change your users; the Entra "
-            "gallery review rejects an endpoint without authentication."
+            "If the endpoint serves requests without a token, anyone who can reach it can read "
+            "and change your users; the Entra gallery requires bearer-token authentication."
         ),
         fix="Require 'Authorization: Bearer <token>' on every SCIM route; answer 401 without it.",
     ),
@@ -140,11 +140,12 @@ _CHECKS: tuple[Check, ...] = (
         source="RFC 7644 §3.12 (entra-behavior.md D18, D32)",
         url=RFC7644 + "#section-3.12",
         consequence=(
-            "Entra reports SystemForCrossDomainIdentityManagementServiceIncompatible "
-            "instead of the real cause, and cannot tell a conflict from an outage."
+            "Entra's provisioning logs cannot show the cause (detail, scimType); non-SCIM error "
+            "bodies have surfaced there as "
+            "SystemForCrossDomainIdentityManagementServiceIncompatible."
         ),
         fix='Answer errors with {"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],'
-        '"status":"409","scimType":…,"detail":…}.',
+        '"status":"<the HTTP status as a string>","scimType":…,"detail":…}.',
     ),
     # --- Create ----------------------------------------------------------------------------------
     Check(
@@ -164,7 +165,10 @@ _CHECKS: tuple[Check, ...] = (
         capability=Capability.CREATE_USER,
         source="RFC 7644 §3.3 ('SHALL include, in the HTTP Location header')",
         url=RFC7644 + "#section-3.3",
-        consequence="Clients that follow Location cannot find the new user.",
+        consequence=(
+            "Entra reads the new id from the body, but RFC clients and validators that follow "
+            "Location cannot find the new user."
+        ),
         fix="Set 'Location: <base>/Users/<id>' (equal to meta.location) on 201 responses.",
     ),
     Check(
@@ -198,8 +202,8 @@ _CHECKS: tuple[Check, ...] = (
         source="RFC 7644 §3.3, §3.12 (entra-behavior.md §1.2)",
         url=RFC7644 + "#section-3.3",
         consequence=(
-            "Entra creates duplicate accounts for one person when a match query misses, "
-            "instead of seeing the conflict."
+            "Entra cannot recognise that the user already exists: a repeated create either makes "
+            "a second account or fails with an error Entra cannot classify."
         ),
         fix='Reject a duplicate userName (compared case-insensitively) with 409 and scimType '
         '"uniqueness".',
@@ -260,7 +264,10 @@ _CHECKS: tuple[Check, ...] = (
         capability=Capability.UPDATE_USER,
         source="Entra update user, default dialect (entra-behavior.md §1.3)",
         url=ENTRA_DOC,
-        consequence="Changes made in Entra never reach the app although Entra reports success.",
+        consequence=(
+            "Changes made in Entra never reach the app: a rejected update fails on every cycle, "
+            "an ignored one Entra believes done."
+        ),
         fix="Apply every PATCH operation to the stored user before answering.",
     ),
     Check(

@@ -217,6 +217,7 @@ def _pytest_argv(
         f"--rootdir={suites}",
         "-o", f"cache_dir={report_dir.resolve() / '.pytest_cache'}",
         "--import-mode=importlib",
+        "--no-header",
         # the CLI imported scimcheck before pytest could mark it for assertion rewriting
         "-W", "ignore:Module already imported:pytest.PytestAssertRewriteWarning",
         "--scim-url", url,

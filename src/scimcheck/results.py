@@ -34,14 +34,18 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
     """One entry per registered check: passed, failed, or skipped (never evaluated)."""
     seen: dict[str, dict[str, Any]] = {}
     for e in evaluations:
-        entry = seen.setdefault(e["id"], {"evaluations": 0, "failures": []})
+        entry = seen.setdefault(e["id"], {"evaluations": 0, "failures": [], "by_dialect": {}})
         entry["evaluations"] += 1
+        dialect = e.get("dialect") or "any"
+        if not e["passed"] or dialect not in entry["by_dialect"]:
+            entry["by_dialect"][dialect] = "passed" if e["passed"] else "failed"
         if not e["passed"]:
             prefix = f"[{e['dialect']}] " if e.get("dialect") else ""
             entry["failures"].append({"test": e.get("test", ""), "message": prefix + e["message"]})
     out: list[dict[str, Any]] = []
     for check in checks.all_checks():
         found = seen.get(check.id)
+        by_dialect: dict[str, str] = {} if found is None else found["by_dialect"]
         if found is None:
             outcome, message, count, failures = "skipped", "not evaluated in this run", 0, []
         elif found["failures"]:
@@ -63,6 +67,7 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
                 "consequence": check.consequence,
                 "fix": check.fix,
                 "evaluations": count,
+                "by_dialect": by_dialect,
                 "failures": failures[:MAX_FAILURES_PER_CHECK],
             }
         )
@@ -143,11 +148,21 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
                 f"  {mark} {capability.value:<16} {entry['id']} [{entry['level']}]: "
                 f"{entry['consequence']}"
             )
+    untested = [
+        c.value for c in Capability
+        if not any(e["capability"] == c.value and e["outcome"] != "skipped" for e in entries)
+    ]
+    if untested:
+        lines.append(f"  · not tested in this run: {', '.join(untested)}")
     blocking = [e for e in entries if e["fails_run"]]
     findings = [e for e in entries if e["outcome"] == "failed" and not e["fails_run"]]
-    verdict = "FAIL" if document["verdict"] == "fail" else "PASS"
-    tail = f"; {len(findings)} finding(s) below the failing level" if findings else ""
-    lines.append(f"Verdict: {verdict}: {len(blocking)} check(s) at a failing level failed{tail}")
+    below = f"; {len(findings)} finding(s) below the failing level" if findings else ""
+    if document["verdict"] == "fail":
+        lines.append(
+            f"Verdict: FAIL: {len(blocking)} check(s) at a failing level failed{below}"
+        )
+    else:
+        lines.append(f"Verdict: PASS: no check at a failing level failed{below}")
     if document["tests"]["errors"]:
         lines.append(
             f"  {document['tests']['errors']} test(s) errored inside scimcheck: see above"

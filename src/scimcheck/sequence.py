@@ -166,14 +166,21 @@ class Sequence:
 
 
 def describe_failures(evaluations: Iterable[Evaluation]) -> str:
-    """Failure lines for a report: check id, level, message, Entra consequence."""
-    lines: list[str] = []
+    """Failure lines for a report: each failed check once, with its first message, how often
+    it failed, what Entra will do, the usual fix and the source."""
+    grouped: dict[str, list[Evaluation]] = {}
     for e in evaluations:
-        where = f" [{e.dialect}]" if e.dialect else ""
-        step = f" (exchange #{e.exchange})" if e.exchange else ""
-        lines.append(f"✗ {e.check.id} [{e.check.level}]{where}{step}")
-        lines.append(f"    {e.message}")
-        lines.append(f"    Under Entra: {e.check.consequence}")
-        lines.append(f"    Fix: {e.check.fix}")
-        lines.append(f"    Source: {e.check.source} <{e.check.url}>")
+        grouped.setdefault(e.check.id, []).append(e)
+    lines: list[str] = []
+    for failures in grouped.values():
+        first, check = failures[0], failures[0].check
+        where = f" [{first.dialect}]" if first.dialect else ""
+        step = f" (exchange #{first.exchange})" if first.exchange else ""
+        lines.append(f"✗ {check.id} [{check.level}]{where}{step}")
+        lines.append(f"    {first.message}")
+        if len(failures) > 1:
+            lines.append(f"    (and {len(failures) - 1} more failure(s) of this check)")
+        lines.append(f"    Under Entra: {check.consequence}")
+        lines.append(f"    Fix: {check.fix}")
+        lines.append(f"    Source: {check.source} <{check.url}>")
     return "\n".join(lines)

@@ -456,3 +456,28 @@ def test_active_boolean_ignored() -> None:
         assert (api.user(user["id"])["active"] is False) is disabled
         api.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": "active", "value": "False"}])
         assert api.user(user["id"])["active"] is False  # the string form still works
+
+
+def test_string_boolean_rejected() -> None:
+    for api, ok in zip(_pair("string-boolean-rejected"), (True, False), strict=True):
+        user = api.create_user("sb@x.com")
+        response = api.patch(f"/Users/{user['id']}",
+                             [{"op": "Replace", "path": "active", "value": "False"}])
+        if ok:
+            assert response.status_code == 200
+        else:
+            assert_error(response, 400, "invalidValue")
+        api.patch(f"/Users/{user['id']}", [{"op": "replace", "path": "active", "value": False}])
+        assert api.user(user["id"])["active"] is False  # real booleans still work
+
+
+def test_displayname_patch_501() -> None:
+    for api, status in zip(_pair("displayname-patch-501"), (200, 501), strict=True):
+        user = api.create_user("dn@x.com")
+        response = api.patch(f"/Users/{user['id']}",
+                             [{"op": "Replace", "path": "displayName", "value": "D"}])
+        assert response.status_code == status
+        other = api.patch(f"/Users/{user['id']}",
+                          [{"op": "Replace", "path": "name.givenName", "value": "G"}])
+        assert other.status_code == 200
+        assert api.user(user["id"])["name"]["givenName"] == "G"

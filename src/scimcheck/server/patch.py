@@ -69,6 +69,7 @@ class PatchOptions:
     duplicate_members: bool = False
     readd_member_conflict: bool = False
     ignore_boolean_active: bool = False
+    reject_display_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,9 @@ class _Patcher:
         if self.options.ignore_name_changes and target.container is None \
                 and fold(target.name) in _NAME_ATTRIBUTES:
             return
+        if self.options.reject_display_name and target.container is None \
+                and fold(target.name) == "displayname":
+            raise ScimError(501, f"{where}: updating displayName is not implemented")
         if self.options.ignore_boolean_active and target.container is None \
                 and fold(target.name) == "active" and isinstance(_unwrap(value), bool):
             return

@@ -23,6 +23,8 @@ class Coercion:
     """Variant ``string-false-truthy``: a string boolean becomes ``bool(text)``."""
     manager_string_rejected: bool = False
     """Variant ``manager-string-rejected``: a bare-string manager is an invalid value."""
+    strict_booleans: bool = False
+    """Variant ``string-boolean-rejected``: ``"True"``/``"False"`` strings are invalid values."""
 
 
 _JSON_TYPES = {
@@ -141,7 +143,7 @@ def coerce_boolean(value: Any, where: str, options: Coercion) -> bool:
     if isinstance(value, str):
         if options.truthy_strings:
             return bool(value)
-        if fold(value) in ("true", "false"):
+        if fold(value) in ("true", "false") and not options.strict_booleans:
             return fold(value) == "true"
     raise bad_request(
         INVALID_VALUE, f"{where} must be a boolean (or \"true\"/\"false\"), not {value!r}"

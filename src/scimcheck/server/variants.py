@@ -65,6 +65,8 @@ VARIANTS: dict[str, str] = {
     "the resource)",
     "active-boolean-ignored": 'PATCH active with a JSON boolean is ignored; only "True"/"False" '
     "strings work",
+    "string-boolean-rejected": '"True"/"False" strings for booleans → 400 invalidValue (D2)',
+    "displayname-patch-501": "a PATCH that touches displayName → 501; other attributes work",
 }
 
 
@@ -121,6 +123,8 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "duplicate-members": _patch(duplicate_members=True),
     "readd-member-409": _patch(readd_member_conflict=True),
     "active-boolean-ignored": _patch(ignore_boolean_active=True),
+    "string-boolean-rejected": _coercion(strict_booleans=True),
+    "displayname-patch-501": _patch(reject_display_name=True),
     "pagination-ignored": Behaviour(ignore_pagination=True),
 }
 
