@@ -1031,9 +1031,10 @@ def test_strictness_rule_fails_with_a_specific_message(
         assert fragment in problem.message, problem.message
 
 
-def test_a_strict_case_covers_every_kind_but_profile_and_results() -> None:
+def test_a_strict_case_covers_every_kind_but_profile_results_and_sequence() -> None:
+    """Profiles and results have their own cases below; sequences in test_sequence_files.py."""
     covered = {case[1] for case in STRICT_CASES}
-    assert covered == set(schemas.KINDS) - {"profile", "results"}
+    assert covered == set(schemas.KINDS) - {"profile", "results", "sequence"}
 
 
 # --- Leniency: what the RFC allows passes --------------------------------------------------------
@@ -1540,6 +1541,7 @@ def test_kinds() -> None:
         "schema-definition",
         "profile",
         "results",
+        "sequence",
     )
 
 

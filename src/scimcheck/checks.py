@@ -73,7 +73,7 @@ _CHECKS: tuple[Check, ...] = (
     # --- Test Connection ---------------------------------------------------------------------
     Check(
         id="test-connection.no-match-empty-list",
-        title="A userName filter that matches nobody answers 200 with an empty ListResponse",
+        title="A filter that matches nothing answers 200 with an empty ListResponse",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.TEST_CONNECTION,
         source="Entra: Test Connection and match-before-create (entra-behavior.md §1.1, §1.2, D6)",
@@ -84,6 +84,21 @@ _CHECKS: tuple[Check, ...] = (
         ),
         fix="Answer a filter with no match with 200 and "
         '{"totalResults":0,"Resources":[]}, never 404 or 400.',
+    ),
+    Check(
+        id="test-connection.groups-probe",
+        title="The /Groups endpoint answers Entra's group probe with an empty ListResponse",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.TEST_CONNECTION,
+        source="Entra Test Connection fetches a random group (entra-behavior.md §1.1, D7)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Test Connection reports 'invalid credentials' or "
+            "SystemForCrossDomainIdentityManagementServiceIncompatible, and group provisioning "
+            "cannot start."
+        ),
+        fix='Serve /Groups and answer filter=displayName eq "<unknown>" with 200 and an empty '
+        "ListResponse (or unmap groups in Entra for a users-only app).",
     ),
     Check(
         id="auth.missing-token-rejected",
@@ -327,6 +342,119 @@ _CHECKS: tuple[Check, ...] = (
         url=ENTRA_DOC,
         consequence="A user re-assigned to the app in Entra stays locked out.",
         fix="Apply active true (or \"True\") like any other update.",
+    ),
+    # --- Groups and membership --------------------------------------------------------------------
+    Check(
+        id="group.create",
+        title="Entra's group create (with the ADSCIM schema URN) answers 201 with the group's id",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.GROUPS,
+        source="Entra create group (entra-behavior.md §1.6, D22); RFC 7644 §3.3",
+        url=ENTRA_DOC,
+        consequence="Entra cannot create groups, so no membership reaches the app.",
+        fix="Accept the extra schema URN Entra lists on group create "
+        "(http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group); answer 201 "
+        "with the group and its id.",
+    ),
+    Check(
+        id="schema.group",
+        title="Group resources returned are valid SCIM Groups",
+        level=Level.RFC_MUST,
+        capability=Capability.GROUPS,
+        source="RFC 7643 §4.2",
+        url=RFC7643 + "#section-4.2",
+        consequence="Entra cannot interpret the returned group and reports the object as failed.",
+        fix="Return schemas, id and displayName on every Group; members as objects with value.",
+    ),
+    Check(
+        id="group.filter-excluded-members",
+        title="displayName filter and GET with excludedAttributes=members find the group "
+        "without its members",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.GROUPS,
+        source="Entra group match and read (entra-behavior.md §1.6, §2, D23); RFC 7644 §3.4.2.5",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra cannot match groups (it creates duplicates), or every group read carries "
+            "the whole member list: large groups time out."
+        ),
+        fix="Support filter=displayName eq \"…\" on /Groups and honour excludedAttributes=members.",
+    ),
+    Check(
+        id="membership.add-several",
+        title="One PATCH adding several members adds all of them",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.MEMBERSHIP,
+        source="Entra add members, gallery checklist 'multiple memberships in one PATCH' "
+        "(entra-behavior.md §1.6, D25)",
+        url=ENTRA_DOC,
+        consequence="Members Entra assigns to a group are missing in the app.",
+        fix='Apply every element of an "Add" on "members" with a value array.',
+    ),
+    Check(
+        id="membership.remove-legacy",
+        title='Entra\'s default "Remove members" with a value array removes only those members',
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.MEMBERSHIP,
+        source="Entra default dialect member removal (entra-behavior.md §1.6, §3, D3, D4)",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence=(
+            "Removing one member will empty the group (or fail): everyone else loses access "
+            "the next time Entra removes anybody."
+        ),
+        fix='For op "Remove" on path "members" with a value array, remove just the listed '
+        "members; only a remove without a value clears the attribute.",
+    ),
+    Check(
+        id="membership.remove-filtered-path",
+        title='A remove on members[value eq "…"] removes exactly that member',
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.MEMBERSHIP,
+        source="Entra aadOptscim062020 member removal (entra-behavior.md §1.6, §3, D5); "
+        "RFC 7644 §3.5.2.2",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence="With the compliant dialect, members removed in Entra keep access in the app.",
+        fix='Support value-filter paths such as members[value eq "<id>"] in PATCH remove.',
+    ),
+    Check(
+        id="membership.readd-idempotent",
+        title="Adding a member who is already in the group succeeds",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.MEMBERSHIP,
+        source="RFC 7644 §3.5.2.1 (no change, success); entra-behavior.md D20",
+        url=RFC7644 + "#section-3.5.2.1",
+        consequence="Entra retries the membership change on every cycle, forever.",
+        fix="Treat adding an existing member as a success with no change (200 or 204).",
+    ),
+    Check(
+        id="membership.no-duplicates",
+        title="A member added twice is listed once",
+        level=Level.RFC_SHOULD,
+        capability=Capability.MEMBERSHIP,
+        source="RFC 7644 §3.5.2.1 ('no changes SHOULD be made'); entra-behavior.md D24",
+        url=RFC7644 + "#section-3.5.2.1",
+        consequence="Member lists grow duplicates; removing the member once may leave a copy.",
+        fix="Ignore an add of a value already present in members.",
+    ),
+    Check(
+        id="group.rename",
+        title="Replace displayName renames the group",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.GROUPS,
+        source="Entra update group (entra-behavior.md §1.6)",
+        url=ENTRA_DOC,
+        consequence="Group renames in Entra never reach the app.",
+        fix='Apply {"op":"Replace","path":"displayName"} to groups.',
+    ),
+    Check(
+        id="group.delete",
+        title="DELETE /Groups/{id} answers 204, and the group is gone afterwards",
+        level=Level.RFC_MUST,
+        capability=Capability.GROUPS,
+        source="RFC 7644 §3.6; Entra delete group (entra-behavior.md §1.6, D27)",
+        url=RFC7644 + "#section-3.6",
+        consequence="Entra reports the app as not fully compatible and retries the delete.",
+        fix="Delete the group and answer 204; answer 404 for it afterwards.",
     ),
     # --- Delete ----------------------------------------------------------------------------------
     Check(

@@ -23,10 +23,11 @@ from scimcheck.errors import SequenceAborted
 if TYPE_CHECKING:
     from scimcheck.dialects import Dialect
     from scimcheck.profiles import Profile
+    from scimcheck.replay import Factories
     from scimcheck.sequence import Sequence
     from scimcheck.userdata import UserFactory
 
-SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users"}
+SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_sequence_file"}
 RUN_ID_ENV = "SCIMCHECK_RUN_ID"
 
 
@@ -92,6 +93,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Seconds to wait for each response (default 60, Entra's limit).")
     group.addoption("--scim-seed", default=None, type=int,
                     help="Seed for generated users (env SCIM_SEED; default random, shown).")
+    group.addoption("--scim-sequences", action="append", default=[], metavar="DIR",
+                    help="Also replay the sequence files in DIR (repeatable; docs/sequences.md).")
     group.addoption("--scim-results", default=None, metavar="PATH",
                     help="Write results.json (check verdicts) to PATH.")
     group.addoption("--scim-embedded", action="store_true", default=False,
@@ -177,9 +180,39 @@ def resolve_settings(config: pytest.Config) -> Settings:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One item per Entra dialect for sequences that take ``dialect``."""
-    if "scim_dialect" in metafunc.fixturenames:
+    if "scim_sequence_file" in metafunc.fixturenames:
+        metafunc.parametrize(
+            ("scim_sequence_file", "scim_dialect"), _sequence_params(metafunc.config)
+        )
+    elif "scim_dialect" in metafunc.fixturenames:
         chosen = _dialects(metafunc.config)
         metafunc.parametrize("scim_dialect", list(chosen), ids=[d.value for d in chosen])
+
+
+def _sequence_params(config: pytest.Config) -> list[Any]:
+    """One item per sequence file and dialect; a broken file is one item that errors."""
+    from pathlib import Path
+
+    from scimcheck import sequence_files
+
+    directories = [sequence_files.default_directory()]
+    for extra in config.getoption("scim_sequences") or []:
+        path = Path(extra)
+        if not path.is_dir():
+            raise pytest.UsageError(f"--scim-sequences {extra!r} is not a directory")
+        directories.append(path)
+    params: list[Any] = []
+    for loaded in sequence_files.load_all(directories):
+        if isinstance(loaded, sequence_files.SequenceFileError):
+            name = str(loaded).split(":", 1)[0]
+            params.append(pytest.param(loaded, None, id=f"broken-file:{name}"))
+        elif loaded.dialects == "none":
+            params.append(pytest.param(loaded, None, id=loaded.id))
+        else:
+            params += [
+                pytest.param(loaded, d, id=f"{loaded.id}-{d.value}") for d in _dialects(config)
+            ]
+    return params
 
 
 def pytest_collection_modifyitems(
@@ -235,6 +268,29 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
         transport.close()
         for problem in problems:
             request.node.warn(pytest.PytestWarning(f"scimcheck cleanup: {problem}"))
+
+
+@pytest.fixture
+def scim_sequence_file(request: pytest.FixtureRequest) -> Any:
+    """The sequence file an item replays (parametrized from fixtures/sequences/)."""
+    return request.param
+
+
+@pytest.fixture
+def scim_factories(request: pytest.FixtureRequest, scim_settings: Settings) -> Factories:
+    """Users and groups under the profile, tagged with the run id, seeded per test."""
+    from scimcheck.errors import ConfigError
+    from scimcheck.replay import Factories
+    from scimcheck.userdata import GroupFactory, UserFactory
+
+    seed = scim_settings.seed ^ zlib.crc32(request.node.nodeid.encode())
+    try:
+        return Factories(
+            users=UserFactory(scim_settings.profile, scim_settings.tag, seed),
+            groups=GroupFactory(scim_settings.profile, scim_settings.tag, seed + 1),
+        )
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture

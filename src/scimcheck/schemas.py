@@ -39,6 +39,7 @@ KINDS: tuple[str, ...] = (
     "schema-definition",
     "profile",
     "results",
+    "sequence",
 )
 
 # Where each kind's schema lives, relative to ``schemas/``.
@@ -46,12 +47,14 @@ _FILES: dict[str, str] = {
     **{kind: f"scim/{kind}.schema.json" for kind in KINDS[:8]},
     "profile": "profile.schema.json",
     "results": "results.schema.json",
+    "sequence": "sequence.schema.json",
 }
 
 # How a message names the whole instance of each kind.
 _ROOT_NAMES: dict[str, str] = {
     "profile": "the profile",
     "results": "results.json",
+    "sequence": "the sequence file",
     "patch-op": "the request body",
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from scimcheck import checks, endpoints, schemas
 from scimcheck.checks import Check
@@ -40,6 +41,9 @@ class Sequence:
         self.evaluations: list[Evaluation] = []
         self.notes: list[str] = []
         self._created: dict[str, str] = {}
+        # creates sent whose answer did not confirm an id (interrupted, lost, refused):
+        # (collection path, matching attribute, value), swept at cleanup by exact match
+        self._unconfirmed: list[tuple[str, str, str]] = []
 
     # --- verdicts ------------------------------------------------------------------------------
     def check(
@@ -83,9 +87,26 @@ class Sequence:
                     f"scimcheck built an invalid PatchOp for {path}: "
                     + "; ".join(f"{p.path}: {p.message}" for p in problems)
                 )
+        attempt = self._create_attempt(method, path, kwargs.get("body"))
+        if attempt is not None:
+            self._unconfirmed.append(attempt)
         exchange = self.transport.send(method, path, **kwargs)
+        if attempt is not None and exchange.ok and isinstance(exchange.json(), dict) \
+                and exchange.json().get("id"):
+            self._unconfirmed.remove(attempt)
         self.generic_checks(exchange)
         return exchange
+
+    @staticmethod
+    def _create_attempt(method: str, path: str, body: Any) -> tuple[str, str, str] | None:
+        if method != "POST" or not isinstance(body, dict):
+            return None
+        for collection, attribute in ((endpoints.USERS, "userName"),
+                                      (endpoints.GROUPS, "displayName")):
+            value = body.get(attribute)
+            if path.rstrip("/") == collection and isinstance(value, str):
+                return collection, attribute, value
+        return None
 
     def generic_checks(self, exchange: Exchange) -> None:
         """Content type on bodies, and the Error envelope on 4xx/5xx (RFC 7644 §3.12, §8.1)."""
@@ -162,6 +183,31 @@ class Sequence:
             if not (exchange.ok or exchange.status == 404):
                 problems.append(f"could not delete {description} ({exchange.summary()})")
         self._created.clear()
+        for collection, attribute, value in self._unconfirmed:
+            problems += self._sweep(collection, attribute, value)
+        self._unconfirmed.clear()
+        return problems
+
+    def _sweep(self, collection: str, attribute: str, value: str) -> list[str]:
+        """Delete what a create whose answer never confirmed it may have made: only resources
+        whose matching attribute is exactly the value this sequence sent."""
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        found = self.transport.send(
+            "GET", collection, params={"filter": f'{attribute} eq "{escaped}"'},
+            label=f"cleanup: look for {value!r}",
+        )
+        body = found.json()
+        resources = body.get("Resources") if isinstance(body, dict) else None
+        problems: list[str] = []
+        for resource in resources if isinstance(resources, list) else []:
+            if not isinstance(resource, dict) or not isinstance(resource.get("id"), str):
+                continue
+            if str(resource.get(attribute, "")).lower() != value.lower():
+                continue
+            path = f"{collection}/{quote(resource['id'], safe='')}"
+            gone = self.transport.send("DELETE", path, label=f"cleanup: {value!r}")
+            if not (gone.ok or gone.status == 404):
+                problems.append(f"could not delete {value!r} ({gone.summary()})")
         return problems
 
 

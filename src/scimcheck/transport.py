@@ -27,6 +27,7 @@ CONNECT_TIMEOUT_S = 10.0
 MAX_BODY_BYTES = 4 * 1024 * 1024
 SCIM_JSON = "application/scim+json; charset=utf-8"
 REDACTED = "<redacted>"
+MIN_SCRUBBED_TOKEN = 8
 
 _NO_BODY = object()
 
@@ -229,8 +230,9 @@ class Transport:
         return shown
 
     def _scrub(self, text: str) -> str:
+        # A token too short to be a secret would match ordinary text (and break JSON bodies).
         token = self.config.token
-        if token and token in text:
+        if token and len(token) >= MIN_SCRUBBED_TOKEN and token in text:
             return text.replace(token, REDACTED)
         return text
 

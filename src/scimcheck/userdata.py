@@ -16,7 +16,12 @@ from typing import Any
 
 from faker import Faker
 
-from scimcheck.endpoints import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
+from scimcheck.endpoints import (
+    ADSCIM_GROUP_SCHEMA,
+    ENTERPRISE_USER_SCHEMA,
+    GROUP_SCHEMA,
+    USER_SCHEMA,
+)
 from scimcheck.errors import ConfigError
 from scimcheck.profiles import Profile
 
@@ -85,6 +90,20 @@ class GeneratedUser:
         body["meta"] = {"resourceType": "User"}
         return body
 
+    def variables(self) -> dict[str, Any]:
+        """What a sequence file can use as ``{NAME.…}`` for this user."""
+        out: dict[str, Any] = {
+            "userName": self.user_name,
+            "userNameOtherCase": self.user_name.swapcase(),
+            "body": self.create_body(),
+            "givenName": self.person.given,
+            "familyName": self.person.family,
+        }
+        for path, value in self.values.items():
+            if "." not in path and "[" not in path and ":" not in path:
+                out[path] = value
+        return out
+
     def updated_values(self, revision: int) -> dict[str, Any]:
         """New values for every mapped attribute except ``active``."""
         return {
@@ -128,6 +147,61 @@ class UserFactory:
                 person, 0
             )
         return GeneratedUser(person=person, values=values)
+
+
+@dataclass
+class GeneratedGroup:
+    """A group to create, as Entra sends it (entra-behavior.md §1.6)."""
+
+    display_name: str
+    external_id: str | None
+
+    def create_body(self) -> dict[str, Any]:
+        """POST /Groups body: core and Entra's ADSCIM schema URN, empty members."""
+        body: dict[str, Any] = {
+            "schemas": [GROUP_SCHEMA, ADSCIM_GROUP_SCHEMA],
+            "displayName": self.display_name,
+            "members": [],
+            "meta": {"resourceType": "Group"},
+        }
+        if self.external_id is not None:
+            body["externalId"] = self.external_id
+        return body
+
+    def variables(self) -> dict[str, Any]:
+        """What a sequence file can use as ``{NAME.…}`` for this group."""
+        out: dict[str, Any] = {
+            "displayName": self.display_name,
+            "displayNameOtherCase": self.display_name.swapcase(),
+            "renamed": f"{self.display_name} (renamed)",
+            "body": self.create_body(),
+        }
+        if self.external_id is not None:
+            out["externalId"] = self.external_id
+        return out
+
+
+class GroupFactory:
+    """Makes groups whose displayName carries the run's tag."""
+
+    def __init__(self, profile: Profile, tag: str, seed: int) -> None:
+        self.profile = profile
+        self.tag = tag
+        self._faker = Faker("en_US")
+        self._faker.seed_instance(seed)
+
+    def new_group(self) -> GeneratedGroup:
+        """A fresh group for one sequence."""
+        serial = self._faker.hexify("^^^^^^^^")
+        team = _ascii_word(self._faker.last_name())
+        maps_external = self.profile.groups is not None and any(
+            a.lower() == "externalid" for a in self.profile.groups.attributes
+        )
+        return GeneratedGroup(
+            display_name=f"{self.tag}-{serial} {team} Team",
+            external_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tag}/{serial}"))
+            if maps_external else None,
+        )
 
 
 def _ascii_word(text: str) -> str:

@@ -481,3 +481,33 @@ def test_displayname_patch_501() -> None:
                           [{"op": "Replace", "path": "name.givenName", "value": "G"}])
         assert other.status_code == 200
         assert api.user(user["id"])["name"]["givenName"] == "G"
+
+
+def test_group_without_schemas() -> None:
+    for api, has in zip(_pair("group-without-schemas"), (True, False), strict=True):
+        group = api.create_group("GS")
+        assert ("schemas" in group) is has
+        assert "schemas" in api.create_user("gs@x.com")  # users keep theirs
+
+
+def test_member_add_first_only() -> None:
+    for api, count in zip(_pair("member-add-first-only"), (2, 1), strict=True):
+        a, b = api.create_user("ma@x.com"), api.create_user("mb@x.com")
+        group = api.create_group("MA")
+        api.patch(f"/Groups/{group['id']}", [{"op": "Add", "path": "members",
+                                              "value": [{"value": a["id"]}, {"value": b["id"]}]}])
+        stored = body_of(api.get(f"/Groups/{group['id']}"))
+        assert len(stored.get("members", [])) == count
+
+
+def test_group_rename_ignored() -> None:
+    for api, renamed in zip(_pair("group-rename-ignored"), (True, False), strict=True):
+        group = api.create_group("Old name")
+        api.patch(f"/Groups/{group['id']}",
+                  [{"op": "Replace", "path": "displayName", "value": "New name"}])
+        stored = body_of(api.get(f"/Groups/{group['id']}"))
+        assert (stored["displayName"] == "New name") is renamed
+        user = api.create_user("gr@x.com")
+        api.patch(f"/Users/{user['id']}",
+                  [{"op": "Replace", "path": "displayName", "value": "U"}])
+        assert api.user(user["id"])["displayName"] == "U"  # users still renamed

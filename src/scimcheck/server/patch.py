@@ -70,6 +70,8 @@ class PatchOptions:
     readd_member_conflict: bool = False
     ignore_boolean_active: bool = False
     reject_display_name: bool = False
+    member_add_first_only: bool = False
+    ignore_group_rename: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,9 @@ class _Patcher:
         if self.options.ignore_name_changes and target.container is None \
                 and fold(target.name) in _NAME_ATTRIBUTES:
             return
+        if self.options.ignore_group_rename and self.rtype is GROUP_TYPE \
+                and target.container is None and fold(target.name) == "displayname":
+            return
         if self.options.reject_display_name and target.container is None \
                 and fold(target.name) == "displayname":
             raise ScimError(501, f"{where}: updating displayName is not implemented")
@@ -358,6 +363,8 @@ class _Patcher:
         checked = self._coerce(attribute, target, value, where, wrap=True)
         if members:
             checked = member_values(checked, where, dedupe=op == "replace")
+            if self.options.member_add_first_only:
+                checked = checked[:1]
         if op == "replace":
             self._store_list(target, checked)
             return

@@ -67,6 +67,9 @@ VARIANTS: dict[str, str] = {
     "strings work",
     "string-boolean-rejected": '"True"/"False" strings for booleans → 400 invalidValue (D2)',
     "displayname-patch-501": "a PATCH that touches displayName → 501; other attributes work",
+    "group-without-schemas": "Group resources are returned without 'schemas'",
+    "member-add-first-only": "a PATCH adding several members adds only the first (D25)",
+    "group-rename-ignored": "PATCH of a group's displayName is silently not applied",
 }
 
 
@@ -125,6 +128,8 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "active-boolean-ignored": _patch(ignore_boolean_active=True),
     "string-boolean-rejected": _coercion(strict_booleans=True),
     "displayname-patch-501": _patch(reject_display_name=True),
+    "member-add-first-only": _patch(member_add_first_only=True),
+    "group-rename-ignored": _patch(ignore_group_rename=True),
     "pagination-ignored": Behaviour(ignore_pagination=True),
 }
 
@@ -224,19 +229,20 @@ def _list_missing_total(_request: Request, response: Response, body: Any) -> tup
     return response, body
 
 
-def _strip_user_schemas(resource: Any) -> None:
+def _strip_schemas(resource: Any, resource_type: str) -> None:
     if isinstance(resource, dict) and isinstance(resource.get("meta"), dict) \
-            and resource["meta"].get("resourceType") == "User":
+            and resource["meta"].get("resourceType") == resource_type:
         resource.pop("schemas", None)
 
 
-def _user_without_schemas(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
-    if _is_list(body):
-        for resource in body.get("Resources", []):
-            _strip_user_schemas(resource)
-    else:
-        _strip_user_schemas(body)
-    return response, body
+def _without_schemas(resource_type: str) -> Rewrite:
+    def rewrite(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+        resources = body.get("Resources", []) if _is_list(body) else [body]
+        for resource in resources:
+            _strip_schemas(resource, resource_type)
+        return response, body
+
+    return rewrite
 
 
 def _schemas_bare_array(request: Request, response: Response, body: Any) -> tuple[Response, Any]:
@@ -288,7 +294,8 @@ _REWRITES: dict[str, Rewrite] = {
     "json-content-type": _json_content_type,
     "create-200": _create_200,
     "list-missing-total": _list_missing_total,
-    "user-without-schemas": _user_without_schemas,
+    "user-without-schemas": _without_schemas("User"),
+    "group-without-schemas": _without_schemas("Group"),
     "schemas-bare-array": _schemas_bare_array,
     "get-by-id-404": _get_by_id_404,
     "username-filter-empty": _username_filter_empty,

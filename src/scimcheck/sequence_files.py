@@ -1,0 +1,307 @@
+"""Sequence files: Entra request sequences as data (``fixtures/sequences/*.yaml``).
+
+The format is ``schemas/sequence.schema.json`` (docs/sequences.md explains it). A file that is
+not valid YAML, breaks the schema, names an unknown check or refers to an unknown step fails at
+load with its file, line and what is wrong: that is a harness error, never the endpoint's fault.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scimcheck import bundled, checks, schemas
+
+NO_BODY: Any = object()
+
+
+class SequenceFileError(Exception):
+    """A sequence file that cannot be used; the message is ``file:line: what is wrong``."""
+
+
+class _Lines(dict[Any, Any]):
+    """A mapping that remembers the line of each of its keys (1-based)."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class _LineList(list[Any]):
+    """A list that remembers the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps line numbers for error messages."""
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> _Lines:
+    result = _Lines()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = value_node.start_mark.line + 1
+    return result
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
+    result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def _line_of(data: Any, path: Iterable[Any]) -> int:
+    line = getattr(data, "line", 1)
+    node = data
+    for part in path:
+        if isinstance(node, _Lines) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, _LineList) and isinstance(part, int) and part < len(node):
+            line = node.item_lines[part]
+            node = node[part]
+        else:
+            break
+    return line
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One assertion on the body: ``at`` a path, of ``kind`` (equals, same_set, …)."""
+
+    at: str
+    kind: str
+    expected: Any
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One check on an answer: every condition given must hold."""
+
+    check: str
+    dialect: str | None = None
+    status: tuple[int, ...] = ()
+    schema: str | None = None
+    headers_present: tuple[str, ...] = ()
+    media_type: str | None = None
+    body: tuple[Assertion, ...] = ()
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request template."""
+
+    method: str
+    path: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    auth: bool = True
+    body: Any = NO_BODY
+    body_by_dialect: Mapping[str, Any] | None = None
+    diagnose_op_case: bool = False
+
+    def body_for(self, dialect: str | None) -> Any:
+        """The body template for a dialect (``NO_BODY`` when the request has none)."""
+        if self.body_by_dialect is not None:
+            return self.body_by_dialect[dialect or "compliant"]
+        return self.body
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a sequence."""
+
+    name: str
+    line: int
+    generate: Mapping[str, str] = field(default_factory=dict)
+    after: str | None = None
+    dialect: str | None = None
+    request: Request | None = None
+    capture: Mapping[str, str] = field(default_factory=dict)
+    created: str | None = None
+    deleted: str | None = None
+    expect: tuple[Expectation, ...] = ()
+    stop_on_failure: bool = False
+
+
+@dataclass(frozen=True)
+class SequenceFile:
+    """A whole sequence, as loaded from its file."""
+
+    id: str
+    title: str
+    source: str
+    path: Path
+    steps: tuple[Step, ...]
+    description: str = ""
+    dialects: str = "both"
+    requires: tuple[str, ...] = ()
+
+    @property
+    def check_ids(self) -> set[str]:
+        """Every check this sequence can evaluate."""
+        return {e.check for step in self.steps for e in step.expect}
+
+
+_ASSERTION_KINDS = (
+    "equals", "not_equals", "equals_ignore_case", "same_set", "contains", "excludes",
+    "unique", "count", "present", "is_boolean",
+)
+
+
+def _assertion(data: Mapping[str, Any]) -> Assertion:
+    kind = next(k for k in _ASSERTION_KINDS if k in data)
+    return Assertion(at=str(data["at"]), kind=kind, expected=data[kind])
+
+
+def _expectation(data: Mapping[str, Any]) -> Expectation:
+    return Expectation(
+        check=str(data["check"]),
+        dialect=data.get("dialect"),
+        status=tuple(data.get("status", ())),
+        schema=data.get("schema"),
+        headers_present=tuple(data.get("headers_present", ())),
+        media_type=data.get("media_type"),
+        body=tuple(_assertion(a) for a in data.get("body", ())),
+        message=data.get("message"),
+    )
+
+
+def _request(data: Mapping[str, Any]) -> Request:
+    return Request(
+        method=str(data["method"]),
+        path=str(data["path"]),
+        query=dict(data.get("query", {})),
+        headers=dict(data.get("headers", {})),
+        auth=bool(data.get("auth", True)),
+        body=data.get("body", NO_BODY),
+        body_by_dialect=data.get("body_by_dialect"),
+        diagnose_op_case=bool(data.get("diagnose_op_case", False)),
+    )
+
+
+def load(path: Path) -> SequenceFile:
+    """Load and check one sequence file; ``SequenceFileError`` says where it is wrong."""
+    shown = _shown(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SequenceFileError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise SequenceFileError(f"{shown}{where}: not valid YAML: {problem}") from None
+    problems = schemas.validate("sequence", data)
+    if problems:
+        first = problems[0]
+        path_parts = [_part(p) for p in first.path.strip("/").split("/") if p and p != "(root)"]
+        raise SequenceFileError(
+            f"{shown}:{_line_of(data, path_parts)}: {first.path}: {first.message}"
+        )
+    steps: list[Step] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data["steps"]):
+        line = _line_of(data, ["steps", index])
+        for expected in raw.get("expect", ()):
+            if expected["check"] not in checks.REGISTRY:
+                close = difflib.get_close_matches(expected["check"], checks.REGISTRY, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise SequenceFileError(
+                    f"{shown}:{_line_of(expected, ['check'])}: unknown check "
+                    f"{expected['check']!r}{hint} ('scimcheck checks' lists them)"
+                )
+        if raw.get("after") is not None and raw["after"] not in seen:
+            raise SequenceFileError(
+                f"{shown}:{line}: step {raw['name']!r} runs after {raw['after']!r}, which is not "
+                "an earlier step of this sequence"
+            )
+        if raw["name"] in seen:
+            raise SequenceFileError(f"{shown}:{line}: a second step named {raw['name']!r}")
+        seen.add(raw["name"])
+        steps.append(
+            Step(
+                name=str(raw["name"]),
+                line=line,
+                generate=dict(raw.get("generate", {})),
+                after=raw.get("after"),
+                dialect=raw.get("dialect"),
+                request=_request(raw["request"]) if "request" in raw else None,
+                capture=dict(raw.get("capture", {})),
+                created=raw.get("created"),
+                deleted=raw.get("deleted"),
+                expect=tuple(_expectation(e) for e in raw.get("expect", ())),
+                stop_on_failure=bool(raw.get("stop_on_failure", False)),
+            )
+        )
+    return SequenceFile(
+        id=str(data["id"]),
+        title=str(data["title"]),
+        source=str(data["source"]),
+        path=path,
+        steps=tuple(steps),
+        description=str(data.get("description", "")),
+        dialects=str(data.get("dialects", "both")),
+        requires=tuple(data.get("requires", ())),
+    )
+
+
+def _part(text: str) -> Any:
+    return int(text) if text.isdigit() else text
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(bundled.root()))
+    except ValueError:
+        return str(path)
+
+
+def default_directory() -> Path:
+    """Where the bundled sequences live."""
+    return bundled.fixtures_dir() / "sequences"
+
+
+def load_all(directories: Iterable[Path]) -> list[SequenceFile | SequenceFileError]:
+    """Every ``*.yaml`` / ``*.yml`` / ``*.json`` sequence in the directories, sorted by path;
+    broken files come back as their error, so each can be reported on its own."""
+    loaded: list[SequenceFile | SequenceFileError] = []
+    ids: dict[str, Path] = {}
+    for directory in directories:
+        files = sorted(
+            p for p in directory.glob("*") if p.suffix in {".yaml", ".yml", ".json"}
+        )
+        for path in files:
+            try:
+                sequence = load(path)
+            except SequenceFileError as exc:
+                loaded.append(exc)
+                continue
+            if sequence.id in ids:
+                loaded.append(
+                    SequenceFileError(
+                        f"{_shown(path)}:1: sequence id {sequence.id!r} is already used by "
+                        f"{_shown(ids[sequence.id])}"
+                    )
+                )
+                continue
+            ids[sequence.id] = path
+            loaded.append(sequence)
+    return loaded
