@@ -41,4 +41,7 @@ EXPECTED: dict[str, set[str]] = {
     "adscim-schema-rejected": {"group.create"},
     "group-delete-400": {"group.delete"},
     "groups-404": {"test-connection.groups-probe", "group.create"},
+    # pagination and discovery
+    # attribute paths and externalId matching
+    # requests and errors
 }

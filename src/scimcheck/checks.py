@@ -456,6 +456,9 @@ _CHECKS: tuple[Check, ...] = (
         consequence="Entra reports the app as not fully compatible and retries the delete.",
         fix="Delete the group and answer 204; answer 404 for it afterwards.",
     ),
+    # --- Pagination and discovery ----------------------------------------------------------------
+    # --- Attribute paths of Entra's default custom-app mapping, and externalId matching -------
+    # --- Requests and errors ---------------------------------------------------------------------
     # --- Delete ----------------------------------------------------------------------------------
     Check(
         id="user.delete.status-204",
