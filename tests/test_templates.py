@@ -1,0 +1,85 @@
+"""Placeholders fill typed values; body paths read what sequence files assert on."""
+
+from __future__ import annotations
+
+import pytest
+
+from scimcheck.dialects import Dialect
+from scimcheck.replay import _judge_assertion, base_variables
+from scimcheck.templates import MISSING, MissingVariable, render, render_path, resolve
+
+VARS = {"u": {"id": "a b/c", "n": 3}, "flag": False, "bool": {"false": "False"}}
+
+
+def test_a_whole_placeholder_keeps_its_type_and_inline_ones_become_text() -> None:
+    assert render("{flag}", VARS) is False
+    assert render("{u.n}", VARS) == 3
+    assert render("x-{u.n}-{flag}", VARS) == "x-3-false"
+    assert render({"k{u.n}": ["{u.id}", 1, None]}, VARS) == {"k3": ["a b/c", 1, None]}
+
+
+def test_a_missing_variable_is_named() -> None:
+    with pytest.raises(MissingVariable) as caught:
+        render("{u.missing}", VARS)
+    assert caught.value.name == "u.missing"
+
+
+def test_path_placeholders_are_url_encoded_as_one_segment() -> None:
+    assert render_path("/Users/{u.id}", VARS) == "/Users/a%20b%2Fc"
+
+
+def test_dialect_variables() -> None:
+    legacy = base_variables("t", Dialect.LEGACY)
+    compliant = base_variables("t", Dialect.COMPLIANT)
+    assert (legacy["op"]["remove"], legacy["bool"]["false"]) == ("Remove", "False")
+    assert (compliant["op"]["remove"], compliant["bool"]["false"]) == ("remove", False)
+
+
+DOC = {
+    "Members": [{"value": "1", "type": "User"}, {"value": "2"}],
+    "emails": [{"type": "Work", "value": "w@x"}, {"type": "home", "value": "h@x"}],
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "R&D"},
+    "name": {"givenName": "Ann"},
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("members[*].value", ["1", "2"]),
+        ("members[1].value", "2"),
+        ('emails[type eq "work"].value', ["w@x"]),
+        ("NAME.givenname", "Ann"),
+        ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "R&D"),
+        ("name.familyName", MISSING),
+        ("members[5].value", MISSING),
+        ("nothing[*].value", []),
+    ],
+)
+def test_resolve(path: str, expected: object) -> None:
+    assert resolve(DOC, path) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected", "got", "holds"),
+    [
+        ("equals", "a", "a", True),
+        ("equals", "a", "A", False),
+        ("equals_ignore_case", "a", "A", True),
+        ("not_equals", "a", "b", True),
+        ("same_set", ["1", "2"], ["2", "1"], True),
+        ("same_set", ["1", "2"], ["1"], False),
+        ("contains", ["1"], ["1", "2"], True),
+        ("excludes", ["1"], ["1", "2"], False),
+        ("unique", True, ["1", "1"], False),
+        ("count", 0, MISSING, True),
+        ("count", 2, ["1", "2"], True),
+        ("present", False, [], True),
+        ("present", True, MISSING, False),
+        ("is_boolean", False, "False", False),
+        ("is_boolean", False, False, True),
+    ],
+)
+def test_assertions(kind: str, expected: object, got: object, holds: bool) -> None:
+    problem = _judge_assertion(kind, "x", expected, got)
+    assert (problem is None) is holds, problem
