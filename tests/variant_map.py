@@ -44,4 +44,6 @@ EXPECTED: dict[str, set[str]] = {
     # pagination and discovery
     # attribute paths and externalId matching
     # requests and errors
+    "scim-json-rejected": {"request.entra-content-type"},
+    "accept-required": {"request.get-without-accept"},
 }

@@ -459,6 +459,27 @@ _CHECKS: tuple[Check, ...] = (
     # --- Pagination and discovery ----------------------------------------------------------------
     # --- Attribute paths of Entra's default custom-app mapping, and externalId matching -------
     # --- Requests and errors ---------------------------------------------------------------------
+    Check(
+        id="request.entra-content-type",
+        title="Request bodies sent as 'application/scim+json; charset=utf-8' are accepted",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.ERRORS,
+        source="Entra request headers (entra-behavior.md §1.0, §8, D16); RFC 7644 §3.1, §8.1",
+        url=RFC7644 + "#section-8.1",
+        consequence="Every create and update Entra sends is refused: nothing is provisioned.",
+        fix="Accept application/scim+json (with or without a charset parameter) as well as "
+        "application/json on POST, PUT and PATCH.",
+    ),
+    Check(
+        id="request.get-without-accept",
+        title="GET requests without an Accept header are answered",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.TEST_CONNECTION,
+        source="Entra sends GETs with no Accept header (entra-behavior.md §1.0, D16)",
+        url=ENTRA_DOC,
+        consequence="Test Connection fails with 406, and so does every match query.",
+        fix="Treat a missing Accept header as acceptance of application/scim+json.",
+    ),
     # --- Delete ----------------------------------------------------------------------------------
     Check(
         id="user.delete.status-204",

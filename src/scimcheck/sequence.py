@@ -44,6 +44,8 @@ class Sequence:
         # creates sent whose answer did not confirm an id (interrupted, lost, refused):
         # (collection path, matching attribute, value), swept at cleanup by exact match
         self._unconfirmed: list[tuple[str, str, str]] = []
+        self._media_judged = False
+        self._body_judged = False
 
     # --- verdicts ------------------------------------------------------------------------------
     def check(
@@ -91,10 +93,46 @@ class Sequence:
         if attempt is not None:
             self._unconfirmed.append(attempt)
         exchange = self.transport.send(method, path, **kwargs)
+        self.generic_checks(exchange)
+        exchange = self._diagnose_media_types(exchange, method, path, kwargs)
         if attempt is not None and exchange.ok and isinstance(exchange.json(), dict) \
                 and exchange.json().get("id"):
             self._unconfirmed.remove(attempt)
-        self.generic_checks(exchange)
+        return exchange
+
+    def _diagnose_media_types(
+        self, exchange: Exchange, method: str, path: str, kwargs: dict[str, Any]
+    ) -> Exchange:
+        """Entra's headers refused (D16)? Resend with the ones the endpoint wants, record the
+        finding once, and go on with that answer so the other checks still judge the endpoint.
+        """
+        if exchange.status == 415 and kwargs.get("body") is not None:
+            check_id, header = "request.entra-content-type", {"Content-Type": "application/json"}
+            what = "a body sent as 'application/scim+json; charset=utf-8', as Entra sends it"
+        elif exchange.status == 406 and method == "GET":
+            check_id, header = "request.get-without-accept", {"Accept": "application/scim+json"}
+            what = "a GET with no Accept header, as Entra sends it"
+        else:
+            if exchange.ok and method == "GET" and not self._media_judged:
+                self._media_judged = True
+                self.check("request.get-without-accept", True)
+            if exchange.ok and kwargs.get("body") is not None and not self._body_judged:
+                self._body_judged = True
+                self.check("request.entra-content-type", True)
+            return exchange
+        retry_kwargs = {**kwargs, "headers": {**(kwargs.get("headers") or {}), **header}}
+        retry_kwargs["label"] = f"{kwargs.get('label', '')} (diagnosis: with {header})".strip()
+        retry = self.transport.send(method, path, **retry_kwargs)
+        if retry.status not in (406, 415):
+            self.check(
+                check_id,
+                False,
+                f"{exchange.summary()}: the endpoint refused {what}; with {header} it answered "
+                f"{retry.status}",
+                exchange,
+            )
+            self.generic_checks(retry)
+            return retry
         return exchange
 
     @staticmethod
