@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from scimcheck.capabilities import OPTIONAL_FEATURES, Capabilities
 from scimcheck.dialects import Dialect
 from scimcheck.errors import HarnessError
 from scimcheck.plugin import Settings
@@ -21,21 +22,31 @@ def test_sequence(
     scim_dialect: Dialect | None,
     scim_factories: Factories,
     scim_settings: Settings,
+    scim_capabilities: Capabilities,
 ) -> None:
     """Replay one sequence file in one Entra dialect."""
     if isinstance(scim_sequence_file, SequenceFileError):
         raise HarnessError(f"broken sequence file: {scim_sequence_file}")
-    reason = _unmet_requirement(scim_sequence_file, scim_settings)
+    reason = _unmet_requirement(scim_sequence_file, scim_settings, scim_capabilities)
     if reason:
         pytest.skip(reason)
     Replay(scim_sequence_file, scim, scim_dialect, scim_factories).run()
 
 
-def _unmet_requirement(spec: SequenceFile, settings: Settings) -> str | None:
+def _unmet_requirement(
+    spec: SequenceFile, settings: Settings, capabilities: Capabilities
+) -> str | None:
+    """Why the sequence cannot apply here: the profile lacks what it needs, or the endpoint
+    does not claim an optional feature (the evidence is in the reason)."""
     profile = settings.profile
     for requirement in spec.requires:
-        if requirement == "groups" and profile.groups is None:
-            return f"profile {profile.name!r} does not map groups"
-        if requirement not in ("groups",) and not profile.user_sends(requirement):
+        if requirement in OPTIONAL_FEATURES:
+            reason = capabilities.skip_reason(requirement)
+            if reason:
+                return reason
+        elif requirement == "groups":
+            if profile.groups is None:
+                return f"profile {profile.name!r} does not map groups"
+        elif not profile.user_sends(requirement):
             return f"profile {profile.name!r} does not map the user attribute {requirement}"
     return None

@@ -117,3 +117,28 @@ def test_a_broken_file_is_a_harness_error_not_a_verdict(
     assert document["tests"]["errors"] == 1
     assert "bad.yaml:8:" in document["_stdout"]
     assert document["verdict"] == "fail"
+
+
+def test_a_sequence_needing_an_unclaimed_optional_feature_is_skipped_with_evidence(
+    tmp_path: Path, reference_server: ReferenceServer, run_suites: RunSuites
+) -> None:
+    needs_sort = GOOD.replace("id: tiny", "id: sorted").replace(
+        "dialects: none\n", "dialects: none\nrequires: [sort]\n"
+    )
+    _write(tmp_path, needs_sort, "sorted.yaml")
+    document = run_suites(reference_server.base_url, "--scim-sequences", str(tmp_path), "-rs")
+    assert "the endpoint does not claim sort: sort.supported is not true in GET" in (
+        document["_stdout"]
+    )
+    assert "ServiceProviderConfig → 200" in document["_stdout"]
+
+
+def test_capabilities_claims() -> None:
+    from scimcheck.capabilities import Capabilities
+
+    claimed = Capabilities({"sort": {"supported": True}, "etag": {"supported": False}}, "x")
+    assert claimed.claims("sort") and not claimed.claims("etag")
+    assert claimed.skip_reason("sort") is None
+    assert claimed.skip_reason("patch") is None  # Entra needs it: never skipped
+    missing = Capabilities(None, "no usable ServiceProviderConfig (GET … → 404)")
+    assert "404" in (missing.skip_reason("bulk") or "")

@@ -21,6 +21,7 @@ import pytest
 from scimcheck.errors import SequenceAborted
 
 if TYPE_CHECKING:
+    from scimcheck.capabilities import Capabilities
     from scimcheck.dialects import Dialect
     from scimcheck.profiles import Profile
     from scimcheck.replay import Factories
@@ -245,6 +246,17 @@ def _preflight(settings: Settings) -> None:
 def scim_settings(request: pytest.FixtureRequest) -> Settings:
     """The resolved ``--scim-*`` settings."""
     return resolve_settings(request.config)
+
+
+@pytest.fixture(scope="session")
+def scim_capabilities(scim_settings: Settings) -> Capabilities:
+    """/ServiceProviderConfig, read once per run (per worker under xdist)."""
+    from scimcheck import capabilities
+    from scimcheck.transport import Transport, TransportConfig
+
+    config = TransportConfig(scim_settings.base_url, scim_settings.token, scim_settings.timeout_s)
+    with Transport(config) as transport:
+        return capabilities.discover(transport)
 
 
 @pytest.fixture
