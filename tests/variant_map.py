@@ -5,7 +5,7 @@ from __future__ import annotations
 # variant → the checks it must make fail, and nothing else.
 EXPECTED: dict[str, set[str]] = {
     "ops-case-sensitive": {"patch.capitalised-ops"},
-    "string-false-truthy": {"user.disable.string-false"},
+    "string-false-truthy": {"user.disable.string-false", "error.invalid-value"},
     "no-match-404": {"test-connection.no-match-empty-list", "test-connection.groups-probe"},
     "duplicate-accepted": {"user.create.duplicate-409"},
     "filter-case-sensitive": {"filter.username-case-insensitive"},
@@ -42,8 +42,18 @@ EXPECTED: dict[str, set[str]] = {
     "group-delete-400": {"group.delete"},
     "groups-404": {"test-connection.groups-probe", "group.create"},
     # pagination and discovery
+    "pagination-ignored": {"pagination.pages"},
+    "start-index-not-echoed": {"pagination.start-index-echoed"},
+    "no-service-provider-config": {"discovery.service-provider-config"},
+    "spc-patch-unsupported": {"discovery.spc-patch-filter"},
+    "schemas-bare-array": {"discovery.schemas", "discovery.resource-types"},
+    "schema-characteristics-pascal-case": {"discovery.schemas"},
     # attribute paths and externalId matching
     # requests and errors
     "scim-json-rejected": {"request.entra-content-type"},
     "accept-required": {"request.get-without-accept"},
+    "errors-without-scimtype": {
+        "error.invalid-filter", "error.invalid-value", "error.invalid-path",
+        "user.create.duplicate-409",
+    },
 }

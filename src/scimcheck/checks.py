@@ -457,6 +457,111 @@ _CHECKS: tuple[Check, ...] = (
         fix="Delete the group and answer 204; answer 404 for it afterwards.",
     ),
     # --- Pagination and discovery ----------------------------------------------------------------
+    Check(
+        id="pagination.pages",
+        title="startIndex and count page through /Users: at most count a page, no repeats, one "
+        "totalResults",
+        level=Level.RFC_MUST,
+        capability=Capability.PAGINATION,
+        source="RFC 7644 §3.4.2.4 (count: 'MUST NOT return more results than specified'); "
+        "Entra requirement 'support listing users and paginating' (entra-behavior.md §1.8, §2, "
+        "D33). Not entra-blocking: provisioning cycles match user by user and never page",
+        url=RFC7644 + "#section-3.4.2.4",
+        consequence=(
+            "Entra's Account Discovery, which lists the app's accounts page by page, finds "
+            "nothing or the same accounts again (Microsoft: 0 results usually means the app does "
+            "not paginate), and Microsoft's gallery validation fails its pagination test."
+        ),
+        fix="Return the resources from position startIndex (1-based) on, at most count of them, "
+        "in a stable order, with the same totalResults on every page and itemsPerPage equal to "
+        "the number returned.",
+    ),
+    Check(
+        id="pagination.start-index-echoed",
+        title="A page's ListResponse gives the startIndex it was asked for",
+        level=Level.RFC_MUST,
+        capability=Capability.PAGINATION,
+        source="RFC 7644 §3.4.2 (startIndex, 'REQUIRED when partial results are returned'), "
+        "§3.4.2.4; Microsoft's gallery template compares it (entra-behavior.md §1.8, D33)",
+        url=RFC7644 + "#section-3.4.2",
+        consequence=(
+            "Microsoft's gallery validation fails its pagination test (the startIndex returned "
+            "must equal the one requested), and clients that continue from the startIndex they "
+            "get back read the same page again."
+        ),
+        fix="Set startIndex to the 1-based index of the page's first resource: the startIndex "
+        "requested (1 when it is absent or below 1).",
+    ),
+    Check(
+        id="discovery.service-provider-config",
+        title="GET /ServiceProviderConfig answers 200 with a valid ServiceProviderConfig",
+        level=Level.RFC_SHOULD,
+        capability=Capability.DISCOVERY,
+        source="RFC 7644 §4, RFC 7643 §5. rfc-should, not rfc-must: Entra's provisioning never "
+        "reads it, only Microsoft's gallery validation template does (entra-behavior.md §1.9)",
+        url=RFC7643 + "#section-5",
+        consequence=(
+            "Entra provisions without it, but Microsoft's gallery validation and generic SCIM "
+            "clients cannot discover what the endpoint supports."
+        ),
+        fix="Serve GET /ServiceProviderConfig with schemas "
+        '["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"], patch, bulk, filter, '
+        "changePassword, sort and etag (each with supported as a JSON boolean) and "
+        "authenticationSchemes.",
+    ),
+    Check(
+        id="discovery.spc-patch-filter",
+        title="The ServiceProviderConfig says PATCH and filter are supported",
+        level=Level.ADVISORY,
+        capability=Capability.DISCOVERY,
+        source="RFC 7643 §5 (patch.supported, filter.supported); Entra updates only with PATCH "
+        "and matches only with filter (entra-behavior.md §2, D26). Advisory: Entra does not read "
+        "the claim; the update and matching checks judge the behaviour itself",
+        url=RFC7643 + "#section-5",
+        consequence=(
+            "Entra sends PATCH and filter queries whatever the document says, but Microsoft's "
+            "gallery validation and anyone reading it conclude the app cannot take Entra's "
+            "updates or matches."
+        ),
+        fix="Set patch.supported and filter.supported to true (JSON booleans) once PATCH and "
+        "filter work; if they do not, Entra cannot provision the app at all.",
+    ),
+    Check(
+        id="discovery.schemas",
+        title="GET /Schemas answers a ListResponse of schema definitions, the User schema "
+        "among them",
+        level=Level.RFC_MUST,
+        capability=Capability.DISCOVERY,
+        source="RFC 7644 §4 ('SHALL return all supported schemas in ListResponse format'), "
+        "RFC 7643 §7; Entra requirement 'Support /Schemas', gallery schema discovery "
+        "(entra-behavior.md §1.9, §2, D29)",
+        url=RFC7644 + "#section-4",
+        consequence=(
+            "For gallery apps, Entra's schema discovery cannot read the app's attributes, so "
+            "admins cannot map them; the SCIM Validator's 'Discover schema' mode and Microsoft's "
+            "gallery validation fail. Custom non-gallery apps provision without it."
+        ),
+        fix="Answer GET /Schemas with 200 and {schemas:[…ListResponse], totalResults, Resources} "
+        "listing every schema you support (urn:ietf:params:scim:schemas:core:2.0:User at "
+        "least), each with id and attributes, characteristics in camelCase (readWrite).",
+    ),
+    Check(
+        id="discovery.resource-types",
+        title="GET /ResourceTypes answers a ListResponse of resource types, User among them",
+        level=Level.RFC_SHOULD,
+        capability=Capability.DISCOVERY,
+        source="RFC 7644 §4 (ListResponse form), RFC 7643 §6. rfc-should, not rfc-must: Entra "
+        "never reads /ResourceTypes, only Microsoft's gallery validation template does "
+        "(entra-behavior.md §1.9, D29)",
+        url=RFC7644 + "#section-4",
+        consequence=(
+            "Entra provisions without it, but Microsoft's gallery validation and generic SCIM "
+            "clients cannot discover the endpoints and schema extensions."
+        ),
+        fix="Answer GET /ResourceTypes with 200 and a ListResponse of ResourceType resources "
+        '(schemas ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"], name, endpoint, '
+        "schema), User among them.",
+    ),
     # --- Attribute paths of Entra's default custom-app mapping, and externalId matching -------
     # --- Requests and errors ---------------------------------------------------------------------
     Check(
@@ -479,6 +584,39 @@ _CHECKS: tuple[Check, ...] = (
         url=ENTRA_DOC,
         consequence="Test Connection fails with 406, and so does every match query.",
         fix="Treat a missing Accept header as acceptance of application/scim+json.",
+    ),
+    Check(
+        id="error.invalid-filter",
+        title="A malformed filter answers 400 with scimType invalidFilter",
+        level=Level.RFC_SHOULD,
+        capability=Capability.ERRORS,
+        source="RFC 7644 §3.4.2.2, §3.12 (table 9)",
+        url=RFC7644 + "#section-3.12",
+        consequence=(
+            "A filter the endpoint cannot parse (Entra's values with special characters, say) "
+            "looks like a server fault in Entra's logs instead of a bad query."
+        ),
+        fix='Answer filters that do not parse with 400 and "scimType":"invalidFilter".',
+    ),
+    Check(
+        id="error.invalid-value",
+        title="A PATCH value of the wrong type answers 400 with scimType invalidValue",
+        level=Level.RFC_SHOULD,
+        capability=Capability.ERRORS,
+        source="RFC 7644 §3.5.2, §3.12 (table 9)",
+        url=RFC7644 + "#section-3.12",
+        consequence="Entra's provisioning logs cannot say which value the app refused.",
+        fix='Answer values of the wrong type with 400 and "scimType":"invalidValue".',
+    ),
+    Check(
+        id="error.invalid-path",
+        title="A PATCH path that does not parse answers 400 with scimType invalidPath",
+        level=Level.RFC_SHOULD,
+        capability=Capability.ERRORS,
+        source="RFC 7644 §3.5.2, §3.12 (table 9)",
+        url=RFC7644 + "#section-3.12",
+        consequence="Entra's provisioning logs cannot say which attribute path the app refused.",
+        fix='Answer malformed PATCH paths with 400 and "scimType":"invalidPath".',
     ),
     # --- Delete ----------------------------------------------------------------------------------
     Check(

@@ -511,3 +511,55 @@ def test_group_rename_ignored() -> None:
         api.patch(f"/Users/{user['id']}",
                   [{"op": "Replace", "path": "displayName", "value": "U"}])
         assert api.user(user["id"])["displayName"] == "U"  # users still renamed
+
+
+def test_errors_without_scimtype() -> None:
+    for api, has in zip(_pair("errors-without-scimtype"), (True, False), strict=True):
+        response = api.filter_users("userName eq")
+        body = body_of(response)
+        assert response.status_code == 400 and body["status"] == "400"
+        assert ("scimType" in body) is has
+
+
+def test_start_index_not_echoed() -> None:
+    for api, echoed in zip(_pair("start-index-not-echoed"), (3, 1), strict=True):
+        ids = [api.create_user(f"si{n}@x.com")["id"] for n in range(5)]
+        body = body_of(api.get("/Users", query={"startIndex": 3, "count": 2}))
+        assert body["startIndex"] == echoed
+        assert [r["id"] for r in body["Resources"]] == ids[2:4]  # the right page is served
+        assert (body["totalResults"], body["itemsPerPage"]) == (5, 2)
+
+
+def test_spc_patch_unsupported() -> None:
+    for api, claimed in zip(_pair("spc-patch-unsupported"), (True, False), strict=True):
+        config = body_of(api.get("/ServiceProviderConfig"))
+        assert config["patch"]["supported"] is claimed
+        assert config["filter"]["supported"] is True
+        user = api.create_user("spc@x.com")
+        response = api.patch(f"/Users/{user['id']}",
+                             [{"op": "Replace", "path": "title", "value": "T"}])
+        assert response.status_code == 200  # PATCH still works
+
+
+def test_no_service_provider_config() -> None:
+    correct, broken = _pair("no-service-provider-config")
+    assert body_of(correct.get("/ServiceProviderConfig"))["patch"]["supported"] is True
+    assert_error(broken.get("/ServiceProviderConfig"), 404)
+    assert body_of(broken.get("/Schemas"))["schemas"] == [LIST_SCHEMA]
+    assert body_of(broken.get("/Users"))["schemas"] == [LIST_SCHEMA]
+
+
+def test_schema_characteristics_pascal_case() -> None:
+    user_urn = "urn:ietf:params:scim:schemas:core:2.0:User"
+    for api, spelled in zip(_pair("schema-characteristics-pascal-case"),
+                            (("readWrite", "default", "server"), ("ReadWrite", "Default", "Server")),
+                            strict=True):
+        listed = body_of(api.get("/Schemas"))
+        user = next(s for s in listed["Resources"] if s["id"] == user_urn)
+        single = body_of(api.get(f"/Schemas/{user_urn}"))
+        for schema in (user, single):
+            user_name = next(a for a in schema["attributes"] if a["name"] == "userName")
+            assert (user_name["mutability"], user_name["returned"], user_name["uniqueness"]) \
+                == spelled
+        resource_types = body_of(api.get("/ResourceTypes"))["Resources"]
+        assert {t["name"] for t in resource_types} == {"User", "Group"}  # left alone

@@ -70,6 +70,15 @@ VARIANTS: dict[str, str] = {
     "group-without-schemas": "Group resources are returned without 'schemas'",
     "member-add-first-only": "a PATCH adding several members adds only the first (D25)",
     "group-rename-ignored": "PATCH of a group's displayName is silently not applied",
+    "errors-without-scimtype": "error bodies are SCIM Error messages without a scimType",
+    "start-index-not-echoed": "ListResponses always say startIndex 1, whatever page was "
+    "served (D33)",
+    "spc-patch-unsupported": "/ServiceProviderConfig says patch.supported false; PATCH works "
+    "(D26)",
+    "no-service-provider-config": "GET /ServiceProviderConfig → 404 (the endpoint is not "
+    "implemented)",
+    "schema-characteristics-pascal-case": "/Schemas spells mutability, returned and "
+    "uniqueness in PascalCase (ReadWrite, Default; S1 wants readWrite)",
 }
 
 
@@ -205,6 +214,14 @@ def _plain_errors(_request: Request, response: Response, body: Any) -> tuple[Res
     return response, body
 
 
+def _errors_without_scimtype(
+    _request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if isinstance(body, dict) and ERROR_SCHEMA in body.get("schemas", []):
+        body.pop("scimType", None)
+    return response, body
+
+
 def _no_location(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
     if response.status_code == 201:
         response.headers.pop("Location", None)
@@ -280,16 +297,62 @@ def _patch_200_empty_body(
     return response, body
 
 
+def _no_service_provider_config(request: Request, base_path: str) -> ScimError | None:
+    if _routes_to(request, base_path, "/ServiceProviderConfig"):
+        return ScimError(404, f"no SCIM endpoint at {request.path}")
+    return None
+
+
+def _start_index_not_echoed(
+    _request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if _is_list(body) and "startIndex" in body:
+        body["startIndex"] = 1
+    return response, body
+
+
+def _spc_patch_unsupported(
+    request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if request.path.rstrip("/").endswith("/ServiceProviderConfig") and isinstance(body, dict) \
+            and isinstance(body.get("patch"), dict):
+        body["patch"]["supported"] = False
+    return response, body
+
+
+def _pascal_case_characteristics(attributes: Any) -> None:
+    for attribute in attributes if isinstance(attributes, list) else []:
+        if not isinstance(attribute, dict):
+            continue
+        for name in ("mutability", "returned", "uniqueness"):
+            value = attribute.get(name)
+            if isinstance(value, str) and value:
+                attribute[name] = value[0].upper() + value[1:]
+        _pascal_case_characteristics(attribute.get("subAttributes"))
+
+
+def _schema_characteristics_pascal_case(
+    request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if "/Schemas" in request.path and isinstance(body, dict):
+        for schema in body.get("Resources", [body]):
+            if isinstance(schema, dict):
+                _pascal_case_characteristics(schema.get("attributes"))
+    return response, body
+
+
 _GUARDS: dict[str, Guard] = {
     "groups-404": _groups_404,
     "group-delete-400": _group_delete_400,
     "scim-json-rejected": _scim_json_rejected,
     "accept-required": _accept_required,
+    "no-service-provider-config": _no_service_provider_config,
 }
 
 _REWRITES: dict[str, Rewrite] = {
     "no-match-404": _no_match_404,
     "plain-errors": _plain_errors,
+    "errors-without-scimtype": _errors_without_scimtype,
     "no-location": _no_location,
     "json-content-type": _json_content_type,
     "create-200": _create_200,
@@ -300,6 +363,9 @@ _REWRITES: dict[str, Rewrite] = {
     "get-by-id-404": _get_by_id_404,
     "username-filter-empty": _username_filter_empty,
     "patch-200-empty-body": _patch_200_empty_body,
+    "start-index-not-echoed": _start_index_not_echoed,
+    "spc-patch-unsupported": _spc_patch_unsupported,
+    "schema-characteristics-pascal-case": _schema_characteristics_pascal_case,
 }
 
 _UNSET = object()
