@@ -551,9 +551,8 @@ def test_no_service_provider_config() -> None:
 
 def test_schema_characteristics_pascal_case() -> None:
     user_urn = "urn:ietf:params:scim:schemas:core:2.0:User"
-    for api, spelled in zip(_pair("schema-characteristics-pascal-case"),
-                            (("readWrite", "default", "server"), ("ReadWrite", "Default", "Server")),
-                            strict=True):
+    spellings = (("readWrite", "default", "server"), ("ReadWrite", "Default", "Server"))
+    for api, spelled in zip(_pair("schema-characteristics-pascal-case"), spellings, strict=True):
         listed = body_of(api.get("/Schemas"))
         user = next(s for s in listed["Resources"] if s["id"] == user_urn)
         single = body_of(api.get(f"/Schemas/{user_urn}"))
