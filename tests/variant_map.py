@@ -45,12 +45,21 @@ EXPECTED: dict[str, set[str]] = {
     "groups-404": {"test-connection.groups-probe", "group.create"},
     # pagination and discovery
     "pagination-ignored": {"pagination.pages"},
+    "start-index-ignored": {"pagination.distinct-pages"},
     "start-index-not-echoed": {"pagination.start-index-echoed"},
     "no-service-provider-config": {"discovery.service-provider-config"},
     "spc-patch-unsupported": {"discovery.spc-patch-filter"},
     "schemas-bare-array": {"discovery.schemas", "discovery.resource-types"},
     "schema-characteristics-pascal-case": {"discovery.schemas"},
     # attribute paths and externalId matching
+    "work-email-path-unsupported": {"user.update.filtered-path", "user.update.applied"},
+    "filtered-path-no-create": {"user.update.filtered-path-creates"},
+    "enterprise-path-unsupported": {"user.update.enterprise-path", "user.update.applied"},
+    "manager-string-rejected": {"user.update.manager-string"},
+    "pathless-urn-ignored": {"user.update.pathless-urn", "user.update.applied"},
+    "add-replace-strict": {"user.update.add-replace-interchangeable"},
+    "externalid-filter-unsupported": {"filter.finds-user-by-externalid"},
+    "externalid-filter-empty": {"filter.finds-user-by-externalid"},
     # requests and errors
     "scim-json-rejected": {"request.entra-content-type"},
     "accept-required": {"request.get-without-accept"},
@@ -59,3 +68,26 @@ EXPECTED: dict[str, set[str]] = {
         "user.create.duplicate-409",
     },
 }
+
+# Checks only sequences needing attributes entra-app does not map evaluate, by the profile that
+# runs them: under entra-app they are skipped, so the variants that make them fail are proven
+# under that profile (tests/test_default_profile_verdicts.py), not under entra-app.
+PROFILE_ONLY_CHECKS: dict[str, set[str]] = {
+    "entra-default": {
+        "user.update.filtered-path",
+        "user.update.filtered-path-creates",
+        "user.update.enterprise-path",
+        "user.update.manager-string",
+        "user.update.pathless-urn",
+        "user.update.add-replace-interchangeable",
+        "filter.finds-user-by-externalid",
+    },
+}
+
+
+def profile_for(variant: str) -> str | None:
+    """The profile a variant's checks need, or None for the default profile (entra-app)."""
+    for profile, ids in PROFILE_ONLY_CHECKS.items():
+        if EXPECTED[variant] & ids:
+            return profile
+    return None

@@ -459,8 +459,8 @@ _CHECKS: tuple[Check, ...] = (
     # --- Pagination and discovery ----------------------------------------------------------------
     Check(
         id="pagination.pages",
-        title="startIndex and count page through /Users: at most count a page, no repeats, one "
-        "totalResults",
+        title="startIndex and count page through /Users: at most count a page, itemsPerPage "
+        "equal to the page's size",
         level=Level.RFC_MUST,
         capability=Capability.PAGINATION,
         source="RFC 7644 §3.4.2.4 (count: 'MUST NOT return more results than specified'); "
@@ -473,8 +473,23 @@ _CHECKS: tuple[Check, ...] = (
             "not paginate), and Microsoft's gallery validation fails its pagination test."
         ),
         fix="Return the resources from position startIndex (1-based) on, at most count of them, "
-        "in a stable order, with the same totalResults on every page and itemsPerPage equal to "
-        "the number returned.",
+        "with itemsPerPage equal to the number returned.",
+    ),
+    Check(
+        id="pagination.distinct-pages",
+        title="Consecutive pages hold different resources, under one totalResults",
+        level=Level.RFC_SHOULD,
+        capability=Capability.PAGINATION,
+        source="RFC 7644 §3.4.2.4 (startIndex is the 1-based index of the first result); "
+        "entra-behavior.md §1.8, D33. rfc-should: the RFC lets results shift between requests "
+        "when data changes, so a busy shared endpoint can trip it; rerun to confirm",
+        url=RFC7644 + "#section-3.4.2.4",
+        consequence=(
+            "Entra's Account Discovery sees the first page again and again: it misses every "
+            "account after the first page."
+        ),
+        fix="Start each page at position startIndex of one stable order (by creation time or "
+        "id), not at the beginning.",
     ),
     Check(
         id="pagination.start-index-echoed",
@@ -563,6 +578,109 @@ _CHECKS: tuple[Check, ...] = (
         "schema), User among them.",
     ),
     # --- Attribute paths of Entra's default custom-app mapping, and externalId matching -------
+    Check(
+        id="user.update.filtered-path",
+        title='Replace on emails[type eq "work"].value changes the work email in place',
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra update user, both dialects (entra-behavior.md §1.3, §3, D10)",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence=(
+            "Every change of a user's mail in Entra fails on every cycle (Entra sends it on this "
+            "path in both dialects); so do address and phone changes, sent on the same kind of "
+            "path."
+        ),
+        fix='Support value-filtered PATCH paths attr[type eq "…"].sub (RFC 7644 §3.5.2): '
+        "change that sub-attribute of the matching element, and keep one element per type.",
+    ),
+    Check(
+        id="user.update.filtered-path-creates",
+        title='Add on emails[type eq "work"].value creates the work email when there is none',
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra update user (entra-behavior.md §1.3, D10); SCIM-SDK "
+        "MsAzurePatchFilterWorkaround",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence=(
+            "A user who gets a mailbox (or an address, or a phone number) after being "
+            "provisioned never gets it in the app: the update fails with noTarget on every cycle."
+        ),
+        fix='When no element matches the filter of an add/replace on attr[type eq "work"].sub, '
+        'create the element {"type": "work", sub: value}.',
+    ),
+    Check(
+        id="user.update.enterprise-path",
+        title="Add on urn:…:enterprise:2.0:User:department and :employeeNumber paths sets them",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra update user, enterprise extension paths (entra-behavior.md §1.3, D12)",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence=(
+            "Department and employee number changes in Entra fail on every cycle; with the "
+            "default dialect every update that carries one of them fails whole."
+        ),
+        fix="Accept PATCH paths qualified by a schema URN (RFC 7644 §3.10): "
+        '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department" names '
+        "department in the enterprise extension; create the extension object when it is absent.",
+    ),
+    Check(
+        id="user.update.manager-string",
+        title="Manager sent as a bare id string is stored and read back as {value: id}",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra manager update (entra-behavior.md §1.3, D13, D14); RFC 7643 §4.3",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra's manager PATCH fails on every cycle: no user's manager reaches the app, and "
+            "the failures count toward quarantine."
+        ),
+        fix='Accept "value": "<id>" on the manager path and store it as {"value": "<id>"}; '
+        "return manager as that object.",
+    ),
+    Check(
+        id="user.update.pathless-urn",
+        title="A path-less replace with URN-qualified keys updates the enterprise attributes",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra aadOptscim062020 dialect (entra-behavior.md §1.3, §3, D11)",
+        url=ENTRA_KNOWN_ISSUES,
+        consequence=(
+            "With the compliant dialect (aadOptscim062020) employee number and department "
+            "changes never reach the app, while Entra believes them done."
+        ),
+        fix='Treat a key like "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:'
+        'employeeNumber" in a path-less value object as the attribute path it names.',
+    ),
+    Check(
+        id="user.update.add-replace-interchangeable",
+        title="Add and Replace both set a single-valued attribute, whether it is set or not",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra Add vs Replace (entra-behavior.md §1.3, Microsoft Q&A 1373350); "
+        "RFC 7644 §3.5.2.1",
+        url=RFC7644 + "#section-3.5.2.1",
+        consequence=(
+            "Entra uses either op for a first value or a change ('in practice it could be "
+            "either'): the updates it sends with the other one fail on every cycle."
+        ),
+        fix="Treat add on a single-valued attribute as replace (RFC 7644 §3.5.2.1), and replace "
+        "of an attribute not set as setting it.",
+    ),
+    Check(
+        id="filter.finds-user-by-externalid",
+        title="An externalId eq filter finds nobody before the create and the user after it",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.CREATE_USER,
+        source="Entra match-then-create on externalId (entra-behavior.md §1.2, §1.7, §2, D8)",
+        url=ENTRA_DOC,
+        consequence=(
+            "When externalId is a matching attribute, Entra cannot match users: an error fails "
+            "every create and Test Connection; an empty answer makes Entra create the user "
+            "again on every cycle (duplicates, or a 409 loop)."
+        ),
+        fix='Support filter=externalId eq "<value>" on /Users (exact match: externalId is '
+        "caseExact) and return the matching user.",
+    ),
     # --- Requests and errors ---------------------------------------------------------------------
     Check(
         id="request.entra-content-type",

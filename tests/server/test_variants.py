@@ -332,6 +332,93 @@ def test_manager_string_rejected() -> None:
         assert api.user(user["id"])[ENTERPRISE]["manager"] == {"value": "271"}
 
 
+def test_filtered_path_no_create() -> None:
+    correct, broken = _pair("filtered-path-no-create")
+    work = 'emails[type eq "work"].value'
+    for api, ok in ((correct, True), (broken, False)):
+        bare = api.create_user("bare@x.com")
+        response = api.patch(f"/Users/{bare['id']}", [{"op": "Add", "path": work,
+                                                      "value": "b@x.com"}])
+        if ok:
+            assert response.status_code == 200
+            assert api.user(bare["id"])["emails"] == [{"type": "work", "value": "b@x.com"}]
+        else:
+            assert_error(response, 400, "noTarget")
+            assert "emails" not in api.user(bare["id"])
+        has = api.create_user("has@x.com", emails=[{"type": "work", "value": "h@x.com"}])
+        response = api.patch(f"/Users/{has['id']}", [{"op": "Replace", "path": work,
+                                                     "value": "n@x.com"}])
+        assert response.status_code == 200  # an existing work email is still replaced
+        assert api.user(has["id"])["emails"] == [{"type": "work", "value": "n@x.com"}]
+
+
+def test_enterprise_path_unsupported() -> None:
+    correct, broken = _pair("enterprise-path-unsupported")
+    for api, ok in ((correct, True), (broken, False)):
+        user = api.create_user("e@x.com")
+        path = f"/Users/{user['id']}"
+        response = api.patch(path, [{"op": "Add", "path": f"{ENTERPRISE}:department",
+                                     "value": "Sales"}])
+        if ok:
+            assert response.status_code == 200
+            assert api.user(user["id"])[ENTERPRISE] == {"department": "Sales"}
+        else:
+            assert_error(response, 400, "invalidPath")
+            assert ENTERPRISE not in api.user(user["id"])
+        response = api.patch(path, [{"op": "replace", "value": {
+            f"{ENTERPRISE}:employeeNumber": "701984", "title": "Engineer"}}])
+        assert response.status_code == 200  # path-less URN keys and plain paths still work
+        assert api.user(user["id"])[ENTERPRISE]["employeeNumber"] == "701984"
+        api.patch(path, [{"op": "Replace", "path": "title", "value": "Lead"}])
+        assert api.user(user["id"])["title"] == "Lead"
+
+
+def test_pathless_urn_ignored() -> None:
+    for api, stored in zip(_pair("pathless-urn-ignored"), (True, False), strict=True):
+        user = api.create_user("p@x.com", **{ENTERPRISE: {"employeeNumber": "1"}})
+        response = api.patch(f"/Users/{user['id']}", [{"op": "replace", "value": {
+            f"{ENTERPRISE}:employeeNumber": "2", "name.givenName": "Kkom"}}])
+        assert response.status_code == 200
+        found = api.user(user["id"])
+        assert found[ENTERPRISE]["employeeNumber"] == ("2" if stored else "1")
+        assert found["name"]["givenName"] == "Kkom"  # dotted keys still applied
+        api.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": f"{ENTERPRISE}:employeeNumber",
+                                            "value": "3"}])
+        assert api.user(user["id"])[ENTERPRISE]["employeeNumber"] == "3"  # paths still work
+
+
+def test_add_replace_strict() -> None:
+    correct, broken = _pair("add-replace-strict")
+    for api, ok in ((correct, True), (broken, False)):
+        user = api.create_user("ar@x.com", title="Engineer")
+        path = f"/Users/{user['id']}"
+        add_set = api.patch(path, [{"op": "Add", "path": "title", "value": "Lead"}])
+        replace_unset = api.patch(path, [{"op": "Replace", "path": "nickName", "value": "Babs"}])
+        if ok:
+            assert add_set.status_code == replace_unset.status_code == 200
+            assert api.user(user["id"])["title"] == "Lead"
+        else:
+            assert_error(add_set, 400, "invalidValue")
+            assert_error(replace_unset, 400, "noTarget")
+            assert api.user(user["id"])["title"] == "Engineer"
+        # the forms the RFC reads literally still work: add what is unset, replace what is set
+        assert api.patch(path, [{"op": "Add", "path": "nickName", "value": "B"}]).status_code == 200
+        assert api.patch(path, [{"op": "Replace", "path": "title", "value": "X"}]).status_code \
+            == 200
+        assert api.patch(path, [{"op": "Add", "path": "emails", "value": [
+            {"type": "work", "value": "w@x.com"}]}]).status_code == 200
+
+
+def test_externalid_filter_empty() -> None:
+    correct, broken = _pair("externalid-filter-empty")
+    for api, found in ((correct, 1), (broken, 0)):
+        api.create_user("x@x.com", externalId="9edf3db5-f590-4367-a7b6-d76747c0a509")
+        answer = api.filter_users('externalId eq "9edf3db5-f590-4367-a7b6-d76747c0a509"')
+        assert answer.status_code == 200
+        assert body_of(answer)["totalResults"] == found
+        assert body_of(api.filter_users('userName eq "x@x.com"'))["totalResults"] == 1
+
+
 def test_adscim_schema_rejected() -> None:
     correct, broken = _pair("adscim-schema-rejected")
     body = {"schemas": [GROUP_SCHEMA, ADSCIM], "displayName": "G"}
@@ -562,3 +649,12 @@ def test_schema_characteristics_pascal_case() -> None:
                 == spelled
         resource_types = body_of(api.get("/ResourceTypes"))["Resources"]
         assert {t["name"] for t in resource_types} == {"User", "Group"}  # left alone
+
+
+def test_start_index_ignored() -> None:
+    for api, second in zip(_pair("start-index-ignored"), ("si2@x.com", "si1@x.com"), strict=True):
+        api.create_user("si1@x.com")
+        api.create_user("si2@x.com")
+        page = body_of(api.get("/Users?startIndex=2&count=1"))
+        assert [r["userName"] for r in page["Resources"]] == [second]
+        assert page["startIndex"] == 2 and page["itemsPerPage"] == 1

@@ -271,7 +271,7 @@ class ScimApp:
         else:
             start = max(1, params.start_index or 1)
             count = MAX_RESULTS if params.count is None else min(max(params.count, 0), MAX_RESULTS)
-            offset, limit = start - 1, count
+            offset, limit = (0 if self.behaviour.ignore_start_index else start - 1), count
         total, page = self.store.query(rtype, predicate, offset, limit)
         resources = [self._render(rtype, r, params) for r in page]
         return scim_response(list_response(resources, total, start))

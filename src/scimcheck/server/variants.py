@@ -50,6 +50,15 @@ VARIANTS: dict[str, str] = {
     "externalid-filter-unsupported": "a filter on externalId → 400 invalidFilter (D8)",
     "work-email-path-unsupported": 'paths like emails[type eq "work"].value → 400 (D10)',
     "manager-string-rejected": "a bare string manager value → 400 invalidValue (D13)",
+    "filtered-path-no-create": 'emails[type eq "work"].value on a user without a work email → '
+    "400 noTarget; the element is never created (D10)",
+    "enterprise-path-unsupported": "PATCH paths qualified by a schema URN (urn:…:enterprise:2.0:"
+    "User:department) → 400 invalidPath; path-less URN keys work (D12)",
+    "pathless-urn-ignored": "path-less add/replace ignores URN-qualified keys "
+    "(urn:…:User:employeeNumber; D11)",
+    "add-replace-strict": "add on a single-valued attribute already set → 400, replace on one "
+    "not set → 400 noTarget",
+    "externalid-filter-empty": "an externalId filter always finds nobody (filter ignored, D8)",
     "adscim-schema-rejected": "a POST whose schemas holds an unknown URN → 400 (D22)",
     "excluded-attributes-ignored": "excludedAttributes is ignored (D23)",
     "duplicate-members": "adding an existing member adds it again (D24)",
@@ -71,6 +80,8 @@ VARIANTS: dict[str, str] = {
     "member-add-first-only": "a PATCH adding several members adds only the first (D25)",
     "group-rename-ignored": "PATCH of a group's displayName is silently not applied",
     "errors-without-scimtype": "error bodies are SCIM Error messages without a scimType",
+    "start-index-ignored": "count is honoured but every page starts at the first resource "
+    "(startIndex echoed as asked, D33)",
     "start-index-not-echoed": "ListResponses always say startIndex 1, whatever page was "
     "served (D33)",
     "spc-patch-unsupported": "/ServiceProviderConfig says patch.supported false; PATCH works "
@@ -98,6 +109,7 @@ class Behaviour:
     reject_unknown_schemas: bool = False
     ignore_excluded_attributes: bool = False
     ignore_pagination: bool = False
+    ignore_start_index: bool = False
 
 
 def _patch(**changes: Any) -> Behaviour:
@@ -130,6 +142,10 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "externalid-filter-unsupported": Behaviour(externalid_filter_unsupported=True),
     "work-email-path-unsupported": _patch(value_filter_subattr_unsupported=True),
     "manager-string-rejected": _coercion(manager_string_rejected=True),
+    "filtered-path-no-create": _patch(filtered_path_no_create=True),
+    "enterprise-path-unsupported": _patch(extension_path_unsupported=True),
+    "pathless-urn-ignored": _patch(ignore_pathless_urn=True),
+    "add-replace-strict": _patch(add_replace_strict=True),
     "adscim-schema-rejected": Behaviour(reject_unknown_schemas=True),
     "excluded-attributes-ignored": Behaviour(ignore_excluded_attributes=True),
     "duplicate-members": _patch(duplicate_members=True),
@@ -140,6 +156,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "member-add-first-only": _patch(member_add_first_only=True),
     "group-rename-ignored": _patch(ignore_group_rename=True),
     "pagination-ignored": Behaviour(ignore_pagination=True),
+    "start-index-ignored": Behaviour(ignore_start_index=True),
 }
 
 
@@ -288,6 +305,16 @@ def _username_filter_empty(
     return response, body
 
 
+def _externalid_filter_empty(
+    request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if request.method == "GET" and _is_list(body) \
+            and "externalid" in request.args.get("filter", "").lower():
+        body["Resources"] = []
+        body["totalResults"] = 0
+    return response, body
+
+
 def _patch_200_empty_body(
     request: Request, response: Response, body: Any
 ) -> tuple[Response, Any]:
@@ -362,6 +389,7 @@ _REWRITES: dict[str, Rewrite] = {
     "schemas-bare-array": _schemas_bare_array,
     "get-by-id-404": _get_by_id_404,
     "username-filter-empty": _username_filter_empty,
+    "externalid-filter-empty": _externalid_filter_empty,
     "patch-200-empty-body": _patch_200_empty_body,
     "start-index-not-echoed": _start_index_not_echoed,
     "spc-patch-unsupported": _spc_patch_unsupported,
