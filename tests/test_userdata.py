@@ -8,7 +8,7 @@ from scimcheck import profiles
 from scimcheck.endpoints import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scimcheck.errors import ConfigError
 from scimcheck.profiles import Mapping, Profile
-from scimcheck.userdata import MISSING, UserFactory, get_path, set_path
+from scimcheck.userdata import MISSING, UserFactory, get_path, set_path, supported_attributes
 
 
 def _profile(*attributes: str) -> Profile:
@@ -87,3 +87,113 @@ def test_set_path_nests_dotted_paths() -> None:
     set_path(body, "name.givenName", "A")
     set_path(body, "name.familyName", "B")
     assert body == {"name": {"givenName": "A", "familyName": "B"}}
+
+
+ENTERPRISE_PATHS = ("employeeNumber", "department", "manager")
+
+
+def _default_user(seed: int = 11) -> tuple[Profile, UserFactory]:
+    profile = profiles.load("entra-default")
+    return profile, UserFactory(profile, "scimcheck-abcd1234", seed=seed)
+
+
+def test_entra_default_profile_is_entras_custom_app_mapping() -> None:
+    profile, _ = _default_user()
+    assert profile.users.matching == "userName"
+    assert profile.groups is not None and profile.groups.attributes == (
+        "displayName", "externalId", "members"
+    )
+    for sub in ("formatted", "streetAddress", "locality", "region", "postalCode", "country"):
+        assert profile.user_sends(f'addresses[type eq "work"].{sub}')
+    for kind in ("work", "mobile", "fax"):
+        assert profile.user_sends(f'phoneNumbers[type eq "{kind}"].value')
+    mapped = {a.rpartition(":")[2] for a in profile.users.attributes if a.startswith("urn:")}
+    assert mapped == set(ENTERPRISE_PATHS)  # no costCenter, organization or division
+
+
+def test_entra_default_body_has_one_element_per_type_and_no_manager() -> None:
+    _, factory = _default_user()
+    user = factory.new_user()
+    body = user.create_body()
+    assert body["schemas"] == [USER_SCHEMA, ENTERPRISE_USER_SCHEMA]
+    [address] = body["addresses"]
+    assert address["type"] == "work" and address["primary"] is True
+    assert set(address) == {
+        "type", "primary", "formatted", "streetAddress", "locality", "region", "postalCode",
+        "country",
+    }
+    assert [p["type"] for p in body["phoneNumbers"]] == ["work", "mobile", "fax"]
+    assert [p["primary"] for p in body["phoneNumbers"]] == [True, False, False]
+    assert set(body[ENTERPRISE_USER_SCHEMA]) == {"employeeNumber", "department"}
+    manager = f"{ENTERPRISE_USER_SCHEMA}:manager"
+    assert manager not in user.values  # a reference: set by a PATCH once the manager exists
+    assert user.values, "every other mapped attribute has a value"
+    for path, value in user.values.items():
+        assert get_path(body, path) == value, path
+    assert len(user.values) == len(factory.profile.users.attributes) - 1
+
+
+def test_entra_default_values_are_seeded_and_change_on_every_revision() -> None:
+    _, factory = _default_user(seed=4)
+    user = factory.new_user()
+    again = _default_user(seed=4)[1].new_user()
+    assert again.values == user.values
+    assert again.updated_values(1) == user.updated_values(1)
+    other = _default_user(seed=5)[1].new_user()
+    assert other.values != user.values
+    first, second = user.updated_values(1), user.updated_values(2)
+    for path, value in first.items():
+        assert value != user.values[path], path
+        assert second[path] != value, path
+    country = 'addresses[type eq "work"].country'
+    assert len(user.values[country]) == 2 and user.values[country].isupper()
+    assert user.values["preferredLanguage"][2] == "-"
+
+
+def test_many_users_under_entra_default_change_every_attribute() -> None:
+    _, factory = _default_user(seed=9)
+    for _ in range(40):
+        user = factory.new_user()
+        for path, value in user.updated_values(1).items():
+            assert value != user.values[path], path
+
+
+def test_entra_default_variables_name_every_value_for_sequence_files() -> None:
+    _, factory = _default_user()
+    user = factory.new_user()
+    variables = user.variables()
+    assert variables["emails"]["work"]["value"] == user.values['emails[type eq "work"].value']
+    assert variables["addresses"]["work"]["postalCode"] == user.values[
+        'addresses[type eq "work"].postalCode'
+    ]
+    assert variables["phoneNumbers"]["fax"]["value"] == user.values[
+        'phoneNumbers[type eq "fax"].value'
+    ]
+    assert variables["enterprise"]["department"] == user.values[
+        f"{ENTERPRISE_USER_SCHEMA}:department"
+    ]
+    assert variables["name"]["formatted"] == user.values["name.formatted"]
+    assert variables["title"] == user.values["title"]
+    changed = user.updated_values(1)
+    assert variables["next"]["enterprise"]["employeeNumber"] == changed[
+        f"{ENTERPRISE_USER_SCHEMA}:employeeNumber"
+    ]
+    assert variables["next"]["emails"]["work"]["value"] == changed['emails[type eq "work"].value']
+
+
+def test_manager_is_a_supported_reference_not_a_generated_value() -> None:
+    manager = f"{ENTERPRISE_USER_SCHEMA}:manager"
+    user = UserFactory(_profile(manager), "tag", seed=1).new_user()
+    assert set(user.values) == {"userName"}
+    assert manager.lower() in supported_attributes()
+
+
+def test_set_path_builds_one_element_for_sub_attributes_of_one_type() -> None:
+    body: dict[str, object] = {}
+    set_path(body, 'addresses[type eq "work"].locality', "Utrecht")
+    set_path(body, 'addresses[type eq "work"].postalCode', "3511 AB")
+    set_path(body, 'addresses[type eq "home"].locality', "Delft")
+    assert body == {"addresses": [
+        {"type": "work", "locality": "Utrecht", "primary": True, "postalCode": "3511 AB"},
+        {"type": "home", "locality": "Delft", "primary": False},
+    ]}

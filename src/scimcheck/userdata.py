@@ -41,6 +41,68 @@ class Person:
 
 _Generator = Callable[[Person, int], Any]
 
+# Each revision of a person lives in another of these locales, so addresses, phone numbers and
+# languages change between revisions the way they do when someone moves office.
+_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL")
+_FAKERS: dict[str, Faker] = {}
+_DEPARTMENTS = (
+    "Sales", "Finance", "Research and Development", "Human Resources", "Marketing", "Legal",
+    "Operations", "Customer Support", "Engineering", "Procurement",
+)
+
+
+def _faker(person: Person, revision: int, field: str) -> Faker:
+    """Faker in the revision's locale, seeded by the person, the revision and the field."""
+    locale = _LOCALES[(int(person.serial, 16) + revision) % len(_LOCALES)]
+    fake = _FAKERS.get(locale)
+    if fake is None:
+        fake = _FAKERS[locale] = Faker(locale)
+    fake.seed_instance(f"{person.serial}/{revision}/{field}")
+    return fake
+
+
+def _faked(field: str, make: Callable[[Faker], Any]) -> _Generator:
+    """A generator of realistic values: the same person and revision give the same value, and
+    no revision repeats the value of the one before it (so every update changes something)."""
+
+    def generate(person: Person, revision: int) -> Any:
+        previous = generate(person, revision - 1) if revision else MISSING
+        attempt = 0
+        while True:
+            value = make(_faker(person, revision, f"{field}/{attempt}"))
+            if value != previous:
+                return value
+            attempt += 1
+
+    return generate
+
+
+def _address(fake: Faker) -> dict[str, str]:
+    """One work address; every sub-attribute Entra maps is drawn from the same seeded draw."""
+    street, city, region = fake.street_address(), fake.city(), fake.administrative_unit()
+    postal, country = fake.postcode(), fake.current_country_code()
+    return {
+        "formatted": f"{street}\n{postal} {city}\n{region}\n{country}",
+        "streetaddress": street,
+        "locality": city,
+        "region": region,
+        "postalcode": postal,
+        "country": country,
+    }
+
+
+def _work_address(sub: str) -> _Generator:
+    return _faked("address", lambda fake: _address(fake)[sub])
+
+
+_ENTERPRISE = ENTERPRISE_USER_SCHEMA.lower()
+MANAGER = f"{ENTERPRISE_USER_SCHEMA}:manager"
+# Attributes whose value is another user's id. No generator can know one: Entra sends them in a
+# PATCH of their own once both users exist (entra-behavior.md §1.2 step 3, §5), so they are in
+# no create body or update here; a sequence file sets them from a captured id, as Entra does
+# ({op: "{op.add}", path: "urn:…:enterprise:2.0:User:manager", value: "{boss_id}"}).
+REFERENCES = frozenset({MANAGER.lower()})
+
 # Value for an attribute path, from the person and a revision number (0 on create, 1+ on update).
 _GENERATORS: dict[str, _Generator] = {
     "username": lambda p, r: f"{p.tag}-{p.serial}{'-r' + str(r) if r else ''}-"
@@ -50,22 +112,30 @@ _GENERATORS: dict[str, _Generator] = {
     "name.familyname": lambda p, r: p.family + ("-Lee" * r),
     "name.formatted": lambda p, r: f"{p.given} {p.family}" + (f" {r}" if r else ""),
     "nickname": lambda p, r: f"{p.given[:3]}{r}",
-    "title": lambda p, r: ["Engineer", "Senior Engineer", "Staff Engineer"][r % 3],
-    "preferredlanguage": lambda p, r: ["en-US", "de-DE", "fr-FR"][r % 3],
+    "title": _faked("title", lambda fake: fake.job()),
+    "preferredlanguage": _faked("language", lambda fake: fake.locales[0].replace("_", "-")),
     "externalid": lambda p, r: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{p.tag}/{p.serial}/{r}")),
     'emails[type eq "work"].value': lambda p, r: f"{p.given}.{p.family}.{p.serial}{r}"
     "@work.example.com".lower(),
-    f"{ENTERPRISE_USER_SCHEMA}:department".lower(): lambda p, r: ["Sales", "Finance", "R&D"][r % 3],
-    f"{ENTERPRISE_USER_SCHEMA}:employeenumber".lower(): lambda p, r: f"E{p.serial[:6]}{r}",
-    f"{ENTERPRISE_USER_SCHEMA}:costcenter".lower(): lambda p, r: f"CC-{100 + r}",
-    f"{ENTERPRISE_USER_SCHEMA}:organization".lower(): lambda p, r: f"Org {r}",
-    f"{ENTERPRISE_USER_SCHEMA}:division".lower(): lambda p, r: f"Division {r}",
+    **{
+        f'addresses[type eq "work"].{sub}': _work_address(sub)
+        for sub in ("formatted", "streetaddress", "locality", "region", "postalcode", "country")
+    },
+    **{
+        f'phonenumbers[type eq "{kind}"].value': _faked(f"{kind} phone", lambda f: f.phone_number())
+        for kind in ("work", "mobile", "fax")
+    },
+    f"{_ENTERPRISE}:department": _faked("department", lambda f: f.random_element(_DEPARTMENTS)),
+    f"{_ENTERPRISE}:employeenumber": _faked("employee", lambda fake: fake.numerify("%######")),
+    f"{_ENTERPRISE}:costcenter": _faked("cost center", lambda fake: fake.numerify("CC-%###")),
+    f"{_ENTERPRISE}:organization": _faked("organization", lambda fake: fake.company()),
+    f"{_ENTERPRISE}:division": _faked("division", lambda fake: f"{fake.city()} Division"),
 }
 
 
 def supported_attributes() -> list[str]:
-    """User attribute paths this module can generate values for (plus ``active``)."""
-    return sorted([*_GENERATORS, "active"])
+    """User attribute paths a profile may map (``active`` and references included)."""
+    return sorted([*_GENERATORS, *REFERENCES, "active"])
 
 
 @dataclass
@@ -99,9 +169,8 @@ class GeneratedUser:
             "givenName": self.person.given,
             "familyName": self.person.family,
         }
-        for path, value in self.values.items():
-            if "." not in path and "[" not in path and ":" not in path:
-                out[path] = value
+        _nest(out, self.values)
+        out["next"] = _nest({}, self.updated_values(1))
         return out
 
     def updated_values(self, revision: int) -> dict[str, Any]:
@@ -120,6 +189,7 @@ class UserFactory:
         unknown = [
             a for a in profile.users.attributes
             if a.lower() != "active" and a.lower() not in _GENERATORS
+            and a.lower() not in REFERENCES
         ]
         if unknown:
             raise ConfigError(
@@ -143,6 +213,8 @@ class UserFactory:
         )
         values: dict[str, Any] = {}
         for path in self.profile.users.attributes:
+            if path.lower() in REFERENCES:
+                continue
             values[path] = True if path.lower() == "active" else _GENERATORS[path.lower()](
                 person, 0
             )
@@ -266,12 +338,34 @@ def set_path(body: dict[str, Any], path: str, value: Any) -> None:
     match = _FILTERED.match(rest)
     if match:
         elements = container.setdefault(match["attr"], [])
+        for element in elements:  # addresses[type eq "work"].x and .y: one work address
+            if str(element.get("type", "")).lower() == match["type"].lower():
+                element[match["sub"]] = value
+                return
         elements.append({"type": match["type"], match["sub"]: value, "primary": not elements})
         return
     *parents, leaf = rest.split(".")
     for part in parents:
         container = container.setdefault(part, {})
     container[leaf] = value
+
+
+def _nest(out: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values by path as sequence-file variables: ``title``, ``name.formatted``,
+    ``emails.work.value`` (for ``emails[type eq "work"].value``), ``enterprise.department``."""
+    for path, value in values.items():
+        urn, rest = _split_urn(path)
+        if urn is not None and urn.lower() != _ENTERPRISE:
+            continue  # no placeholder name for a custom extension's URN
+        match = _FILTERED.match(rest)
+        parts = [match["attr"], match["type"], match["sub"]] if match else rest.split(".")
+        if urn is not None:
+            parts.insert(0, "enterprise")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
 
 
 def show(value: Any) -> str:

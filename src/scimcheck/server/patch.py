@@ -72,6 +72,10 @@ class PatchOptions:
     reject_display_name: bool = False
     member_add_first_only: bool = False
     ignore_group_rename: bool = False
+    extension_path_unsupported: bool = False
+    ignore_pathless_urn: bool = False
+    filtered_path_no_create: bool = False
+    add_replace_strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,10 @@ class _Patcher:
             return
         if operation.op != "remove" and not operation.has_value:
             raise bad_request(INVALID_VALUE, f"{operation.where}: {operation.op} needs a 'value'")
+        if self.options.extension_path_unsupported and operation.path.attr.uri is not None:
+            raise bad_request(
+                INVALID_PATH, f"{operation.where}: schema-qualified paths are not supported"
+            )
         self._apply(operation.op, operation.path, operation.raw_path or "", operation.value,
                     operation.where, operation.has_value, pathless=False)
 
@@ -203,6 +211,8 @@ class _Patcher:
                 continue
             if self.options.ignore_pathless_dotted and "." in key \
                     and not key.lower().startswith("urn:"):
+                continue
+            if self.options.ignore_pathless_urn and key.lower().startswith("urn:"):
                 continue
             self._apply_key(operation, key, item)
 
@@ -323,6 +333,12 @@ class _Patcher:
         if op == "remove" or value is None:
             self._delete(target)
             return
+        if self.options.add_replace_strict:
+            _, key = self._current(target)
+            if op == "add" and key is not None:
+                raise bad_request(INVALID_VALUE, f"{where}: already set; use replace")
+            if op == "replace" and key is None:
+                raise bad_request(NO_TARGET, f"{where}: not set; use add")
         if not attribute.is_complex:
             value = _unwrap(value)
         checked = self._coerce(attribute, target, value, where)
@@ -475,7 +491,8 @@ class _Patcher:
                 value = _unwrap(value)
             checked = coerce(sub_def, value, where, self.coercion) if sub_def else value
             if not matched:
-                created = self._created_element(path, attribute, where)
+                created = None if self.options.filtered_path_no_create else \
+                    self._created_element(path, attribute, where)
                 if created is None:
                     raise bad_request(
                         NO_TARGET, f"{where}: no value of '{target.name}' matches the filter"
