@@ -295,24 +295,17 @@ def _get_by_id_404(request: Request, response: Response, body: Any) -> tuple[Res
     return response, body
 
 
-def _username_filter_empty(
-    request: Request, response: Response, body: Any
-) -> tuple[Response, Any]:
-    if request.method == "GET" and _is_list(body) \
-            and "username" in request.args.get("filter", "").lower():
-        body["Resources"] = []
-        body["totalResults"] = 0
-    return response, body
+def _filter_finds_nothing(attribute: str) -> Rewrite:
+    """A rewrite answering every filter on ``attribute`` with an empty list."""
 
+    def rewrite(request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+        if request.method == "GET" and _is_list(body) \
+                and attribute in request.args.get("filter", "").lower():
+            body["Resources"] = []
+            body["totalResults"] = 0
+        return response, body
 
-def _externalid_filter_empty(
-    request: Request, response: Response, body: Any
-) -> tuple[Response, Any]:
-    if request.method == "GET" and _is_list(body) \
-            and "externalid" in request.args.get("filter", "").lower():
-        body["Resources"] = []
-        body["totalResults"] = 0
-    return response, body
+    return rewrite
 
 
 def _patch_200_empty_body(
@@ -388,8 +381,8 @@ _REWRITES: dict[str, Rewrite] = {
     "group-without-schemas": _without_schemas("Group"),
     "schemas-bare-array": _schemas_bare_array,
     "get-by-id-404": _get_by_id_404,
-    "username-filter-empty": _username_filter_empty,
-    "externalid-filter-empty": _externalid_filter_empty,
+    "username-filter-empty": _filter_finds_nothing("username"),
+    "externalid-filter-empty": _filter_finds_nothing("externalid"),
     "patch-200-empty-body": _patch_200_empty_body,
     "start-index-not-echoed": _start_index_not_echoed,
     "spc-patch-unsupported": _spc_patch_unsupported,
