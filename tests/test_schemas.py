@@ -1529,22 +1529,6 @@ def test_schemas_readme_describes_every_schema_file() -> None:
 # --- The module's API ---------------------------------------------------------------------------
 
 
-def test_kinds() -> None:
-    assert schemas.KINDS == (
-        "user",
-        "group",
-        "list-response",
-        "error",
-        "patch-op",
-        "service-provider-config",
-        "resource-type",
-        "schema-definition",
-        "profile",
-        "results",
-        "sequence",
-    )
-
-
 def test_unknown_kind_suggests_the_closest() -> None:
     with pytest.raises(ValueError, match=r"unknown schema kind 'users': did you mean 'user'\?"):
         schemas.validate("users", {})
