@@ -64,7 +64,7 @@ EXPECTED: dict[str, set[str]] = {
     "scim-json-rejected": {"request.entra-content-type"},
     "accept-required": {"request.get-without-accept"},
     "errors-without-scimtype": {
-        "error.invalid-filter", "error.invalid-value", "error.invalid-path",
+        "error.invalid-filter", "error.invalid-value", "error.invalid-path", "error.no-target",
         "user.create.duplicate-409",
     },
 }

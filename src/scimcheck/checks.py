@@ -736,6 +736,20 @@ _CHECKS: tuple[Check, ...] = (
         consequence="Entra's provisioning logs cannot say which attribute path the app refused.",
         fix='Answer malformed PATCH paths with 400 and "scimType":"invalidPath".',
     ),
+    Check(
+        id="error.no-target",
+        title="A PATCH remove without a path answers 400 with scimType noTarget",
+        level=Level.RFC_SHOULD,
+        capability=Capability.ERRORS,
+        source="RFC 7644 §3.5.2.2 ('If \"path\" is unspecified, the operation fails with "
+        "HTTP status code 400 and a \"scimType\" error code of \"noTarget\"'), §3.12",
+        url=RFC7644 + "#section-3.5.2.2",
+        consequence=(
+            "A remove the endpoint cannot place is not reported as such; a server that instead "
+            "clears data on it is dangerous."
+        ),
+        fix='Answer a remove operation without "path" with 400 and "scimType":"noTarget".',
+    ),
     # --- Delete ----------------------------------------------------------------------------------
     Check(
         id="user.delete.status-204",

@@ -118,6 +118,7 @@ class Replay:
         first = self.scim.send(
             request.method, path, params=query or None, body=body, headers=headers or None,
             authenticated=request.auth, label=label,
+            deliberately_invalid=request.deliberately_invalid,
         )
         if not (request.diagnose_op_case and self.dialect is Dialect.LEGACY):
             return first

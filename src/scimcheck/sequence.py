@@ -76,13 +76,16 @@ class Sequence:
         return [e for e in self.failures() if e.check.level.fails_run(self.strict)]
 
     # --- requests ------------------------------------------------------------------------------
-    def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
+    def send(
+        self, method: str, path: str, *, deliberately_invalid: bool = False, **kwargs: Any
+    ) -> Exchange:
         """Send a request and apply the checks every response gets.
 
         PATCH bodies are first validated against ``schemas/scim/patch-op.schema.json``: a
-        request scimcheck builds wrongly is a harness bug, never the endpoint's fault.
+        request scimcheck builds wrongly is a harness bug, never the endpoint's fault (unless
+        the request is ``deliberately_invalid``, to test the endpoint's error answer).
         """
-        if method == "PATCH":
+        if method == "PATCH" and not deliberately_invalid:
             problems = schemas.validate("patch-op", kwargs.get("body"))
             if problems:
                 raise HarnessError(

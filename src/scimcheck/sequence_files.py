@@ -114,6 +114,7 @@ class Request:
     body: Any = NO_BODY
     body_by_dialect: Mapping[str, Any] | None = None
     diagnose_op_case: bool = False
+    deliberately_invalid: bool = False
 
     def body_for(self, dialect: str | None) -> Any:
         """The body template for a dialect (``NO_BODY`` when the request has none)."""
@@ -192,6 +193,7 @@ def _request(data: Mapping[str, Any]) -> Request:
         body=data.get("body", NO_BODY),
         body_by_dialect=data.get("body_by_dialect"),
         diagnose_op_case=bool(data.get("diagnose_op_case", False)),
+        deliberately_invalid=bool(data.get("deliberately_invalid", False)),
     )
 
 
