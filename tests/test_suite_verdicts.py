@@ -100,3 +100,16 @@ def test_a_rejected_disable_cites_entras_request_and_the_diagnosis(
     for check in document["checks"]:
         if check["id"] in not_judged:
             assert "legacy" not in check["by_dialect"], check
+
+
+def test_a_refused_entra_group_create_still_lets_membership_be_judged(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    """The group create falls back to the core schema, so membership checks still run."""
+    document = run_suites(broken_server("adscim-schema-rejected").base_url)
+    by_id = {c["id"]: c for c in document["checks"]}
+    assert by_id["group.create"]["outcome"] == "failed"
+    assert "(the endpoint said:" in by_id["group.create"]["message"]
+    for check_id in ("membership.add-several", "membership.remove-legacy", "group.rename"):
+        assert by_id[check_id]["outcome"] == "passed", check_id
+    assert by_id["membership.remove-legacy"]["by_dialect"] == {"legacy": "passed"}

@@ -16,7 +16,14 @@ from scimcheck import schemas
 from scimcheck.dialects import Dialect, boolean, lowercase_ops, op
 from scimcheck.endpoints import ERROR_SCHEMA
 from scimcheck.sequence import Sequence
-from scimcheck.sequence_files import NO_BODY, Assertion, Expectation, SequenceFile, Step
+from scimcheck.sequence_files import (
+    NO_BODY,
+    Assertion,
+    Expectation,
+    Request,
+    SequenceFile,
+    Step,
+)
 from scimcheck.templates import MISSING, MissingVariable, render, render_path, resolve
 from scimcheck.transport import Exchange
 from scimcheck.userdata import GroupFactory, UserFactory
@@ -80,7 +87,7 @@ class Replay:
         if step.request is None:
             return True
         try:
-            exchange = self._send(step)
+            exchange = self._send(step, step.request)
         except MissingVariable as missing:
             self.scim.notes.append(
                 f"step {step.name!r} not sent: {{{missing.name}}} is not set (an earlier step "
@@ -89,13 +96,21 @@ class Replay:
             if step.stop_on_failure:
                 self.scim.abort(f"step {step.name!r} could not be sent")
             return False
-        captured = self._capture(step, exchange)
+        captured = self._capture(step, exchange)  # before judging: assertions may use them
         self._bookkeep(step, exchange)
         held = True
         for expectation in step.expect:
             if expectation.dialect is not None and not self._in_dialect(expectation.dialect):
                 continue
             held &= self._judge(expectation, exchange)
+        if not exchange.ok and step.fallback is not None:
+            # Entra's request failed (and is judged above); a plainer one lets the sequence go
+            # on judging everything else.
+            fallback = self._send(step, step.fallback, label=f"{step.name} (fallback)")
+            if fallback.ok:
+                exchange = fallback
+                captured = self._capture(step, exchange)
+                self._bookkeep(step, exchange)
         if step.stop_on_failure and not (exchange.ok and captured):
             self.scim.abort(
                 f"step {step.name!r} did not succeed, so the rest of the sequence cannot run"
@@ -105,16 +120,14 @@ class Replay:
     def _in_dialect(self, name: str) -> bool:
         return self.dialect is not None and self.dialect.value == name
 
-    def _send(self, step: Step) -> Exchange:
-        request = step.request
-        assert request is not None
+    def _send(self, step: Step, request: Request, label: str | None = None) -> Exchange:
         variables = self._fresh()
         path = render_path(request.path, variables)
         query = {k: str(render(v, variables)) for k, v in request.query.items()}
         headers = {k: str(render(v, variables)) for k, v in request.headers.items()}
         template = request.body_for(self.dialect.value if self.dialect else None)
         body = None if template is NO_BODY else render(template, variables)
-        label = step.name
+        label = label or step.name
         first = self.scim.send(
             request.method, path, params=query or None, body=body, headers=headers or None,
             authenticated=request.auth, label=label,
@@ -193,7 +206,10 @@ class Replay:
                 prefix = str(render(expectation.message, self.variables)) + ": "
             except MissingVariable:
                 prefix = expectation.message + ": "
-        message = f"{prefix}{exchange.summary()}: " + "; ".join(unmet)
+        said = ""
+        if unmet and exchange.status is not None and exchange.status >= 400:
+            said = f" (the endpoint said: {exchange.describe_body(200)})"
+        message = f"{prefix}{exchange.summary()}: " + "; ".join(unmet) + said
         return self.scim.check(expectation.check, not unmet, message, exchange)
 
     def _conditions(self, expectation: Expectation, exchange: Exchange) -> list[str]:

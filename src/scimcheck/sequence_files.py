@@ -138,6 +138,7 @@ class Step:
     deleted: str | None = None
     expect: tuple[Expectation, ...] = ()
     stop_on_failure: bool = False
+    fallback: Request | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,7 @@ def load(path: Path) -> SequenceFile:
                 deleted=raw.get("deleted"),
                 expect=tuple(_expectation(e) for e in raw.get("expect", ())),
                 stop_on_failure=bool(raw.get("stop_on_failure", False)),
+                fallback=_request(raw["fallback"]) if "fallback" in raw else None,
             )
         )
     return SequenceFile(

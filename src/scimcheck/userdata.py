@@ -247,6 +247,7 @@ class GeneratedGroup:
             "displayNameOtherCase": self.display_name.swapcase(),
             "renamed": f"{self.display_name} (renamed)",
             "body": self.create_body(),
+            "coreBody": {**self.create_body(), "schemas": [GROUP_SCHEMA]},
         }
         if self.external_id is not None:
             out["externalId"] = self.external_id
