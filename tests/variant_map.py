@@ -46,6 +46,7 @@ EXPECTED: dict[str, set[str]] = {
     # pagination and discovery
     "pagination-ignored": {"pagination.pages"},
     "start-index-ignored": {"pagination.distinct-pages"},
+    "emails-required": {"user.create.minimal", "user.create.status-201"},
     "start-index-not-echoed": {"pagination.start-index-echoed"},
     "no-service-provider-config": {"discovery.service-provider-config"},
     "spc-patch-unsupported": {"discovery.spc-patch-filter"},

@@ -199,6 +199,19 @@ _CHECKS: tuple[Check, ...] = (
         fix="Store and return attribute values unchanged: no trimming, case changes or formatting.",
     ),
     Check(
+        id="user.create.minimal",
+        title="A user with only userName and active is created",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.CREATE_USER,
+        source="Entra skips null attributes (entra-behavior.md §1.2, §5 S7, D30)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Users without a mailbox (or another attribute the app requires) are never "
+            "provisioned: every cycle fails for them with 400."
+        ),
+        fix="Require only userName on create; treat every other attribute as optional.",
+    ),
+    Check(
         id="user.get-by-id",
         title="A user created earlier can be read back by id",
         level=Level.RFC_MUST,

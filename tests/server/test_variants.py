@@ -20,6 +20,7 @@ from server.scim_client import (
     ERROR_SCHEMA,
     GROUP_SCHEMA,
     LIST_SCHEMA,
+    USER_SCHEMA,
     Scim,
     assert_error,
     body_of,
@@ -658,3 +659,12 @@ def test_start_index_ignored() -> None:
         page = body_of(api.get("/Users?startIndex=2&count=1"))
         assert [r["userName"] for r in page["Resources"]] == [second]
         assert page["startIndex"] == 2 and page["itemsPerPage"] == 1
+
+
+def test_emails_required() -> None:
+    for api, status in zip(_pair("emails-required"), (201, 400), strict=True):
+        response = api.post("/Users", {"schemas": [USER_SCHEMA], "userName": "e@x.com"})
+        assert response.status_code == status
+        with_email = api.post("/Users", {"schemas": [USER_SCHEMA], "userName": "f@x.com",
+                                         "emails": [{"value": "f@x.com", "type": "work"}]})
+        assert with_email.status_code == 201

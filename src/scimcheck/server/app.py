@@ -240,6 +240,8 @@ class ScimApp:
         body = self._json_body(request)
         attrs = normalize(rtype, body, self.behaviour.coercion,
                           self.behaviour.reject_unknown_schemas)
+        if self.behaviour.require_emails and rtype is USER_TYPE and not attrs.get("emails"):
+            raise bad_request(INVALID_VALUE, "emails is required")
         resource = self.store.create(rtype, attrs, self.base_url(request))
         return scim_response(
             self._render(rtype, resource, self._query_params(request)), 201,

@@ -82,6 +82,7 @@ VARIANTS: dict[str, str] = {
     "errors-without-scimtype": "error bodies are SCIM Error messages without a scimType",
     "start-index-ignored": "count is honoured but every page starts at the first resource "
     "(startIndex echoed as asked, D33)",
+    "emails-required": "creating a user without emails → 400 invalidValue (D30)",
     "start-index-not-echoed": "ListResponses always say startIndex 1, whatever page was "
     "served (D33)",
     "spc-patch-unsupported": "/ServiceProviderConfig says patch.supported false; PATCH works "
@@ -110,6 +111,7 @@ class Behaviour:
     ignore_excluded_attributes: bool = False
     ignore_pagination: bool = False
     ignore_start_index: bool = False
+    require_emails: bool = False
 
 
 def _patch(**changes: Any) -> Behaviour:
@@ -157,6 +159,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "group-rename-ignored": _patch(ignore_group_rename=True),
     "pagination-ignored": Behaviour(ignore_pagination=True),
     "start-index-ignored": Behaviour(ignore_start_index=True),
+    "emails-required": Behaviour(require_emails=True),
 }
 
 
