@@ -47,6 +47,7 @@ EXPECTED: dict[str, set[str]] = {
     "pagination-ignored": {"pagination.pages"},
     "start-index-ignored": {"pagination.distinct-pages"},
     "emails-required": {"user.create.minimal", "user.create.status-201"},
+    "manager-returned-as-string": {"user.update.manager-string"},
     "start-index-not-echoed": {"pagination.start-index-echoed"},
     "no-service-provider-config": {"discovery.service-provider-config"},
     "spc-patch-unsupported": {"discovery.spc-patch-filter"},

@@ -668,3 +668,14 @@ def test_emails_required() -> None:
         with_email = api.post("/Users", {"schemas": [USER_SCHEMA], "userName": "f@x.com",
                                          "emails": [{"value": "f@x.com", "type": "work"}]})
         assert with_email.status_code == 201
+
+
+def test_manager_returned_as_string() -> None:
+    for api, shape in zip(_pair("manager-returned-as-string"), (dict, str), strict=True):
+        boss = api.create_user("boss@x.com")
+        user = api.create_user("emp@x.com")
+        api.patch(f"/Users/{user['id']}", [
+            {"op": "Add", "path": f"{ENTERPRISE}:manager", "value": boss["id"]}])
+        manager = api.user(user["id"])[ENTERPRISE]["manager"]
+        assert isinstance(manager, shape)
+        assert (manager["value"] if isinstance(manager, dict) else manager) == boss["id"]

@@ -83,6 +83,8 @@ VARIANTS: dict[str, str] = {
     "start-index-ignored": "count is honoured but every page starts at the first resource "
     "(startIndex echoed as asked, D33)",
     "emails-required": "creating a user without emails → 400 invalidValue (D30)",
+    "manager-returned-as-string": "users come back with the manager as a bare id string, not "
+    "{value, $ref, displayName} (D14)",
     "start-index-not-echoed": "ListResponses always say startIndex 1, whatever page was "
     "served (D33)",
     "spc-patch-unsupported": "/ServiceProviderConfig says patch.supported false; PATCH works "
@@ -242,6 +244,22 @@ def _errors_without_scimtype(
     return response, body
 
 
+_ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+def _manager_returned_as_string(
+    _request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    for resource in body.get("Resources", []) if _is_list(body) else [body]:
+        extension = resource.get(_ENTERPRISE) if isinstance(resource, dict) else None
+        if not isinstance(extension, dict):
+            continue
+        manager = extension.get("manager")
+        if isinstance(manager, dict) and "value" in manager:
+            extension["manager"] = manager["value"]
+    return response, body
+
+
 def _no_location(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
     if response.status_code == 201:
         response.headers.pop("Location", None)
@@ -376,6 +394,7 @@ _REWRITES: dict[str, Rewrite] = {
     "no-match-404": _no_match_404,
     "plain-errors": _plain_errors,
     "errors-without-scimtype": _errors_without_scimtype,
+    "manager-returned-as-string": _manager_returned_as_string,
     "no-location": _no_location,
     "json-content-type": _json_content_type,
     "create-200": _create_200,
