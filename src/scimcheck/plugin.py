@@ -1,9 +1,10 @@
 """The scimcheck pytest plugin (registered through the ``pytest11`` entry point as ``scimcheck``).
 
-It adds the ``--scim-*`` options, the fixtures the suites use (``scim``, ``scim_dialect``,
-``scim_users``), turns failed checks into clean test failures, carries every verdict on the test
-report (so JUnit and pytest-xdist see them), and writes ``results.json``. It is inert unless
-SCIM suites are collected. Heavy imports happen inside hooks, not at import time.
+It adds the ``--scim-*`` options and the fixtures the suites use (``scim``, ``scim_dialect``,
+``scim_users``, ``scim_factories``, ``scim_sequence_file``, ``scim_capabilities``), turns failed
+checks into clean test failures, carries every verdict on the test report (so JUnit and
+pytest-xdist see them), and writes ``results.json``. It is inert unless SCIM suites are
+collected. Heavy imports happen inside hooks, not at import time.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from scimcheck.sequence import Sequence
     from scimcheck.userdata import UserFactory
 
-SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_sequence_file"}
+SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories", "scim_sequence_file"}
 RUN_ID_ENV = "SCIMCHECK_RUN_ID"
 
 
@@ -313,16 +314,9 @@ def scim_dialect(request: pytest.FixtureRequest) -> Dialect:
 
 
 @pytest.fixture
-def scim_users(request: pytest.FixtureRequest, scim_settings: Settings) -> UserFactory:
+def scim_users(scim_factories: Factories) -> UserFactory:
     """Generates users under the profile, tagged with the run id, seeded per test."""
-    from scimcheck.errors import ConfigError
-    from scimcheck.userdata import UserFactory
-
-    seed = scim_settings.seed ^ zlib.crc32(request.node.nodeid.encode())
-    try:
-        return UserFactory(scim_settings.profile, scim_settings.tag, seed)
-    except ConfigError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return scim_factories.users
 
 
 @pytest.hookimpl(wrapper=True)
