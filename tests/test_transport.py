@@ -124,3 +124,11 @@ def test_every_exchange_is_recorded_in_order(server: str) -> None:
         (1, "GET", "one"), (2, "DELETE", "two")
     ]
     assert t.exchanges[1].summary().startswith("DELETE /scim/v2/Users/1 → 200")
+
+
+def test_https_to_a_plain_http_port_says_so(server: str) -> None:
+    with Transport(TransportConfig(server.replace("http://", "https://"), TOKEN)) as t:
+        exchange = t.send("GET", "/Users")
+    assert exchange.error is not None
+    assert "does not speak TLS" in exchange.error and "http://" in exchange.error
+    assert "\n" not in exchange.error

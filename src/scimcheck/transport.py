@@ -9,6 +9,7 @@ in clear: recorded headers carry ``Bearer <redacted>`` and any echo of it is scr
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -263,20 +264,33 @@ def describe_network_error(exc: requests.RequestException, url: str) -> str:
     host = urlsplit(url).netloc or url
     text = str(exc)
     if isinstance(exc, requests.exceptions.SSLError):
-        return f"TLS handshake with {host} failed ({_short(text)}); check the certificate chain"
+        return _describe_tls(text, host)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"connecting to {host} timed out; check the host, port and firewall"
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return f"{host} sent no answer within the timeout (Entra gives up after 60 s)"
     if isinstance(exc, requests.exceptions.ConnectionError):
         if "Name or service not known" in text or "getaddrinfo" in text:
-            return f"cannot resolve the host name in {url}; check the URL"
+            return f"cannot resolve the host name {urlsplit(url).hostname!r}; check the URL"
         if "refused" in text.lower():
             return f"connection to {host} refused; is the SCIM server running on that port?"
         return f"connection to {host} failed ({_short(text)})"
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return f"invalid URL {url!r}; use http(s)://host[:port]/base-path"
     return f"request to {host} failed: {_short(text)}"
+
+
+_SSL_REASON = re.compile(r"\[SSL: (?P<code>[A-Z_]+)\] (?P<detail>[^(]+?)\s*\(")
+
+
+def _describe_tls(text: str, host: str) -> str:
+    match = _SSL_REASON.search(text)
+    code, detail = (match["code"], match["detail"].strip()) if match else ("", _short(text))
+    if code == "WRONG_VERSION_NUMBER":
+        return f"{host} does not speak TLS on that port; is the URL http:// rather than https://?"
+    if code == "CERTIFICATE_VERIFY_FAILED":
+        return f"the TLS certificate of {host} is not trusted ({detail}); fix its chain"
+    return f"TLS handshake with {host} failed ({detail}); check the server's TLS setup"
 
 
 def _short(text: str, limit: int = 160) -> str:
