@@ -113,3 +113,10 @@ def test_a_refused_entra_group_create_still_lets_membership_be_judged(
     for check_id in ("membership.add-several", "membership.remove-legacy", "group.rename"):
         assert by_id[check_id]["outcome"] == "passed", check_id
     assert by_id["membership.remove-legacy"]["by_dialect"] == {"legacy": "passed"}
+
+
+def test_without_patch_the_first_thing_to_fix_is_patch_itself(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    document = run_suites(broken_server("patch-405").base_url)
+    assert "First thing to fix: patch.implemented" in document["_stdout"]

@@ -265,6 +265,20 @@ _CHECKS: tuple[Check, ...] = (
     ),
     # --- Update ----------------------------------------------------------------------------------
     Check(
+        id="patch.implemented",
+        title="PATCH is implemented (not answered 405 Method Not Allowed)",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra updates, disables and changes membership only with PATCH "
+        "(entra-behavior.md §1.0, §2, D26)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra cannot update, disable or re-enable any user, nor change any group's "
+            "members: only creates and deletes reach the app."
+        ),
+        fix="Implement PATCH on /Users/{id} and /Groups/{id} (RFC 7644 §3.5.2).",
+    ),
+    Check(
         id="patch.capitalised-ops",
         title="PATCH accepts Entra's capitalised ops (Add, Replace, Remove)",
         level=Level.ENTRA_BLOCKING,

@@ -45,6 +45,7 @@ class Sequence:
         # (collection path, matching attribute, value), swept at cleanup by exact match
         self._unconfirmed: list[tuple[str, str, str]] = []
         self._media_judged = False
+        self._patch_judged = False
         self._body_judged = False
 
     # --- verdicts ------------------------------------------------------------------------------
@@ -98,6 +99,15 @@ class Sequence:
         exchange = self.transport.send(method, path, **kwargs)
         self.generic_checks(exchange)
         exchange = self._diagnose_media_types(exchange, method, path, kwargs)
+        if method == "PATCH" and not self._patch_judged and (exchange.ok or exchange.status == 405):
+            self._patch_judged = True
+            self.check(
+                "patch.implemented",
+                exchange.ok,
+                f"{exchange.summary()}: the endpoint does not accept PATCH; "
+                f"Allow: {exchange.header('Allow') or 'not given'}",
+                exchange,
+            )
         if attempt is not None and exchange.ok and isinstance(exchange.json(), dict) \
                 and exchange.json().get("id"):
             self._unconfirmed.remove(attempt)

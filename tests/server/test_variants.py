@@ -679,3 +679,12 @@ def test_manager_returned_as_string() -> None:
         manager = api.user(user["id"])[ENTERPRISE]["manager"]
         assert isinstance(manager, shape)
         assert (manager["value"] if isinstance(manager, dict) else manager) == boss["id"]
+
+
+def test_patch_405() -> None:
+    for api, status in zip(_pair("patch-405"), (200, 405), strict=True):
+        user = api.create_user("p405@x.com")
+        response = api.patch(f"/Users/{user['id']}",
+                             [{"op": "replace", "path": "displayName", "value": "D"}])
+        assert response.status_code == status
+        assert api.delete(f"/Users/{user['id']}").status_code == 204

@@ -85,6 +85,7 @@ VARIANTS: dict[str, str] = {
     "emails-required": "creating a user without emails → 400 invalidValue (D30)",
     "manager-returned-as-string": "users come back with the manager as a bare id string, not "
     "{value, $ref, displayName} (D14)",
+    "patch-405": "PATCH is not implemented: every PATCH answers 405 (D26)",
     "start-index-not-echoed": "ListResponses always say startIndex 1, whatever page was "
     "served (D33)",
     "spc-patch-unsupported": "/ServiceProviderConfig says patch.supported false; PATCH works "
@@ -194,6 +195,12 @@ def _routes_to(request: Request, base_path: str, endpoint: str) -> bool:
 def _groups_404(request: Request, base_path: str) -> ScimError | None:
     if _routes_to(request, base_path, "/Groups"):
         return ScimError(404, f"no SCIM endpoint at {request.path}")
+    return None
+
+
+def _patch_405(request: Request, _base_path: str) -> ScimError | None:
+    if request.method == "PATCH":
+        return ScimError(405, "PATCH is not supported")
     return None
 
 
@@ -385,6 +392,7 @@ def _schema_characteristics_pascal_case(
 _GUARDS: dict[str, Guard] = {
     "groups-404": _groups_404,
     "group-delete-400": _group_delete_400,
+    "patch-405": _patch_405,
     "scim-json-rejected": _scim_json_rejected,
     "accept-required": _accept_required,
     "no-service-provider-config": _no_service_provider_config,
