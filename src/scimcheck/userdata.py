@@ -133,9 +133,27 @@ _GENERATORS: dict[str, _Generator] = {
 }
 
 
+_CUSTOM_EXTENSION = re.compile(
+    r"^urn:\S+:extension:(?!enterprise:2\.0:User:)\S+:(?P<attr>\w+)$", re.I
+)
+
+
 def supported_attributes() -> list[str]:
-    """User attribute paths a profile may map (``active`` and references included)."""
+    """User attribute paths a profile may map (``active`` and references included), plus any
+    string attribute of a custom extension (``urn:…:extension:<app>:…:User:<attr>``)."""
     return sorted([*_GENERATORS, *REFERENCES, "active"])
+
+
+def _generator(path: str) -> _Generator | None:
+    """How to make values for an attribute path; custom extension attributes get strings."""
+    known = _GENERATORS.get(path.lower())
+    if known is not None:
+        return known
+    custom = _CUSTOM_EXTENSION.match(path)
+    if custom is None:
+        return None
+    attr = custom["attr"]
+    return lambda person, revision: f"{attr}-{person.serial}-{revision}"
 
 
 @dataclass
@@ -176,7 +194,7 @@ class GeneratedUser:
     def updated_values(self, revision: int) -> dict[str, Any]:
         """New values for every mapped attribute except ``active``."""
         return {
-            path: _GENERATORS[path.lower()](self.person, revision)
+            path: _value(path, self.person, revision)
             for path in self.values
             if path.lower() != "active"
         }
@@ -188,7 +206,7 @@ class UserFactory:
     def __init__(self, profile: Profile, tag: str, seed: int) -> None:
         unknown = [
             a for a in profile.users.attributes
-            if a.lower() != "active" and a.lower() not in _GENERATORS
+            if a.lower() != "active" and _generator(a) is None
             and a.lower() not in REFERENCES
         ]
         if unknown:
@@ -215,10 +233,14 @@ class UserFactory:
         for path in self.profile.users.attributes:
             if path.lower() in REFERENCES:
                 continue
-            values[path] = True if path.lower() == "active" else _GENERATORS[path.lower()](
-                person, 0
-            )
+            values[path] = True if path.lower() == "active" else _value(path, person, 0)
         return GeneratedUser(person=person, values=values)
+
+
+def _value(path: str, person: Person, revision: int) -> Any:
+    generate = _generator(path)
+    assert generate is not None, path  # UserFactory refuses profiles with other paths
+    return generate(person, revision)
 
 
 @dataclass

@@ -688,3 +688,12 @@ def test_patch_405() -> None:
                              [{"op": "replace", "path": "displayName", "value": "D"}])
         assert response.status_code == status
         assert api.delete(f"/Users/{user['id']}").status_code == 204
+
+
+def test_unlisted_extension_rejected() -> None:
+    acme = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
+    for api, status in zip(_pair("unlisted-extension-rejected"), (201, 400), strict=True):
+        unlisted = {"schemas": [USER_SCHEMA], "userName": "ux@x.com", acme: {"costCode": "C"}}
+        assert api.post("/Users", unlisted).status_code == status
+        listed = {"schemas": [USER_SCHEMA, acme], "userName": "lx@x.com", acme: {"costCode": "C"}}
+        assert api.post("/Users", listed).status_code == 201

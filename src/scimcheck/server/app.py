@@ -238,6 +238,12 @@ class ScimApp:
     def _create(self, request: Request, rtype: ResourceType) -> Response:
         """POST → 201 + resource + ``Location`` (RFC 7644 §3.3)."""
         body = self._json_body(request)
+        if self.behaviour.require_listed_extensions and isinstance(body, dict):
+            listed = body.get("schemas") or []
+            for key, value in body.items():
+                if key.lower().startswith("urn:") and isinstance(value, dict) \
+                        and key not in listed:
+                    raise bad_request(INVALID_SYNTAX, f"extension {key!r} is not in 'schemas'")
         attrs = normalize(rtype, body, self.behaviour.coercion,
                           self.behaviour.reject_unknown_schemas)
         if self.behaviour.require_emails and rtype is USER_TYPE and not attrs.get("emails"):

@@ -86,6 +86,8 @@ VARIANTS: dict[str, str] = {
     "manager-returned-as-string": "users come back with the manager as a bare id string, not "
     "{value, $ref, displayName} (D14)",
     "patch-405": "PATCH is not implemented: every PATCH answers 405 (D26)",
+    "unlisted-extension-rejected": "a create carrying an extension object whose URN is not in "
+    "'schemas' → 400 (Entra omits custom extension URNs there, D34)",
     "start-index-not-echoed": "ListResponses always say startIndex 1, whatever page was "
     "served (D33)",
     "spc-patch-unsupported": "/ServiceProviderConfig says patch.supported false; PATCH works "
@@ -115,6 +117,7 @@ class Behaviour:
     ignore_pagination: bool = False
     ignore_start_index: bool = False
     require_emails: bool = False
+    require_listed_extensions: bool = False
 
 
 def _patch(**changes: Any) -> Behaviour:
@@ -163,6 +166,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "pagination-ignored": Behaviour(ignore_pagination=True),
     "start-index-ignored": Behaviour(ignore_start_index=True),
     "emails-required": Behaviour(require_emails=True),
+    "unlisted-extension-rejected": Behaviour(require_listed_extensions=True),
 }
 
 
