@@ -14,8 +14,9 @@ from scimcheck import endpoints
 from scimcheck.dialects import Dialect, active_operations, lowercase_ops, patch_body
 from scimcheck.dialects import update_operations as dialect_update_operations
 from scimcheck.sequence import Sequence
+from scimcheck.templates import MISSING
 from scimcheck.transport import Exchange
-from scimcheck.userdata import MISSING, GeneratedUser, UserFactory, get_path, show
+from scimcheck.userdata import GeneratedUser, UserFactory, get_path, show
 
 
 def test_test_connection(scim: Sequence) -> None:

@@ -8,7 +8,8 @@ from scimcheck import profiles
 from scimcheck.endpoints import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scimcheck.errors import ConfigError
 from scimcheck.profiles import Mapping, Profile
-from scimcheck.userdata import MISSING, UserFactory, get_path, set_path, supported_attributes
+from scimcheck.templates import MISSING
+from scimcheck.userdata import UserFactory, get_path, set_path, supported_attributes
 
 
 def _profile(*attributes: str) -> Profile:

@@ -24,9 +24,9 @@ from scimcheck.endpoints import (
 )
 from scimcheck.errors import ConfigError
 from scimcheck.profiles import Profile
+from scimcheck.templates import MISSING, resolve
 
 _FILTERED = re.compile(r'^(?P<attr>\w+)\[type eq "(?P<type>[^"]+)"\]\.(?P<sub>\w+)$', re.I)
-MISSING: Any = object()
 
 
 @dataclass(frozen=True)
@@ -304,14 +304,6 @@ def _ascii_word(text: str) -> str:
     return cleaned or "Alex"
 
 
-def _key(obj: Mapping[str, Any], name: str) -> str | None:
-    lowered = name.lower()
-    for key in obj:
-        if key.lower() == lowered:
-            return key
-    return None
-
-
 def _split_urn(path: str) -> tuple[str | None, str]:
     if path.lower().startswith("urn:"):
         urn, _, attr = path.rpartition(":")
@@ -320,36 +312,15 @@ def _split_urn(path: str) -> tuple[str | None, str]:
 
 
 def get_path(resource: Any, path: str) -> Any:
-    """The value at an attribute path in a returned resource, or ``MISSING``."""
-    if not isinstance(resource, Mapping):
-        return MISSING
-    urn, rest = _split_urn(path)
-    container: Any = resource
-    if urn is not None:
-        key = _key(resource, urn)
-        if key is None:
-            return MISSING
-        container = resource[key]
-    match = _FILTERED.match(rest)
-    if match:
-        key = _key(container, match["attr"]) if isinstance(container, Mapping) else None
-        if key is None or not isinstance(container[key], list):
-            return MISSING
-        for element in container[key]:
-            if isinstance(element, Mapping) and str(element.get("type", "")).lower() == match[
-                "type"
-            ].lower():
-                sub = _key(element, match["sub"])
-                return element[sub] if sub is not None else MISSING
-        return MISSING
-    for part in rest.split("."):
-        if not isinstance(container, Mapping):
-            return MISSING
-        key = _key(container, part)
-        if key is None:
-            return MISSING
-        container = container[key]
-    return container
+    """The value at an attribute path in a returned resource, or ``MISSING``.
+
+    One value even for a value-filtered path (the first matching element's), read with the
+    same resolver sequence files use (:func:`scimcheck.templates.resolve`).
+    """
+    value = resolve(resource, path)
+    if _FILTERED.match(_split_urn(path)[1]):
+        return value[0] if isinstance(value, list) and value else MISSING
+    return value
 
 
 def set_path(body: dict[str, Any], path: str, value: Any) -> None:
