@@ -221,6 +221,7 @@ def _pytest_argv(
         # the CLI imported scimcheck before pytest could mark it for assertion rewriting
         "-W", "ignore:Module already imported:pytest.PytestAssertRewriteWarning",
         "--scim-url", url,
+        "--scim-preflight-done",
         "--scim-profile", profile,
         "--scim-dialect", args.dialect,
         "--scim-results", str(report_dir / "results.json"),

@@ -101,6 +101,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Write results.json (check verdicts) to PATH.")
     group.addoption("--scim-embedded", action="store_true", default=False,
                     help=argparse.SUPPRESS)
+    group.addoption("--scim-preflight-done", action="store_true", default=False,
+                    help=argparse.SUPPRESS)  # `scimcheck run` probed the target already
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -230,7 +232,7 @@ def pytest_collection_modifyitems(
     for item in scim_items:
         item.add_marker(pytest.mark.scim)
     settings = resolve_settings(config)
-    if not hasattr(config, "workerinput"):
+    if not hasattr(config, "workerinput") and not config.getoption("scim_preflight_done"):
         _preflight(settings)
 
 
