@@ -67,6 +67,13 @@ def test_a_good_file_loads_into_typed_steps(tmp_path: Path) -> None:
         (GOOD.replace("  - name: probe\n", "  - name: probe\n    after: nothing\n"),
          ":6:", "'nothing', which is not an earlier step"),
         (GOOD.replace("id: tiny", "title2: x"), ":1:", "id"),
+        (GOOD.replace("  - name: probe\n", "  - name: probe\n    after: [probe0, nothing]\n"),
+         ":6:", "'probe0', which is not an earlier step"),
+        (GOOD.replace(
+            "  - name: probe\n",
+            "  - name: probe\n    diagnose_parts: {check: user.update.aplied}\n",
+         ), ":7:", "did you mean 'user.update.applied'"),
+        (GOOD.replace("count: 0", "count: 0, ends_with: 3"), ":14:", "ends_with"),
     ],
 )
 def test_a_broken_file_names_file_line_and_problem(

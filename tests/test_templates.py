@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scimcheck.dialects import Dialect
-from scimcheck.replay import _judge_assertion, base_variables
+from scimcheck.replay import _judge_assertion, _judge_values, _parts, base_variables
 from scimcheck.templates import MISSING, MissingVariable, render, render_path, resolve
 
 VARS = {"u": {"id": "a b/c", "n": 3}, "flag": False, "bool": {"false": "False"}}
@@ -78,8 +78,60 @@ def test_resolve(path: str, expected: object) -> None:
         ("present", True, MISSING, False),
         ("is_boolean", False, "False", False),
         ("is_boolean", False, False, True),
+        ("ends_with", "abc", "https://x/Users/abc", True),
+        ("ends_with", "abc", "https://x/Users/abc/", True),
+        ("ends_with", "abc", "https://x/Users/abd", False),
+        ("ends_with", "abc", MISSING, False),
     ],
 )
 def test_assertions(kind: str, expected: object, got: object, holds: bool) -> None:
     problem = _judge_assertion(kind, "x", expected, got)
     assert (problem is None) is holds, problem
+
+
+BEFORE = {"displayName": "Old", "name.givenName": "Ann"}
+SENT = {"displayName": "New", "name.givenName": "Bea"}
+
+
+@pytest.mark.parametrize(
+    ("stored", "updated_problem", "has_values_problem"),
+    [
+        ({"displayName": "New", "name": {"givenName": "Bea"}}, None, None),
+        # not applied: updated's finding only
+        ({"displayName": "Old", "name": {"givenName": "Bea"}}, "displayName is still 'Old'", None),
+        ({"name": {"givenName": "Bea"}}, "displayName is still absent", None),
+        # applied but stored differently (D28): has_values' finding only
+        ({"displayName": "NEW", "name": {"givenName": "Bea"}}, None, "displayName sent 'New'"),
+    ],
+)
+def test_update_read_back_splits_not_applied_from_transformed(
+    stored: dict[str, object], updated_problem: str | None, has_values_problem: str | None
+) -> None:
+    updated = _judge_values("updated", SENT, stored, BEFORE, [])
+    transformed = _judge_values("has_values", SENT, stored, BEFORE, [])
+    assert (updated is None) is (updated_problem is None), updated
+    assert updated_problem is None or updated_problem in str(updated)
+    assert (transformed is None) is (has_values_problem is None), transformed
+    assert has_values_problem is None or has_values_problem in str(transformed)
+
+
+def test_values_skip_and_no_before() -> None:
+    stored = {"displayName": "Old"}
+    assert _judge_values("updated", SENT, stored, BEFORE, ["displayName", "name.givenName"]) \
+        is None
+    # without before, has_values compares every attribute exactly (a create's read-back)
+    assert "displayName sent 'New', returned 'Old'" in str(
+        _judge_values("has_values", SENT, stored, {}, [])
+    )
+
+
+def test_patch_parts_split_operations_and_pathless_keys() -> None:
+    operations = [
+        {"op": "Replace", "path": "displayName", "value": "x"},
+        {"op": "replace", "value": {"name.givenName": "a", "urn:x:y:department": "d"}},
+    ]
+    parts = _parts(operations)
+    assert [(attribute, pathless) for attribute, _, pathless in parts] == [
+        ("displayName", False), ("name.givenName", True), ("urn:x:y:department", True),
+    ]
+    assert parts[1][1] == {"op": "replace", "value": {"name.givenName": "a"}}

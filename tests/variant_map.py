@@ -21,6 +21,8 @@ EXPECTED: dict[str, set[str]] = {
     "uppercase-family-name": {"user.values-roundtrip"},
     "patch-names-ignored": {"user.update.applied", "user.update.pathless-dotted", "group.rename"},
     "pathless-dotted-ignored": {"user.update.pathless-dotted"},
+    "pathless-dotted-rejected": {"user.update.pathless-dotted"},
+    "single-op-patch-only": {"user.update.applied"},
     "disabled-hidden-from-filter": {"user.disabled-still-visible"},
     "no-reenable": {"user.reenable"},
     "delete-200": {"user.delete.status-204", "group.delete"},

@@ -20,13 +20,21 @@ from scimcheck.sequence_files import (
     NO_BODY,
     Assertion,
     Expectation,
+    PartsDiagnosis,
     Request,
     SequenceFile,
     Step,
 )
-from scimcheck.templates import MISSING, MissingVariable, render, render_path, resolve
+from scimcheck.templates import (
+    MISSING,
+    MissingVariable,
+    lookup,
+    render,
+    render_path,
+    resolve,
+)
 from scimcheck.transport import Exchange
-from scimcheck.userdata import GroupFactory, UserFactory
+from scimcheck.userdata import GroupFactory, UserFactory, get_path, show
 
 _LIST_KINDS = {"list-of-users": "user", "list-of-groups": "group"}
 
@@ -76,7 +84,9 @@ class Replay:
     def _step(self, step: Step) -> bool:
         if step.dialect is not None and not self._in_dialect(step.dialect):
             return False
-        if step.after is not None and not self.succeeded.get(step.after, False):
+        if not all(self.succeeded.get(name, False) for name in step.after):
+            return False
+        if step.if_set is not None and not self._is_set(step.if_set):
             return False
         for name, kind in step.generate.items():
             entity = (
@@ -87,7 +97,7 @@ class Replay:
         if step.request is None:
             return True
         try:
-            exchange = self._send(step, step.request)
+            exchange, body = self._send(step, step.request)
         except MissingVariable as missing:
             self.scim.notes.append(
                 f"step {step.name!r} not sent: {{{missing.name}}} is not set (an earlier step "
@@ -98,15 +108,18 @@ class Replay:
             return False
         captured = self._capture(step, exchange)  # before judging: assertions may use them
         self._bookkeep(step, exchange)
+        applied_in_part = False
+        if step.diagnose_parts is not None:
+            applied_in_part = self._diagnose_parts(step, step.diagnose_parts, exchange, body)
         held = True
         for expectation in step.expect:
             if expectation.dialect is not None and not self._in_dialect(expectation.dialect):
                 continue
-            held &= self._judge(expectation, exchange)
+            held &= self._judge(expectation, exchange, _rejected_patch(step, exchange, body))
         if not exchange.ok and step.fallback is not None:
             # Entra's request failed (and is judged above); a plainer one lets the sequence go
             # on judging everything else.
-            fallback = self._send(step, step.fallback, label=f"{step.name} (fallback)")
+            fallback, _ = self._send(step, step.fallback, label=f"{step.name} (fallback)")
             if fallback.ok:
                 exchange = fallback
                 captured = self._capture(step, exchange)
@@ -115,12 +128,22 @@ class Replay:
             self.scim.abort(
                 f"step {step.name!r} did not succeed, so the rest of the sequence cannot run"
             )
-        return exchange.ok and held
+        return (exchange.ok or applied_in_part) and held
+
+    def _is_set(self, name: str) -> bool:
+        try:
+            lookup(self.variables, name)
+        except MissingVariable:
+            return False
+        return True
 
     def _in_dialect(self, name: str) -> bool:
         return self.dialect is not None and self.dialect.value == name
 
-    def _send(self, step: Step, request: Request, label: str | None = None) -> Exchange:
+    def _send(
+        self, step: Step, request: Request, label: str | None = None
+    ) -> tuple[Exchange, Any]:
+        """Send the request (diagnosing op-name case if asked); the answer and the body sent."""
         variables = self._fresh()
         path = render_path(request.path, variables)
         query = {k: str(render(v, variables)) for k, v in request.query.items()}
@@ -134,15 +157,16 @@ class Replay:
             deliberately_invalid=request.deliberately_invalid,
         )
         if not (request.diagnose_op_case and self.dialect is Dialect.LEGACY):
-            return first
+            return first, body
         if first.ok:
             self.scim.check("patch.capitalised-ops", True)
-            return first
+            return first, body
         if not isinstance(body, dict) or not isinstance(body.get("Operations"), list):
-            return first
+            return first, body
         operations = body["Operations"]
+        lowered = {**body, "Operations": lowercase_ops(operations)}
         retry = self.scim.send(
-            request.method, path, body={**body, "Operations": lowercase_ops(operations)},
+            request.method, path, body=lowered,
             label=f"{label} (diagnosis: same ops in lowercase)",
         )
         if retry.ok:
@@ -153,11 +177,63 @@ class Replay:
                 f"rejected, the same ops in lowercase were accepted: {first.describe_body(200)}",
                 first,
             )
-            return retry
-        return first
+            return retry, lowered
+        return first, body
+
+    def _diagnose_parts(
+        self, step: Step, spec: PartsDiagnosis, exchange: Exchange, body: Any
+    ) -> bool:
+        """Charge a rejected PATCH to the part(s) at fault; whether any part was applied."""
+        if exchange.ok or not isinstance(body, dict):
+            if spec.rejected:
+                self.variables[spec.rejected] = []
+            return False
+        request = step.request
+        assert request is not None
+        path = render_path(request.path, self.variables)
+        rejected: dict[str, Exchange] = {}
+        checks_of: dict[str, str] = {}
+        applied = False
+        for attribute, operation, pathless in _parts(body.get("Operations")):
+            dotted = pathless and "." in attribute and not attribute.lower().startswith("urn:")
+            checks_of[attribute] = (spec.dotted_keys_check or spec.check) if dotted else spec.check
+            alone = self.scim.send(
+                "PATCH", path, body={**body, "Operations": [operation]},
+                label=f"diagnosis: {attribute} alone",
+            )
+            if alone.ok:
+                applied = True
+            else:
+                rejected[attribute] = alone
+        if spec.rejected:
+            self.variables[spec.rejected] = list(rejected)
+        problems: dict[str, list[str]] = {}
+        for attribute, answer in rejected.items():
+            problems.setdefault(checks_of[attribute], []).append(
+                f"{attribute} alone: {answer.summary()}: {answer.describe_body(160)}"
+            )
+        if not rejected:  # each alone was fine: the combination Entra sends is what fails
+            for check_id in set(checks_of.values()):
+                problems[check_id] = [
+                    "every attribute was accepted alone, but not in the one PATCH Entra sends"
+                ]
+        also = ""
+        if request.diagnose_op_case and self.dialect is Dialect.LEGACY:
+            also = " (the same operations with lowercase op names were rejected too)"
+        spelled = f" ({self.dialect.value} dialect)" if self.dialect else ""
+        for check_id, found in problems.items():
+            self.scim.check(
+                check_id,
+                False,
+                f"Entra's PATCH{spelled} was rejected: {exchange.summary()}: "
+                f"{exchange.describe_body(200)}{also}. " + "; ".join(found),
+                exchange,
+            )
+        return applied
 
     def _capture(self, step: Step, exchange: Exchange) -> bool:
-        """Set the step's variables from the answer; whether every one was found."""
+        """Set the step's variables from the answer (only from a 2xx answer, except ``status``);
+        whether every one was found."""
         found = True
         for name, source in step.capture.items():
             value: Any = MISSING
@@ -171,8 +247,7 @@ class Replay:
                 value = resolve(exchange.json(), source.removeprefix("body."))
             if value is not MISSING and value is not None and (exchange.ok or source == "status"):
                 self.variables[name] = value
-            else:
-                self.variables.pop(name, None)
+            else:  # a value captured earlier stays (e.g. the userName before an update)
                 found = False
         return found
 
@@ -187,14 +262,16 @@ class Replay:
         except MissingVariable:
             return
 
-    def _judge(self, expectation: Expectation, exchange: Exchange) -> bool:
+    def _judge(self, expectation: Expectation, exchange: Exchange, context: str = "") -> bool:
         """Evaluate one expectation; a schema-only one is judged on 2xx answers alone (an
         error answer is judged by the error checks every response gets)."""
         schema_only = expectation.schema is not None and not (
             expectation.status or expectation.body or expectation.headers_present
         )
-        if schema_only and not exchange.ok:
+        if (schema_only or expectation.on_success) and not exchange.ok:
             return True
+        if schema_only and not exchange.response_body:
+            return True  # no body to validate: a missing body is the status checks' finding
         unmet: list[str] = []
         if exchange.status is None:
             unmet.append(f"no answer: {exchange.error}")
@@ -208,7 +285,7 @@ class Replay:
                 prefix = expectation.message + ": "
         said = ""
         if unmet and exchange.status is not None and exchange.status >= 400:
-            said = f" (the endpoint said: {exchange.describe_body(200)})"
+            said = f" (the endpoint said: {exchange.describe_body(200)}){context}"
         message = f"{prefix}{exchange.summary()}: " + "; ".join(unmet) + said
         return self.scim.check(expectation.check, not unmet, message, exchange)
 
@@ -225,31 +302,108 @@ class Replay:
             if not exchange.header(header):
                 unmet.append(f"no {header} header")
         body = exchange.json()
+        if expectation.json_body and exchange.status != 204 and body is None:
+            unmet.append(
+                f"a {exchange.status} must carry the resource as JSON (or answer 204 No "
+                f"Content); the body is {exchange.describe_body(120)}"
+            )
         if expectation.schema is not None:
             if body is None:
                 unmet.append(f"the body is not JSON: {exchange.describe_body(120)}")
             else:
                 kind = expectation.schema
-                problems = (
-                    schemas.validate_list(body, _LIST_KINDS[kind]) if kind in _LIST_KINDS
-                    else schemas.validate(kind, body)
-                )
+                if kind in _LIST_KINDS:  # the Resources only: the envelope is list-response's
+                    problems = [
+                        p for p in schemas.validate_list(body, _LIST_KINDS[kind])
+                        if p.path.startswith("/Resources/")
+                    ]
+                else:
+                    problems = schemas.validate(kind, body)
                 unmet += [f"{p.path}: {p.message}" for p in problems[:3]]
         if _is_error_without_envelope(exchange, body):
             return unmet  # its details are error.scim-envelope's finding, not this check's
         for assertion in expectation.body:
-            problem = self._assertion(assertion, body)
+            problem = self._assertion(assertion, exchange, body)
             if problem:
                 unmet.append(problem)
         return unmet
 
-    def _assertion(self, assertion: Assertion, body: Any) -> str | None:
+    def _assertion(self, assertion: Assertion, exchange: Exchange, body: Any) -> str | None:
         try:
             expected = render(assertion.expected, self.variables)
+            before = render(assertion.before, self.variables) if assertion.before else {}
+            skip = render(assertion.skip, self.variables) if assertion.skip else []
         except MissingVariable as missing:
             return f"{assertion.at}: cannot be judged, {{{missing.name}}} is not set"
-        got = resolve(body, assertion.at)
-        return _judge_assertion(assertion.kind, assertion.at, expected, got)
+        at = assertion.at
+        if at.lower().startswith("header."):
+            got = exchange.header(at[len("header."):]) or MISSING
+        elif at == ".":
+            got = body
+        else:
+            got = resolve(body, at)
+        if assertion.kind in ("has_values", "updated"):
+            return _judge_values(assertion.kind, expected, got, before, skip)
+        return _judge_assertion(assertion.kind, at, expected, got)
+
+
+def _rejected_patch(step: Step, exchange: Exchange, body: Any) -> str:
+    """For a rejected PATCH whose op case was diagnosed: what Entra sent, and that lowercase
+    ops did not help either (so the message names the operations, not the op spelling)."""
+    request = step.request
+    if exchange.ok or request is None or not request.diagnose_op_case:
+        return ""
+    operations = body.get("Operations") if isinstance(body, dict) else None
+    if not isinstance(operations, list):
+        return ""
+    sent = repr(operations)
+    sent = sent if len(sent) <= 300 else sent[:299] + "…"
+    also = ""
+    if any(str(o.get("op", "")) != str(o.get("op", "")).lower() for o in operations
+           if isinstance(o, dict)):
+        also = "; the same operations with lowercase op names were rejected too"
+    return f"; Entra sent Operations {sent}{also}"
+
+
+def _parts(operations: Any) -> list[tuple[str, dict[str, Any], bool]]:
+    """Each part of a PatchOp that can be sent alone: ``(attribute path, operation, whether it
+    is a key of a path-less value)``."""
+    parts: list[tuple[str, dict[str, Any], bool]] = []
+    for operation in operations if isinstance(operations, list) else []:
+        if not isinstance(operation, dict):
+            continue
+        value = operation.get("value")
+        if operation.get("path") is None and isinstance(value, dict):
+            for key, item in value.items():
+                parts.append((str(key), {**operation, "value": {key: item}}, True))
+        else:
+            parts.append((str(operation.get("path")), operation, False))
+    return parts
+
+
+def _judge_values(
+    kind: str, sent: Any, resource: Any, before: Any, skip: Any
+) -> str | None:
+    """``has_values``: each attribute holds exactly what was sent (with ``before``, attributes
+    still at their old value are left to ``updated``). ``updated``: each attribute moved off
+    its ``before`` value (a different new value is left to ``has_values``)."""
+    if not isinstance(sent, dict):
+        return f"cannot be judged: expected a map of attribute paths, got {sent!r}"
+    old = before if isinstance(before, dict) else {}
+    skipped = set(skip) if isinstance(skip, list) else set()
+    problems: list[str] = []
+    for path, value in sent.items():
+        if path in skipped:
+            continue
+        got = get_path(resource, path)
+        if got == value:
+            continue
+        unchanged = got is MISSING or (path in old and got == old[path])
+        if kind == "updated" and unchanged:
+            problems.append(f"{path} is still {show(got)}, PATCH sent {value!r}")
+        elif kind == "has_values" and not (before and unchanged):
+            problems.append(f"{path} sent {value!r}, returned {show(got)}")
+    return "; ".join(problems) or None
 
 
 def _is_error_without_envelope(exchange: Exchange, body: Any) -> bool:
@@ -282,6 +436,9 @@ def _judge_assertion(kind: str, at: str, expected: Any, got: Any) -> str | None:
     if kind == "is_boolean":
         ok = isinstance(got, bool) and got is expected
         return None if ok else f"{at} is {shown}, expected the JSON boolean {str(expected).lower()}"
+    if kind == "ends_with":
+        ok = isinstance(got, str) and got.rstrip("/").endswith(str(expected))
+        return None if ok else f"{at} is {shown}, expected it to end with {expected!r}"
     if kind == "present":
         here = got is not MISSING and got not in (None, [], {}, "")
         if here == expected:

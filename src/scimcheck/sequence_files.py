@@ -81,11 +81,17 @@ def _line_of(data: Any, path: Iterable[Any]) -> int:
 
 @dataclass(frozen=True)
 class Assertion:
-    """One assertion on the body: ``at`` a path, of ``kind`` (equals, same_set, …)."""
+    """One assertion on the body: ``at`` a path, of ``kind`` (equals, same_set, …).
+
+    ``before`` (the values before an update) and ``skip`` (attribute paths not to judge) refine
+    the values-map kinds, ``has_values`` and ``updated``.
+    """
 
     at: str
     kind: str
     expected: Any
+    before: Any = None
+    skip: Any = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ class Expectation:
     media_type: str | None = None
     body: tuple[Assertion, ...] = ()
     message: str | None = None
+    on_success: bool = False
+    json_body: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,13 +132,25 @@ class Request:
 
 
 @dataclass(frozen=True)
+class PartsDiagnosis:
+    """When a multi-operation PATCH is rejected, send each operation (and each key of a
+    path-less value) alone and charge each rejected part to its check."""
+
+    check: str
+    dotted_keys_check: str | None = None
+    rejected: str | None = None
+    """Variable set to the attribute paths rejected alone (``[]`` when the PATCH was taken)."""
+
+
+@dataclass(frozen=True)
 class Step:
     """One step of a sequence."""
 
     name: str
     line: int
     generate: Mapping[str, str] = field(default_factory=dict)
-    after: str | None = None
+    after: tuple[str, ...] = ()
+    if_set: str | None = None
     dialect: str | None = None
     request: Request | None = None
     capture: Mapping[str, str] = field(default_factory=dict)
@@ -139,6 +159,7 @@ class Step:
     expect: tuple[Expectation, ...] = ()
     stop_on_failure: bool = False
     fallback: Request | None = None
+    diagnose_parts: PartsDiagnosis | None = None
 
 
 @dataclass(frozen=True)
@@ -157,18 +178,27 @@ class SequenceFile:
     @property
     def check_ids(self) -> set[str]:
         """Every check this sequence can evaluate."""
-        return {e.check for step in self.steps for e in step.expect}
+        found = {e.check for step in self.steps for e in step.expect}
+        for step in self.steps:
+            if step.diagnose_parts is not None:
+                found.add(step.diagnose_parts.check)
+                if step.diagnose_parts.dotted_keys_check:
+                    found.add(step.diagnose_parts.dotted_keys_check)
+        return found
 
 
 _ASSERTION_KINDS = (
     "equals", "not_equals", "equals_ignore_case", "same_set", "contains", "excludes",
-    "unique", "count", "present", "is_boolean",
+    "unique", "count", "present", "is_boolean", "ends_with", "has_values", "updated",
 )
 
 
 def _assertion(data: Mapping[str, Any]) -> Assertion:
     kind = next(k for k in _ASSERTION_KINDS if k in data)
-    return Assertion(at=str(data["at"]), kind=kind, expected=data[kind])
+    return Assertion(
+        at=str(data["at"]), kind=kind, expected=data[kind],
+        before=data.get("before"), skip=data.get("skip"),
+    )
 
 
 def _expectation(data: Mapping[str, Any]) -> Expectation:
@@ -181,6 +211,8 @@ def _expectation(data: Mapping[str, Any]) -> Expectation:
         media_type=data.get("media_type"),
         body=tuple(_assertion(a) for a in data.get("body", ())),
         message=data.get("message"),
+        on_success=bool(data.get("on_success", False)),
+        json_body=bool(data.get("json_body", False)),
     )
 
 
@@ -223,19 +255,25 @@ def load(path: Path) -> SequenceFile:
     seen: set[str] = set()
     for index, raw in enumerate(data["steps"]):
         line = _line_of(data, ["steps", index])
-        for expected in raw.get("expect", ()):
-            if expected["check"] not in checks.REGISTRY:
-                close = difflib.get_close_matches(expected["check"], checks.REGISTRY, n=1)
+        named = [(e, "check") for e in raw.get("expect", ())]
+        diagnosis = raw.get("diagnose_parts") or {}
+        named += [(diagnosis, key) for key in ("check", "dotted_keys_check") if key in diagnosis]
+        for holder, key in named:
+            if holder[key] not in checks.REGISTRY:
+                close = difflib.get_close_matches(holder[key], checks.REGISTRY, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise SequenceFileError(
-                    f"{shown}:{_line_of(expected, ['check'])}: unknown check "
-                    f"{expected['check']!r}{hint} ('scimcheck checks' lists them)"
+                    f"{shown}:{_line_of(holder, [key])}: unknown check "
+                    f"{holder[key]!r}{hint} ('scimcheck checks' lists them)"
                 )
-        if raw.get("after") is not None and raw["after"] not in seen:
-            raise SequenceFileError(
-                f"{shown}:{line}: step {raw['name']!r} runs after {raw['after']!r}, which is not "
-                "an earlier step of this sequence"
-            )
+        after = raw.get("after")
+        after = (after,) if isinstance(after, str) else tuple(after or ())
+        for earlier in after:
+            if earlier not in seen:
+                raise SequenceFileError(
+                    f"{shown}:{line}: step {raw['name']!r} runs after {earlier!r}, which is "
+                    "not an earlier step of this sequence"
+                )
         if raw["name"] in seen:
             raise SequenceFileError(f"{shown}:{line}: a second step named {raw['name']!r}")
         seen.add(raw["name"])
@@ -244,7 +282,8 @@ def load(path: Path) -> SequenceFile:
                 name=str(raw["name"]),
                 line=line,
                 generate=dict(raw.get("generate", {})),
-                after=raw.get("after"),
+                after=after,
+                if_set=raw.get("if_set"),
                 dialect=raw.get("dialect"),
                 request=_request(raw["request"]) if "request" in raw else None,
                 capture=dict(raw.get("capture", {})),
@@ -253,6 +292,11 @@ def load(path: Path) -> SequenceFile:
                 expect=tuple(_expectation(e) for e in raw.get("expect", ())),
                 stop_on_failure=bool(raw.get("stop_on_failure", False)),
                 fallback=_request(raw["fallback"]) if "fallback" in raw else None,
+                diagnose_parts=PartsDiagnosis(
+                    check=str(diagnosis["check"]),
+                    dotted_keys_check=diagnosis.get("dotted_keys_check"),
+                    rejected=diagnosis.get("rejected"),
+                ) if diagnosis else None,
             )
         )
     return SequenceFile(

@@ -16,6 +16,7 @@ from typing import Any
 
 from faker import Faker
 
+from scimcheck.dialects import Dialect, update_operations
 from scimcheck.endpoints import (
     ADSCIM_GROUP_SCHEMA,
     ENTERPRISE_USER_SCHEMA,
@@ -189,6 +190,8 @@ class GeneratedUser:
         }
         _nest(out, self.values)
         out["next"] = _nest({}, self.updated_values(1))
+        out["values"] = dict(self.values)
+        out["update"] = update_variables(self.updated_values(1))
         return out
 
     def updated_values(self, revision: int) -> dict[str, Any]:
@@ -198,6 +201,24 @@ class GeneratedUser:
             for path in self.values
             if path.lower() != "active"
         }
+
+
+def update_variables(changes: dict[str, Any]) -> dict[str, Any]:
+    """``{NAME.update.…}``: Entra's update of every mapped attribute, as values and as the
+    operations each dialect sends; ``dottedKeys`` are the attributes the compliant dialect puts
+    in a path-less replace under dotted keys (entra-behavior.md §3, D11)."""
+    dotted = {p: v for p, v in changes.items() if _pathless_dotted(p)}
+    return {
+        "values": dict(changes),
+        "dottedKeys": dotted,
+        "otherKeys": {p: v for p, v in changes.items() if p not in dotted},
+        "legacyOps": update_operations(Dialect.LEGACY, changes),
+        "compliantOps": update_operations(Dialect.COMPLIANT, changes),
+    }
+
+
+def _pathless_dotted(path: str) -> bool:
+    return "." in path and "[" not in path and not path.lower().startswith("urn:")
 
 
 class UserFactory:

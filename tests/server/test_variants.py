@@ -187,6 +187,41 @@ def test_patch_names_ignored() -> None:
         assert stored["active"] is False
 
 
+def test_pathless_dotted_rejected() -> None:
+    for api, ok in zip(_pair("pathless-dotted-rejected"), (True, False), strict=True):
+        user = api.create_user("pr@x.com")
+        response = api.patch(f"/Users/{user['id']}", [{"op": "replace", "value": {
+            "name.givenName": "G"}}])
+        if ok:
+            assert response.status_code == 200
+        else:
+            assert_error(response, 400, "invalidPath")
+        # plain keys, URN keys and a path naming the sub-attribute still work
+        plain = api.patch(f"/Users/{user['id']}", [
+            {"op": "replace", "value": {"displayName": "D", f"{ENTERPRISE}:employeeNumber": "E"}},
+            {"op": "replace", "path": "name.givenName", "value": "H"},
+        ])
+        assert plain.status_code == 200
+        stored = api.user(user["id"])
+        assert stored["displayName"] == "D" and stored["name"]["givenName"] == "H"
+
+
+def test_single_op_patch_only() -> None:
+    for api, ok in zip(_pair("single-op-patch-only"), (True, False), strict=True):
+        user = api.create_user("so@x.com")
+        both = api.patch(f"/Users/{user['id']}", [
+            {"op": "Replace", "path": "displayName", "value": "D"},
+            {"op": "Replace", "path": "title", "value": "T"},
+        ])
+        if ok:
+            assert both.status_code == 200
+        else:
+            assert_error(both, 400, "invalidSyntax")
+        alone = api.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": "title",
+                                                   "value": "U"}])
+        assert alone.status_code == 200 and api.user(user["id"])["title"] == "U"
+
+
 def test_pathless_dotted_ignored() -> None:
     for api, applied in zip(_pair("pathless-dotted-ignored"), (True, False), strict=True):
         user = api.create_user("p@x.com")

@@ -76,6 +76,8 @@ class PatchOptions:
     ignore_pathless_urn: bool = False
     filtered_path_no_create: bool = False
     add_replace_strict: bool = False
+    reject_pathless_dotted: bool = False
+    single_operation_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ def operations(body: Any, options: PatchOptions) -> list[Operation]:
         raise bad_request(INVALID_SYNTAX, "the PATCH body has no 'Operations' array")
     if not isinstance(raw_ops, list) or not raw_ops:
         raise bad_request(INVALID_SYNTAX, "'Operations' must be a non-empty array of operations")
+    if options.single_operation_only and len(raw_ops) > 1:
+        raise bad_request(INVALID_SYNTAX, "only one operation per PATCH is supported")
     result: list[Operation] = []
     for index, raw in enumerate(raw_ops):
         where = f"Operations[{index}]"
@@ -209,8 +213,12 @@ class _Patcher:
                 for sub_key, sub_item in item.items():
                     self._apply_key(operation, f"{extension.id}:{sub_key}", sub_item)
                 continue
-            if self.options.ignore_pathless_dotted and "." in key \
-                    and not key.lower().startswith("urn:"):
+            dotted = "." in key and not key.lower().startswith("urn:")
+            if self.options.reject_pathless_dotted and dotted:
+                raise bad_request(
+                    INVALID_PATH, f"{operation.where}: '{key}' is not an attribute name"
+                )
+            if self.options.ignore_pathless_dotted and dotted:
                 continue
             if self.options.ignore_pathless_urn and key.lower().startswith("urn:"):
                 continue
