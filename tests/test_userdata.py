@@ -9,7 +9,13 @@ from scimcheck.endpoints import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scimcheck.errors import ConfigError
 from scimcheck.profiles import Mapping, Profile
 from scimcheck.templates import MISSING
-from scimcheck.userdata import UserFactory, get_path, set_path, supported_attributes
+from scimcheck.userdata import (
+    UserFactory,
+    get_path,
+    set_path,
+    supported_attributes,
+    values_match,
+)
 
 
 def _profile(*attributes: str) -> Profile:
@@ -198,3 +204,30 @@ def test_set_path_builds_one_element_for_sub_attributes_of_one_type() -> None:
         {"type": "work", "locality": "Utrecht", "primary": True, "postalCode": "3511 AB"},
         {"type": "home", "locality": "Delft", "primary": False},
     ]}
+
+
+@pytest.mark.parametrize(
+    ("sent", "got", "match"),
+    [
+        ("a", "a", True),
+        ("a", "A", False),
+        (True, "True", False),
+        ([{"value": "User", "primary": True}], [{"value": "User", "primary": True,
+                                                  "display": "User"}], True),
+        ([{"value": "User"}], [{"value": "Admin"}], False),
+        ([{"value": "User"}], [{"value": "User"}, {"value": "Admin"}], False),
+        ({"givenName": "A"}, {"givenname": "A", "familyName": "B"}, True),
+    ],
+)
+def test_values_match_tolerates_added_sub_attributes_only(
+    sent: object, got: object, match: bool
+) -> None:
+    assert values_match(sent, got) is match
+
+
+def test_roles_are_sent_in_the_create_but_not_in_the_generic_update() -> None:
+    profile = profiles.load("entra-app-roles")
+    user = UserFactory(profile, "scimcheck-t", 1).new_user()
+    (role,) = user.create_body()["roles"]
+    assert role["type"] == "WindowsAzureActiveDirectoryRole" and role["primary"] is True
+    assert "roles" not in user.updated_values(1)

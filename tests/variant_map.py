@@ -23,6 +23,8 @@ EXPECTED: dict[str, set[str]] = {
     "pathless-dotted-ignored": {"user.update.pathless-dotted"},
     "pathless-dotted-rejected": {"user.update.pathless-dotted"},
     "single-op-patch-only": {"user.update.applied"},
+    "role-json-string-raw": {"user.update.roles"},
+    "role-json-string-rejected": {"user.update.roles"},
     "disabled-hidden-from-filter": {"user.disabled-still-visible"},
     "no-reenable": {"user.reenable"},
     "delete-200": {"user.delete.status-204", "group.delete"},
@@ -81,7 +83,7 @@ EXPECTED: dict[str, set[str]] = {
 
 # Checks only sequences needing attributes entra-app does not map evaluate, by the profile that
 # runs them: under entra-app they are skipped, so the variants that make them fail are proven
-# under that profile (tests/test_default_profile_verdicts.py), not under entra-app.
+# under that profile (tests/test_profile_verdicts.py), not under entra-app.
 PROFILE_ONLY_CHECKS: dict[str, set[str]] = {
     "entra-default": {
         "user.update.filtered-path",
@@ -92,6 +94,7 @@ PROFILE_ONLY_CHECKS: dict[str, set[str]] = {
         "user.update.add-replace-interchangeable",
         "filter.finds-user-by-externalid",
     },
+    "entra-app-roles": {"user.update.roles"},
 }
 
 

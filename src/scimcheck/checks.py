@@ -19,6 +19,10 @@ ENTRA_KNOWN_ISSUES = (
     "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/"
     "application-provisioning-config-problem-scim-compatibility"
 )
+ENTRA_MAPPINGS = (
+    "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/"
+    "customize-application-attributes"
+)
 RFC7643 = "https://www.rfc-editor.org/rfc/rfc7643"
 RFC7644 = "https://www.rfc-editor.org/rfc/rfc7644"
 
@@ -663,6 +667,22 @@ _CHECKS: tuple[Check, ...] = (
         ),
         fix='Accept "value": "<id>" on the manager path and store it as {"value": "<id>"}; '
         "return manager as that object.",
+    ),
+    Check(
+        id="user.update.roles",
+        title="An app role added as Entra sends it is stored as that role's value",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra AppRoleAssignmentsComplex role PATCH (entra-behavior.md §1.2 roles, §3, "
+        "S8, D15)",
+        url=ENTRA_MAPPINGS,
+        consequence=(
+            "Roles assigned in Entra never reach the app as roles: the PATCH fails on every "
+            "cycle, or the app stores Entra's JSON text as the role's name."
+        ),
+        fix='In the default dialect a roles value arrives as JSON text, e.g. {"value": '
+        '"{\\"id\\":\\"…\\",\\"value\\":\\"Reader\\",\\"displayName\\":\\"Reader\\"}"}: '
+        "parse it and store its value (Reader) and displayName as the role.",
     ),
     Check(
         id="user.update.pathless-urn",

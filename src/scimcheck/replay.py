@@ -34,7 +34,7 @@ from scimcheck.templates import (
     resolve,
 )
 from scimcheck.transport import Exchange
-from scimcheck.userdata import GroupFactory, UserFactory, get_path, show
+from scimcheck.userdata import GroupFactory, UserFactory, get_path, show, values_match
 
 _LIST_KINDS = {"list-of-users": "user", "list-of-groups": "group"}
 
@@ -396,9 +396,9 @@ def _judge_values(
         if path in skipped:
             continue
         got = get_path(resource, path)
-        if got == value:
+        if values_match(value, got):
             continue
-        unchanged = got is MISSING or (path in old and got == old[path])
+        unchanged = got is MISSING or (path in old and values_match(old[path], got))
         if kind == "updated" and unchanged:
             problems.append(f"{path} is still {show(got)}, PATCH sent {value!r}")
         elif kind == "has_values" and not (before and unchanged):

@@ -103,6 +103,18 @@ MANAGER = f"{ENTERPRISE_USER_SCHEMA}:manager"
 # no create body or update here; a sequence file sets them from a captured id, as Entra does
 # ({op: "{op.add}", path: "urn:…:enterprise:2.0:User:manager", value: "{boss_id}"}).
 REFERENCES = frozenset({MANAGER.lower()})
+# Attributes Entra changes only in a PATCH form of their own, never in the update of the other
+# attributes: app roles (AppRoleAssignmentsComplex, entra-behavior.md §1.2 roles, D15) are sent
+# in the create and then added as JSON-encoded strings (fixtures/sequences/app-roles.yaml).
+OWN_UPDATE = frozenset({"roles"})
+APP_ROLES = ("User", "Reader", "Contributor", "Auditor")  # the sequence adds Approver
+
+
+def _app_role(person: Person, revision: int) -> list[dict[str, Any]]:
+    """Entra's SingleAppRoleAssignment create form of one app role (entra-behavior.md §1.2)."""
+    role = APP_ROLES[(int(person.serial, 16) + revision) % len(APP_ROLES)]
+    return [{"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": role}]
+
 
 # Value for an attribute path, from the person and a revision number (0 on create, 1+ on update).
 _GENERATORS: dict[str, _Generator] = {
@@ -131,6 +143,7 @@ _GENERATORS: dict[str, _Generator] = {
     f"{_ENTERPRISE}:costcenter": _faked("cost center", lambda fake: fake.numerify("CC-%###")),
     f"{_ENTERPRISE}:organization": _faked("organization", lambda fake: fake.company()),
     f"{_ENTERPRISE}:division": _faked("division", lambda fake: f"{fake.city()} Division"),
+    "roles": _app_role,
 }
 
 
@@ -195,11 +208,12 @@ class GeneratedUser:
         return out
 
     def updated_values(self, revision: int) -> dict[str, Any]:
-        """New values for every mapped attribute except ``active``."""
+        """New values for every mapped attribute except ``active`` and those Entra updates in
+        a PATCH of their own (``roles``)."""
         return {
             path: _value(path, self.person, revision)
             for path in self.values
-            if path.lower() != "active"
+            if path.lower() != "active" and path.lower() not in OWN_UPDATE
         }
 
 
@@ -381,6 +395,23 @@ def _nest(out: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     return out
+
+
+def values_match(sent: Any, got: Any) -> bool:
+    """Whether a returned value is the value sent: equal, except that returned objects may carry
+    sub-attributes the request did not (RFC 7644 §3.3: the service provider may add defaults),
+    e.g. a role read back with its ``display``."""
+    if isinstance(sent, dict) and isinstance(got, dict):
+        lowered = {str(k).lower(): v for k, v in got.items()}
+        return all(
+            str(k).lower() in lowered and values_match(v, lowered[str(k).lower()])
+            for k, v in sent.items()
+        )
+    if isinstance(sent, list) and isinstance(got, list):
+        return len(sent) == len(got) and all(
+            any(values_match(item, returned) for returned in got) for item in sent
+        )
+    return bool(sent == got) and type(sent) is type(got)
 
 
 def show(value: Any) -> str:

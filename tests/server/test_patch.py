@@ -302,11 +302,17 @@ def test_password_accepted_never_returned(api: Scim) -> None:
     assert_error(response, 400, "invalidValue")
 
 
-def test_roles_json_string_value_stored_as_sent(api: Scim) -> None:
-    """Entra's AppRoleAssignmentsComplex PATCH carries a JSON string inside value (S8, D15)."""
+def test_roles_json_string_value_is_decoded(api: Scim) -> None:
+    """Entra's AppRoleAssignmentsComplex PATCH carries a JSON string inside value (S8); storing
+    it raw is defect D15, so the role is stored by its value and display name."""
     user = api.create_user("roles@example.com", roles=[])
     role = '{"id":"06b0","value":"25","displayName":"Role1234"}'
     response = api.patch(f"/Users/{user['id']}",
                           [{"op": "Add", "path": "roles", "value": [{"value": role}]}])
     assert response.status_code == 200
-    assert api.user(user["id"])["roles"] == [{"value": role}]
+    assert api.user(user["id"])["roles"] == [{"value": "25", "display": "Role1234"}]
+    # text that only looks like JSON, or JSON without a role value, is kept as sent
+    for kept in ("{not json", '{"id":"06b0"}'):
+        api.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": "roles",
+                                            "value": [{"value": kept}]}])
+        assert api.user(user["id"])["roles"] == [{"value": kept}]

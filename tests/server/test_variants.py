@@ -222,6 +222,37 @@ def test_single_op_patch_only() -> None:
         assert alone.status_code == 200 and api.user(user["id"])["title"] == "U"
 
 
+ENTRA_ROLE_PATCH = [{"op": "Add", "path": "roles", "value": [
+    {"value": '{"id":"7c1f7a52","value":"Approver","displayName":"Approver"}'}]}]
+
+
+def _role_json_string(variant: str) -> None:
+    for api, correct in zip(_pair(variant), (True, False), strict=True):
+        user = api.create_user("role@x.com")
+        response = api.patch(f"/Users/{user['id']}", ENTRA_ROLE_PATCH)
+        roles = api.user(user["id"]).get("roles", [])
+        if correct:
+            assert response.status_code == 200
+            assert roles == [{"value": "Approver", "display": "Approver"}]
+        elif variant.endswith("raw"):
+            assert response.status_code == 200 and roles[0]["value"].startswith("{")
+        else:
+            assert_error(response, 400, "invalidValue")
+        # the POST form of a role (Entra's create, and its compliant-dialect PATCH) is untouched
+        plain = api.patch(f"/Users/{user['id']}", [{"op": "add", "path": "roles", "value": [
+            {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "value": "Reader"}]}])
+        assert plain.status_code == 200
+        assert "Reader" in [r["value"] for r in api.user(user["id"])["roles"]]
+
+
+def test_role_json_string_raw() -> None:
+    _role_json_string("role-json-string-raw")
+
+
+def test_role_json_string_rejected() -> None:
+    _role_json_string("role-json-string-rejected")
+
+
 def test_pathless_dotted_ignored() -> None:
     for api, applied in zip(_pair("pathless-dotted-ignored"), (True, False), strict=True):
         user = api.create_user("p@x.com")

@@ -1,12 +1,14 @@
 """Attribute value checking and coercion against the schema (RFC 7643 §2.3).
 
-Values are stored exactly as sent (Entra S1 "store values exactly as sent"); only two Entra
+Values are stored exactly as sent (Entra S1 "store values exactly as sent"); only three Entra
 quirks are coerced: the strings ``"True"``/``"False"`` (any case) for boolean attributes
-(Entra S2, entra-behavior.md §1.4) and a bare-string ``manager`` (entra-behavior.md §1.3, D13).
+(Entra S2, entra-behavior.md §1.4), a bare-string ``manager`` (entra-behavior.md §1.3, D13),
+and a role whose ``value`` is a JSON-encoded role object (entra-behavior.md §1.2 roles, D15).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +27,9 @@ class Coercion:
     """Variant ``manager-string-rejected``: a bare-string manager is an invalid value."""
     strict_booleans: bool = False
     """Variant ``string-boolean-rejected``: ``"True"``/``"False"`` strings are invalid values."""
+    role_json: str = "decode"
+    """``decode`` (correct); variant ``role-json-string-raw``: ``raw`` keeps the JSON string as
+    the role's value; variant ``role-json-string-rejected``: ``reject`` answers 400."""
 
 
 _JSON_TYPES = {
@@ -98,6 +103,8 @@ def coerce(
     if attribute.is_complex:
         if not isinstance(value, dict):
             raise _wrong(where, attribute, value)
+        if attribute.name == "roles" and single:
+            value = role_value(value, where, options)
         result: dict[str, Any] = {}
         for key, item in value.items():
             sub = attribute.sub(key)
@@ -134,6 +141,27 @@ def _simple(attribute: Attribute, value: Any, where: str, options: Coercion) -> 
                 INVALID_VALUE, f"{where} must be an xsd:dateTime, not {value!r}"
             ) from None
     return value
+
+
+def role_value(element: dict[str, Any], where: str, options: Coercion) -> dict[str, Any]:
+    """A ``roles`` element; Entra's PATCH form ``{"value": "{\"id\":…,\"value\":…,
+    \"displayName\":…}"}`` (entra-behavior.md §1.2 roles, D15) becomes ``{value, display}``."""
+    raw = element.get("value")
+    if options.role_json == "raw" or not (isinstance(raw, str) and raw.lstrip().startswith("{")):
+        return element
+    if options.role_json == "reject":
+        raise bad_request(INVALID_VALUE, f"{where}.value must be a role value, not JSON text")
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        return element
+    if not isinstance(decoded, dict) or not isinstance(decoded.get("value"), str):
+        return element
+    rebuilt = {k: v for k, v in element.items() if k != "value"}
+    rebuilt["value"] = decoded["value"]
+    if isinstance(decoded.get("displayName"), str):
+        rebuilt.setdefault("display", decoded["displayName"])
+    return rebuilt
 
 
 def coerce_boolean(value: Any, where: str, options: Coercion) -> bool:
