@@ -818,6 +818,95 @@ _CHECKS: tuple[Check, ...] = (
         consequence="Entra believes the user still exists and keeps managing a deleted account.",
         fix="Remove the user on DELETE; answer later requests for it with 404.",
     ),
+    # --- Generated users: properties and the model of Entra's lifecycle (scimcheck.properties) --
+    Check(
+        id="generated.create-roundtrip",
+        title="Generated users read back exactly as created, whatever their values",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.CREATE_USER,
+        source="Entra guideline 'store values exactly as sent' (entra-behavior.md §2, D28); "
+        "RFC 7643 §2.1, §2.3.1",
+        url=ENTRA_DOC,
+        consequence=(
+            "For users whose names hold such characters, Entra sees a difference on every cycle "
+            "and re-sends the same update forever; the stored value is not the directory's."
+        ),
+        fix="Store strings exactly: keep surrounding spaces, letter case, quotes, every Unicode "
+        "character (including those outside the BMP) and the full length.",
+    ),
+    Check(
+        id="generated.patch-roundtrip",
+        title="A generated PATCH changes exactly its attributes, in either dialect",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="RFC 7644 §3.5.2; Entra update and dialects (entra-behavior.md §1.3, §3, D28)",
+        url=RFC7644 + "#section-3.5.2",
+        consequence=(
+            "Entra's updates land wrong or not at all for such values, and attributes Entra did "
+            "not touch change or vanish; Entra keeps re-sending the update."
+        ),
+        fix="Apply each operation to its own attribute only (replacing name.givenName must keep "
+        "name.familyName), store the value exactly, and return what is stored.",
+    ),
+    Check(
+        id="generated.filter-finds-user",
+        title="userName eq finds the user whatever the value's letter case, quotes or script",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.CREATE_USER,
+        source="Entra match-before-create (entra-behavior.md §1.2, D8, D9); RFC 7644 "
+        "§3.4.2.2 (string literals), RFC 7643 §4.1 (userName caseExact false)",
+        url=RFC7644 + "#section-3.4.2.2",
+        consequence=(
+            "Entra's match misses such users: it creates them again on every cycle (409 loops) "
+            "or never links the existing account."
+        ),
+        fix='Parse the filter value as a JSON string (\\" and \\\\ escapes), compare userName '
+        "case-insensitively, and never fail on non-ASCII.",
+    ),
+    Check(
+        id="generated.no-server-error",
+        title="No generated request makes the endpoint fail (5xx or no answer)",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.ERRORS,
+        source="Entra retry and quarantine behaviour (entra-behavior.md §1.0, §6); RFC 7644 §3.12",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra retries such users on every cycle; enough failures put the whole "
+            "provisioning job in quarantine."
+        ),
+        fix="Handle every valid string (quotes, backslashes, non-ASCII, long values) in bodies "
+        "and filters; answer a value you cannot take with 400 and a SCIM Error, never 5xx.",
+    ),
+    Check(
+        id="generated.values-accepted",
+        title="Users with unusual but valid values are accepted",
+        level=Level.ADVISORY,
+        capability=Capability.CREATE_USER,
+        source="RFC 7643 §2.3.1 (strings are Unicode); Entra provisions what the directory holds "
+        "(entra-behavior.md §1.2)",
+        url=RFC7643 + "#section-2.3.1",
+        consequence=(
+            "Entra reports such users as failed to provision; people with these names never "
+            "get an account."
+        ),
+        fix="Accept any Unicode string of reasonable length for names, titles and similar "
+        "attributes; document the limits you must keep.",
+    ),
+    Check(
+        id="generated.model-lifecycle",
+        title="Random Entra lifecycles leave the endpoint in the state Entra expects",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.UPDATE_USER,
+        source="Entra provisioning cycle (entra-behavior.md §1.2-§1.6, §3): create, update in "
+        "either dialect, disable, enable, membership, delete",
+        url=ENTRA_DOC,
+        consequence=(
+            "After some orders of Entra's operations the app's users or groups differ from "
+            "Entra's view: wrong attributes, wrong active state or wrong members."
+        ),
+        fix="Replay the shrunk request chain in the report (a curl script) and compare each "
+        "answer with the state the model expected.",
+    ),
 )
 
 REGISTRY: dict[str, Check] = {}

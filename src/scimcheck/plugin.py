@@ -25,11 +25,14 @@ if TYPE_CHECKING:
     from scimcheck.capabilities import Capabilities
     from scimcheck.dialects import Dialect
     from scimcheck.profiles import Profile
+    from scimcheck.properties import Budget
     from scimcheck.replay import Factories
     from scimcheck.sequence import Sequence
     from scimcheck.userdata import UserFactory
 
 SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories", "scim_sequence_file"}
+RUN_SEED_ENV = "SCIMCHECK_RUN_SEED"
+DEFAULT_EXAMPLES = 100
 RUN_ID_ENV = "SCIMCHECK_RUN_ID"
 
 
@@ -47,6 +50,7 @@ class Settings:
     run_id: str
     results_path: str | None
     embedded: bool
+    examples: int = 100
 
     @property
     def tag(self) -> str:
@@ -95,6 +99,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Seconds to wait for each response (default 60, Entra's limit).")
     group.addoption("--scim-seed", default=None, type=int,
                     help="Seed for generated users (env SCIM_SEED; default random, shown).")
+    group.addoption("--scim-examples", default=None, type=int, metavar="N",
+                    help="Hypothesis examples per generated-user property (env SCIM_EXAMPLES; "
+                    f"default {DEFAULT_EXAMPLES}; 0 skips the properties).")
     group.addoption("--scim-sequences", action="append", default=[], metavar="DIR",
                     help="Also replay the sequence files in DIR (repeatable; docs/sequences.md).")
     group.addoption("--scim-results", default=None, metavar="PATH",
@@ -117,6 +124,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     if not os.environ.get(RUN_ID_ENV):
         os.environ[RUN_ID_ENV] = secrets.token_hex(4)
+    if not os.environ.get(RUN_SEED_ENV):  # one random seed for the controller and every worker
+        os.environ[RUN_SEED_ENV] = str(secrets.randbelow(2**31))
     config.addinivalue_line("markers", "scim: a SCIM conformance sequence (scimcheck)")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(RunCollector(config), "scimcheck-collector")
@@ -163,9 +172,19 @@ def resolve_settings(config: pytest.Config) -> Settings:
     strict_env = os.environ.get("SCIM_STRICT", "").lower() in {"1", "true", "yes"}
     seed_value = _option(config, "scim_seed", "SCIM_SEED")
     try:
-        seed = int(seed_value) if seed_value is not None else secrets.randbelow(2**31)
+        seed = int(seed_value) if seed_value is not None else int(os.environ[RUN_SEED_ENV])
     except ValueError:
         raise pytest.UsageError(f"SCIM_SEED={seed_value!r} is not a whole number") from None
+    examples_value = _option(config, "scim_examples", "SCIM_EXAMPLES")
+    try:
+        examples = int(examples_value) if examples_value is not None else DEFAULT_EXAMPLES
+        if examples < 0:
+            raise ValueError
+    except ValueError:
+        raise pytest.UsageError(
+            f"SCIM_EXAMPLES={examples_value!r} is not a whole number ≥ 0 (0 skips the "
+            "generated-user properties)"
+        ) from None
     settings = Settings(
         base_url=str(url).rstrip("/"),
         token=_option(config, "scim_token", "SCIM_TOKEN"),
@@ -177,6 +196,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         run_id=os.environ[RUN_ID_ENV],
         results_path=config.getoption("scim_results"),
         embedded=bool(config.getoption("scim_embedded")),
+        examples=examples,
     )
     config.stash[SETTINGS_KEY] = settings
     return settings
@@ -309,6 +329,19 @@ def scim_factories(request: pytest.FixtureRequest, scim_settings: Settings) -> F
 
 
 @pytest.fixture
+def scim_budget(scim_settings: Settings) -> Budget:
+    """How hard the generated-user properties search; skips them when the budget is 0."""
+    from scimcheck.properties import Budget
+
+    if scim_settings.examples == 0:
+        pytest.skip("generated-user properties skipped: --scim-examples 0")
+    return Budget(
+        examples=scim_settings.examples, seed=scim_settings.seed,
+        dialects=scim_settings.dialects,
+    )
+
+
+@pytest.fixture
 def scim_dialect(request: pytest.FixtureRequest) -> Dialect:
     """The Entra dialect this item replays (parametrized by ``--scim-dialect``)."""
     value: Dialect = request.param
@@ -365,6 +398,7 @@ def pytest_runtest_makereport(
             "message": e.message,
             "dialect": e.dialect,
             "exchange": e.exchange,
+            **({"repro": e.repro} if e.repro else {}),
         }
         for e in sequence.evaluations
     ]
@@ -402,6 +436,11 @@ def _attach_html_extras(report: pytest.TestReport, sequence: Sequence) -> None:
     text = render_text(sequence.transport.exchanges)
     existing = list(getattr(report, "extras", []))
     existing.append(extras.text(text, name="Transcript"))
+    for evaluation in sequence.evaluations:
+        if evaluation.repro:
+            existing.append(
+                extras.text(evaluation.repro, name=f"Replay {evaluation.check.id} (curl)")
+            )
     report.extras = existing  # type: ignore[attr-defined]
 
 

@@ -41,7 +41,10 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
             entry["by_dialect"][dialect] = "passed" if e["passed"] else "failed"
         if not e["passed"]:
             prefix = f"[{e['dialect']}] " if e.get("dialect") else ""
-            entry["failures"].append({"test": e.get("test", ""), "message": prefix + e["message"]})
+            failure = {"test": e.get("test", ""), "message": prefix + e["message"]}
+            if e.get("repro"):
+                failure["repro"] = e["repro"]
+            entry["failures"].append(failure)
     out: list[dict[str, Any]] = []
     for check in checks.all_checks():
         found = seen.get(check.id)

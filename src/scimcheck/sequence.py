@@ -29,6 +29,8 @@ class Evaluation:
     message: str
     exchange: int | None
     dialect: str | None
+    repro: str | None = None
+    """A curl script of the request chain that shows the failure, when there is one."""
 
 
 class Sequence:
@@ -50,7 +52,12 @@ class Sequence:
 
     # --- verdicts ------------------------------------------------------------------------------
     def check(
-        self, check_id: str, passed: bool, message: str = "", exchange: Exchange | None = None
+        self,
+        check_id: str,
+        passed: bool,
+        message: str = "",
+        exchange: Exchange | None = None,
+        repro: str | None = None,
     ) -> bool:
         """Record a verdict; returns ``passed`` so callers can branch on it."""
         self.evaluations.append(
@@ -60,6 +67,7 @@ class Sequence:
                 message="" if passed else message,
                 exchange=exchange.index if exchange else None,
                 dialect=self.dialect.value if self.dialect else None,
+                repro=None if passed else repro,
             )
         )
         return passed

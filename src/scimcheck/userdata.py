@@ -184,13 +184,7 @@ class GeneratedUser:
 
     def create_body(self) -> dict[str, Any]:
         """POST /Users body in Entra's shape (entra-behavior.md §1.2)."""
-        body: dict[str, Any] = {"schemas": [USER_SCHEMA]}
-        for path, value in self.values.items():
-            set_path(body, path, value)
-        if ENTERPRISE_USER_SCHEMA in body:
-            body["schemas"].append(ENTERPRISE_USER_SCHEMA)
-        body["meta"] = {"resourceType": "User"}
-        return body
+        return user_body(self.values)
 
     def variables(self) -> dict[str, Any]:
         """What a sequence file can use as ``{NAME.…}`` for this user."""
@@ -215,6 +209,19 @@ class GeneratedUser:
             for path in self.values
             if path.lower() != "active" and path.lower() not in OWN_UPDATE
         }
+
+
+def user_body(values: Mapping[str, Any]) -> dict[str, Any]:
+    """POST /Users body in Entra's shape (entra-behavior.md §1.2): the core schema, the
+    enterprise URN when its attributes are present (a custom extension's URN is left out, as
+    Entra does, S8), ``meta.resourceType``."""
+    body: dict[str, Any] = {"schemas": [USER_SCHEMA]}
+    for path, value in values.items():
+        set_path(body, path, value)
+    if ENTERPRISE_USER_SCHEMA in body:
+        body["schemas"].append(ENTERPRISE_USER_SCHEMA)
+    body["meta"] = {"resourceType": "User"}
+    return body
 
 
 def update_variables(changes: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,283 @@
+"""Properties of generated users, checked against the target with Hypothesis.
+
+Each property runs a Hypothesis search (:mod:`scimcheck.strategies` values) against the endpoint.
+A failing example is shrunk to a minimal one; its request chain becomes a curl script
+(:mod:`scimcheck.curl`) attached to the failed check. Every user an example creates is deleted
+when the example ends, and registered with the run so an interrupted run deletes it too.
+
+A 5xx or no answer fails ``generated.no-server-error`` whichever property met it; a 4xx refusal
+of a generated user is noted under the advisory ``generated.values-accepted`` and does not
+stop the search (an endpoint may document limits). The seed makes a run replayable exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from scimcheck import endpoints
+from scimcheck.curl import render_script
+from scimcheck.dialects import Dialect, patch_body, update_operations
+from scimcheck.sequence import Sequence
+from scimcheck.strategies import filter_string
+from scimcheck.templates import MISSING
+from scimcheck.transport import Exchange
+from scimcheck.userdata import get_path, user_body, values_match
+
+NO_SERVER_ERROR = "generated.no-server-error"
+VALUES_ACCEPTED = "generated.values-accepted"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How hard to search: examples per property, the seed, and the dialects to PATCH in."""
+
+    examples: int
+    seed: int
+    dialects: tuple[Dialect, ...] = (Dialect.LEGACY, Dialect.COMPLIANT)
+
+
+class PropertyFailed(Exception):
+    """A generated example broke a check; Hypothesis shrinks it before it is reported."""
+
+    def __init__(self, check_id: str, message: str, evidence: Exchange | None = None) -> None:
+        super().__init__(f"{check_id}: {message}")
+        self.check_id = check_id
+        self.message = message
+        self.evidence = evidence
+
+
+@dataclass
+class Probe:
+    """The requests of one example, through the run's sequence (so generic checks apply)."""
+
+    scim: Sequence
+    refused: list[str]
+    created: list[str] = field(default_factory=list)
+
+    def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
+        """Send; a 5xx or no answer fails ``generated.no-server-error`` at once."""
+        answer = self.scim.send(method, path, **kwargs)
+        if answer.status is None or answer.status >= 500:
+            raise PropertyFailed(
+                NO_SERVER_ERROR,
+                f"{answer.summary()}: {answer.error or answer.describe_body(200)}",
+                answer,
+            )
+        return answer
+
+    def create_user(self, values: dict[str, Any]) -> str | None:
+        """POST the user as Entra would; its id, or ``None`` when the endpoint refused it."""
+        answer = self.send("POST", endpoints.USERS, body=user_body(values),
+                           label="create a generated user")
+        body = answer.json()
+        user_id = body.get("id") if answer.ok and isinstance(body, dict) else None
+        if isinstance(user_id, str) and user_id:
+            path = endpoints.user(user_id)
+            self.scim.created(path, f"generated user {values.get('userName')!r}")
+            self.created.append(path)
+            return user_id
+        if answer.status is not None and 400 <= answer.status < 500:
+            self.refused.append(f"{answer.summary()}: {answer.describe_body(160)}; sent "
+                                f"{show(values)}")
+        return None
+
+    def read_user(self, user_id: str, label: str) -> tuple[Exchange, dict[str, Any] | None]:
+        """GET the user; the body when it is a 200 with a JSON object."""
+        answer = self.send("GET", endpoints.user(user_id), label=label)
+        body = answer.json()
+        return answer, body if answer.status == 200 and isinstance(body, dict) else None
+
+    def find_by_user_name(self, user_name: str, label: str) -> tuple[Exchange, list[Any] | None]:
+        """Entra's match query; the ids it found (``None`` when the answer is not a list)."""
+        answer = self.send(
+            "GET", endpoints.USERS, params={"filter": f"userName eq {filter_string(user_name)}"},
+            label=label,
+        )
+        resources = self.scim.list_resources(answer) if answer.status == 200 else None
+        if resources is None:
+            return answer, None
+        return answer, [r.get("id") if isinstance(r, dict) else r for r in resources]
+
+    def cleanup(self) -> None:
+        """Delete what this example created (errors here never fail the property)."""
+        for path in reversed(self.created):
+            answer = self.scim.transport.send("DELETE", path, label="delete the generated user")
+            if answer.ok or answer.status == 404:
+                self.scim.deleted(path)
+        self.created.clear()
+
+
+def show(value: Any) -> str:
+    """A value for a message: JSON with every non-ASCII character escaped, so invisible ones
+    (combining marks, no-break spaces) can be seen."""
+    return json.dumps(value, ensure_ascii=True)
+
+
+def differences(sent: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """``path sent X, stored Y`` for every attribute that did not come back as sent."""
+    out: list[str] = []
+    for path, value in sent.items():
+        got = get_path(stored, path)
+        if not values_match(value, got):
+            out.append(f"{path} sent {show(value)}, stored {_shown(got)}")
+    return out
+
+
+def _shown(value: Any) -> str:
+    return "absent" if value is MISSING else show(value)
+
+
+Example = Callable[[Probe, Any], None]
+
+
+def run(
+    scim: Sequence,
+    budget: Budget,
+    name: str,
+    strategy: st.SearchStrategy[Any],
+    example: Example,
+    judged: tuple[str, ...],
+) -> None:
+    """Search for an example that breaks one of ``judged`` (plus no-server-error); record the
+    shrunk failure with its curl script, or a pass for each check."""
+    refused: list[str] = []
+    last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
+
+    def attempt(value: Any) -> None:
+        last.update(start=len(scim.transport.exchanges), value=value, count=last["count"] + 1)
+        probe = Probe(scim, refused)
+        try:
+            example(probe, value)
+        finally:
+            probe.cleanup()
+
+    test = given(value=strategy)(attempt)
+    test = settings(
+        max_examples=budget.examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        print_blob=False,
+        report_multiple_bugs=False,
+        phases=(Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+    )(test)
+    test = seed(budget.seed)(test)
+    try:
+        test()
+    except PropertyFailed as failure:
+        chain = scim.transport.exchanges[last["start"]:]
+        scim.check(
+            failure.check_id,
+            False,
+            f"{name}: {failure.message}. Minimal example, shrunk by Hypothesis from "
+            f"{last['count']} tried (replay with --seed {budget.seed}): {show(last['value'])}",
+            failure.evidence,
+            repro=render_script(
+                chain, scim.transport.config.base_url,
+                f"{name}: {failure.check_id} (scimcheck --seed {budget.seed})",
+            ),
+        )
+    else:  # the search ran its whole budget: every check it judges held
+        for check_id in (*judged, NO_SERVER_ERROR):
+            scim.check(check_id, True)
+    scim.check(
+        VALUES_ACCEPTED,
+        not refused,
+        f"{name}: {len(refused)} generated request(s) refused; the first: "
+        + (refused[0] if refused else ""),
+    )
+
+
+# --- the properties ------------------------------------------------------------------------------
+
+
+def create_roundtrip(probe: Probe, values: dict[str, Any]) -> None:
+    """POST then GET: every mapped attribute comes back exactly (Entra S1, D28)."""
+    user_id = probe.create_user(values)
+    if user_id is None:
+        return
+    answer, stored = probe.read_user(user_id, "read the generated user back")
+    if stored is None:
+        return  # a GET that fails is user.get-by-id's finding
+    changed = differences(values, stored)
+    if changed:
+        raise PropertyFailed("generated.create-roundtrip", "; ".join(changed), answer)
+
+
+def filter_finds_user(probe: Probe, values: dict[str, Any]) -> None:
+    """Entra's ``userName eq`` match finds exactly the user, as stored and in another letter
+    case (RFC 7643 §4.1 caseExact false), whatever quotes the value holds (RFC 7644 §3.4.2.2)."""
+    user_id = probe.create_user(values)
+    if user_id is None:
+        return
+    _, stored = probe.read_user(user_id, "read the generated user back")
+    name = values["userName"]
+    if stored is None or get_path(stored, "userName") != name:
+        return  # a userName stored differently is generated.create-roundtrip's finding
+    for label, wanted in (("as stored", name), ("in another letter case", ascii_swapcase(name))):
+        answer, found = probe.find_by_user_name(wanted, f"match the generated user {label}")
+        if found != [user_id]:
+            raise PropertyFailed(
+                "generated.filter-finds-user",
+                f"filter userName eq {filter_string(wanted)} ({label}) found "
+                f"{found if found is not None else answer.describe_body(160)}, expected "
+                f"exactly {user_id}",
+                answer,
+            )
+
+
+def ascii_swapcase(text: str) -> str:
+    """The ASCII letters in the other case (non-ASCII case folding is not Entra's concern)."""
+    return "".join(c.swapcase() if c.isascii() else c for c in text)
+
+
+def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], Dialect]) -> None:
+    """PATCH then GET: the changed attributes hold the new values, the others are untouched
+    (RFC 7644 §3.5.2), in the dialect drawn (entra-behavior.md §3)."""
+    values, changes, dialect = value
+    user_id = probe.create_user(values)
+    if user_id is None or not changes:
+        return
+    _, before = probe.read_user(user_id, "read the generated user before the update")
+    if before is None:
+        return
+    answer = probe.send(
+        "PATCH", endpoints.user(user_id), body=patch_body(update_operations(dialect, changes)),
+        label=f"update {', '.join(changes)} ({dialect.value} dialect)",
+    )
+    if not answer.ok:
+        if 400 <= (answer.status or 0) < 500:
+            probe.refused.append(f"{answer.summary()}: {answer.describe_body(160)}; sent "
+                                 f"{show(changes)} ({dialect.value} dialect)")
+        return
+    after_answer, after = probe.read_user(user_id, "read the generated user after the update")
+    if after is None:
+        return
+    problems: list[str] = []
+    for path, new in changes.items():
+        got = get_path(after, path)
+        if values_match(new, got):
+            continue
+        old = get_path(before, path)
+        verdict = "still" if got == old else "became"
+        problems.append(f"{path}: PATCH sent {show(new)}, {verdict} {_shown(got)}")
+    for path in values:
+        if path in changes or path.lower() == "active":
+            continue
+        old, got = get_path(before, path), get_path(after, path)
+        if not values_match(old, got):
+            problems.append(f"{path} was not in the PATCH but changed from {_shown(old)} to "
+                            f"{_shown(got)}")
+    if problems:
+        raise PropertyFailed(
+            "generated.patch-roundtrip",
+            f"{dialect.value} dialect: " + "; ".join(problems),
+            after_answer,
+        )
