@@ -27,6 +27,7 @@ def _scimcheck(
     *args: str, token: str | None = TEST_TOKEN, cwd: Path | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")}
+    env["SCIM_EXAMPLES"] = "0"  # the properties are proven in tests/test_generated_verdicts.py
     if token is not None:
         env["SCIM_TOKEN"] = token
     return subprocess.run(
@@ -227,3 +228,21 @@ def test_a_defect_that_looks_like_a_wrong_url_is_still_judged(
     done = _scimcheck("run", server.base_url, "--report-dir", str(tmp_path))
     assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
     assert "test-connection.no-match-empty-list" in done.stdout
+
+
+def test_the_properties_run_with_a_budget_and_show_the_seed(tmp_path: Path) -> None:
+    done = _scimcheck("run", "--examples", "5", "--seed", "7", "--report-dir", str(tmp_path))
+    assert done.returncode == exitcodes.OK, done.stdout + done.stderr
+    assert "seed 7" in done.stdout
+    document = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert document["seed"] == 7
+    outcomes = {c["id"]: c["outcome"] for c in document["checks"]}
+    assert outcomes["generated.create-roundtrip"] == "passed"
+    assert outcomes["generated.model-lifecycle"] == "passed"
+
+
+def test_a_negative_example_budget_is_a_usage_error(tmp_path: Path) -> None:
+    done = _scimcheck("run", "--examples", "-1", "--report-dir", str(tmp_path))
+    assert done.returncode == exitcodes.USAGE, done.stderr
+    assert "--examples must be 0" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -9,16 +9,19 @@ import os
 from pathlib import Path
 
 from scimcheck import checks
-from variant_map import EXPECTED
+from variant_map import EXPECTED, GENERATED
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
 
 
 def render() -> str:
     proving: dict[str, list[str]] = {}
-    for variant, ids in sorted(EXPECTED.items()):
-        for check_id in ids:
-            proving.setdefault(check_id, []).append(f"`{variant}`")
+    for mapping in (EXPECTED, GENERATED):
+        for variant, ids in sorted(mapping.items()):
+            for check_id in ids:
+                listed = proving.setdefault(check_id, [])
+                if f"`{variant}`" not in listed:
+                    listed.append(f"`{variant}`")
     lines = [
         "# Checks",
         "",
@@ -29,7 +32,8 @@ def render() -> str:
         "`rfc-must` fail a run; `rfc-should` fails it only with `--strict`; `advisory` never does.",
         "Each check fails against the broken variant of the reference server named in the last "
         "column (`scimcheck serve --variant NAME` serves it), and passes against the correct "
-        "server: `tests/test_suite_verdicts.py` proves both.",
+        "server: `tests/test_suite_verdicts.py` proves both (`tests/test_generated_verdicts.py` "
+        "for the `generated.*` checks, judged by Hypothesis properties on generated users).",
         "",
         "| id | level | capability | what must hold | source | fails against |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -53,7 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where report.html, junit.xml and results.json go (default reports/)")
     run.add_argument("--strict", action="store_true",
                      help="also fail the run on rfc-should checks")
-    run.add_argument("--seed", type=int, help="seed for generated users (default random)")
+    run.add_argument("--seed", type=int,
+                     help="seed for generated users and Hypothesis (default random; shown, "
+                     "so a run can be replayed exactly)")
+    run.add_argument("--examples", type=int, metavar="N",
+                     help="Hypothesis examples per generated-user property (default 200; "
+                     "0 skips the properties)")
     run.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="per-request timeout (default 60, Entra's limit)")
 
@@ -127,6 +132,8 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
     if args.timeout is not None and args.timeout <= 0:
         return _fail("--timeout must be a positive number of seconds")
+    if args.examples is not None and args.examples < 0:
+        return _fail("--examples must be 0 (skip the generated-user properties) or more")
     try:
         profile = profiles.load(args.profile)
     except ConfigError as exc:
@@ -237,6 +244,8 @@ def _pytest_argv(
         argv += ["--scim-seed", str(args.seed)]
     if args.timeout is not None:
         argv += ["--scim-timeout", str(args.timeout)]
+    if args.examples is not None:
+        argv += ["--scim-examples", str(args.examples)]
     return argv + extra
 
 

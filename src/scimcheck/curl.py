@@ -41,15 +41,17 @@ def render_script(exchanges: Iterable[Exchange], base_url: str, title: str = "")
             else f"no answer ({exchange.error})"
         )
         lines.append(f"# #{exchange.index} {exchange.label} → recorded answer: {outcome}".rstrip())
-        command = _command(exchange, base, ids)
+        command, body = _command(exchange, base, ids)
+        heredoc = f" <<{_BODY_END}" if body is not None else ""
+        tail = f"\n{body}\n{_BODY_END}" if body is not None else ""
         new_id = _assigned_id(exchange)
         if new_id and new_id not in ids:
             name = f"ID{len(ids) + 1}"
             ids[new_id] = name
-            lines.append(f"{name}=$({command} | scim_id)")
+            lines.append(f"{name}=$({command}{heredoc} | scim_id{tail}\n)")
             lines.append(f'echo "{name}=${{{name}}}"')
         else:
-            lines.append(command)
+            lines.append(f"{command}{heredoc}{tail}")
     return "\n".join(lines) + "\n"
 
 
@@ -73,8 +75,9 @@ def _url(exchange: Exchange, base: str, ids: dict[str, str]) -> str:
     return f'"$SCIM_URL{_substitute(escaped, ids)}"'
 
 
-def _command(exchange: Exchange, base: str, ids: dict[str, str]) -> str:
-    parts: list[str] = ["curl -sS", f"-X {exchange.method}", _url(exchange, base, ids)]
+def _command(exchange: Exchange, base: str, ids: dict[str, str]) -> tuple[str, str | None]:
+    """The curl command line, and the body to feed it on standard input (if any)."""
+    parts: list[str] = ["curl -sS -w '\\n'", f"-X {exchange.method}", _url(exchange, base, ids)]
     for name, value in exchange.request_headers.items():
         if name.lower() in _SKIPPED_HEADERS:
             continue
@@ -87,9 +90,9 @@ def _command(exchange: Exchange, base: str, ids: dict[str, str]) -> str:
     parts += ["-H 'User-Agent:'", "-H 'Accept:'"] if "Accept" not in exchange.request_headers \
         else ["-H 'User-Agent:'"]
     if exchange.request_body is None:
-        return " ".join(parts)
+        return " ".join(parts), None
     parts.append("--data-binary @-")
-    return " ".join(parts) + f" <<{_BODY_END}\n{_heredoc(exchange.request_body, ids)}\n{_BODY_END}"
+    return " ".join(parts), _heredoc(exchange.request_body, ids)
 
 
 def _heredoc(body: str, ids: dict[str, str]) -> str:

@@ -22,6 +22,9 @@ class Dialect(StrEnum):
     LEGACY = "legacy"
     COMPLIANT = "compliant"
 
+    def __repr__(self) -> str:  # shown in Hypothesis' shrunk programs
+        return repr(self.value)
+
     @property
     def description(self) -> str:
         """How an Entra admin would recognise it."""

@@ -38,12 +38,13 @@ from scimcheck.properties import (
     PropertyFailed,
     differences,
     show,
+    shrink_budget,
 )
 from scimcheck.sequence import Sequence
 from scimcheck.strategies import PLAIN_WORDS, plain_changes, plain_users
 
 CHECK = "generated.model-lifecycle"
-MAX_USERS = 3
+MAX_USERS = 2
 
 
 @dataclass
@@ -228,7 +229,7 @@ def machine_for(
 
 
 def run_lifecycle(
-    scim: Sequence, budget: Budget, profile: Profile, tag: str, steps: int = 12
+    scim: Sequence, budget: Budget, profile: Profile, tag: str, steps: int = 10
 ) -> None:
     """Search for a lifecycle the endpoint gets wrong; record the shrunk program and its curl
     script under ``generated.model-lifecycle``, or a pass."""
@@ -258,13 +259,16 @@ def run_lifecycle(
     )
     test = seed(budget.seed)(test)
     try:
-        with with_reporter(lambda text: program.append(str(text))):
+        with with_reporter(lambda text: program.append(str(text))), shrink_budget():
             test()
     except PropertyFailed as failure:
         chain = scim.transport.exchanges[last["start"]:]
+        notes = [str(n) for n in getattr(failure, "__notes__", [])]
         steps_text = " → ".join(
-            line.strip().replace("state.", "") for line in program
-            if "state." in line and "teardown" not in line
+            " ".join(line.replace("state.", "").split()) for line in notes
+            if "state." in line and not any(
+                skip in line for skip in ("teardown", "endpoint_matches_model")
+            )
         )
         scim.check(
             failure.check_id,

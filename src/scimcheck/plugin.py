@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories", "scim_sequence_file"}
 RUN_SEED_ENV = "SCIMCHECK_RUN_SEED"
-DEFAULT_EXAMPLES = 100
+DEFAULT_EXAMPLES = 200
 RUN_ID_ENV = "SCIMCHECK_RUN_ID"
 
 
@@ -50,7 +50,7 @@ class Settings:
     run_id: str
     results_path: str | None
     embedded: bool
-    examples: int = 100
+    examples: int = 200
 
     @property
     def tag(self) -> str:

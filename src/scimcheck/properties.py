@@ -12,13 +12,16 @@ stop the search (an endpoint may document limits). The seed makes a run replayab
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.internal.conjecture import engine
+from hypothesis.reporting import with_reporter
 
 from scimcheck import endpoints
 from scimcheck.curl import render_script
@@ -29,6 +32,9 @@ from scimcheck.templates import MISSING
 from scimcheck.transport import Exchange
 from scimcheck.userdata import get_path, user_body, values_match
 
+SHRINK_SECONDS = 10
+"""How long Hypothesis may shrink one failure against a live endpoint; afterwards the smallest
+example found so far is reported (Hypothesis documents the limit as monkeypatchable)."""
 NO_SERVER_ERROR = "generated.no-server-error"
 VALUES_ACCEPTED = "generated.values-accepted"
 
@@ -113,6 +119,17 @@ class Probe:
         self.created.clear()
 
 
+@contextlib.contextmanager
+def shrink_budget(seconds: int = SHRINK_SECONDS) -> Iterator[None]:
+    """Bound Hypothesis' shrinking time: each shrink step is several HTTP requests."""
+    saved = engine.MAX_SHRINKING_SECONDS
+    engine.MAX_SHRINKING_SECONDS = seconds
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = saved
+
+
 def show(value: Any) -> str:
     """A value for a message: JSON with every non-ASCII character escaped, so invisible ones
     (combining marks, no-break spaces) can be seen."""
@@ -170,7 +187,8 @@ def run(
     )(test)
     test = seed(budget.seed)(test)
     try:
-        test()
+        with with_reporter(lambda _text: None), shrink_budget():
+            test()
     except PropertyFailed as failure:
         chain = scim.transport.exchanges[last["start"]:]
         scim.check(

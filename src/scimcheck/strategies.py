@@ -82,6 +82,7 @@ def adversarial_text(base: st.SearchStrategy[str] | None = None) -> st.SearchStr
     )
     spaces = st.sampled_from((" ", "  ", "\u00a0", "\u3000"))
     return st.one_of(
+        st.text(_PRINTABLE, min_size=1, max_size=24).filter(_sendable),
         st.builds(lambda w, q, x: f"{w}{q}{x}", word, st.sampled_from(QUOTES), word),
         st.builds(lambda pad, w, end: f"{pad}{w}" if end else f"{w}{pad}", spaces, word,
                   st.booleans()),
@@ -89,7 +90,6 @@ def adversarial_text(base: st.SearchStrategy[str] | None = None) -> st.SearchStr
         st.builds(lambda w, m: w + m, word, marks),
         st.builds(lambda r, w: f"{r} {w}", rtl, word),
         st.text(_PRINTABLE, min_size=256, max_size=320).filter(_sendable),
-        st.text(_PRINTABLE, min_size=1, max_size=24).filter(_sendable),
     )
 
 

@@ -763,3 +763,82 @@ def test_unlisted_extension_rejected() -> None:
         assert api.post("/Users", unlisted).status_code == status
         listed = {"schemas": [USER_SCHEMA, acme], "userName": "lx@x.com", acme: {"costCode": "C"}}
         assert api.post("/Users", listed).status_code == 201
+
+
+# --- value handling, found by the generated-user properties (tests/test_generated_verdicts.py) --
+
+
+def _stored_after_create(variant: str | None, **attrs: Any) -> dict[str, Any]:
+    api = Scim(variant=variant)
+    return api.user(api.create_user("values@x.com", **attrs)["id"])
+
+
+def test_trims_spaces() -> None:
+    name = {"givenName": " Ann", "familyName": "Lee "}
+    assert _stored_after_create(None, name=name)["name"] == name
+    assert _stored_after_create("trims-spaces", name=name)["name"] == {
+        "givenName": "Ann", "familyName": "Lee"}
+    assert _stored_after_create("trims-spaces", title="a  b")["title"] == "a  b"  # inner kept
+
+
+def test_title_cases_names() -> None:
+    name = {"givenName": "mcDonald", "familyName": "von essen"}
+    assert _stored_after_create(None, name=name, title="vp sales")["name"] == name
+    stored = _stored_after_create("title-cases-names", name=name, title="vp sales")
+    assert stored["name"] == {"givenName": "Mcdonald", "familyName": "Von Essen"}
+    assert stored["title"] == "vp sales"  # names only
+
+
+def test_truncates_64() -> None:
+    long = "x" * 80
+    assert _stored_after_create(None, title=long)["title"] == long
+    api = Scim(variant="truncates-64")
+    user = api.user(api.create_user("t" * 70 + "@x.com", title=long)["id"])
+    assert user["title"] == "x" * 64 and user["userName"] == "t" * 70 + "@x.com"
+
+
+def test_non_ascii_question_marks() -> None:
+    assert _stored_after_create(None, title="Grégoire 𝄞")["title"] == "Grégoire 𝄞"
+    assert _stored_after_create("non-ascii-question-marks", title="Grégoire 𝄞")["title"] == \
+        "Gr?goire ?"
+
+
+def test_long_values_rejected() -> None:
+    assert _stored_after_create(None, title="y" * 200)["title"] == "y" * 200
+    api = Scim(variant="long-values-rejected")
+    response = api.post("/Users", {"schemas": [USER_SCHEMA], "userName": "l@x.com",
+                                   "title": "y" * 200})
+    assert_error(response, 400, "invalidValue")
+    api.create_user("short@x.com", title="y" * 128)
+
+
+def test_filter_quote_500() -> None:
+    for api, correct in zip(_pair("filter-quote-500"), (True, False), strict=True):
+        api.create_user('o"brien@x.com')
+        quoted = api.filter_users('userName eq "o\\"brien@x.com"')
+        if correct:
+            assert quoted.status_code == 200 and body_of(quoted)["totalResults"] == 1
+        else:
+            assert quoted.status_code == 500
+        assert api.filter_users('userName eq "nobody@x.com"').status_code == 200
+
+
+def test_patch_response_not_stored() -> None:
+    for api, stored in zip(_pair("patch-response-not-stored"), (True, False), strict=True):
+        user = api.create_user("p@x.com", title="Old")
+        response = api.patch(f"/Users/{user['id']}",
+                             [{"op": "Replace", "path": "title", "value": "New"}])
+        assert response.status_code == 200 and body_of(response)["title"] == "New"
+        assert (api.user(user["id"])["title"] == "New") is stored
+
+
+def test_given_name_wipes_family_name() -> None:
+    for api, kept in zip(_pair("given-name-wipes-family-name"), (True, False), strict=True):
+        user = api.create_user("g@x.com", name={"givenName": "A", "familyName": "B"})
+        api.patch(f"/Users/{user['id']}",
+                  [{"op": "Replace", "path": "name.givenName", "value": "C"}])
+        name = api.user(user["id"])["name"]
+        assert name == ({"givenName": "C", "familyName": "B"} if kept else {"givenName": "C"})
+        api.patch(f"/Users/{user['id']}",
+                  [{"op": "Replace", "path": "name.familyName", "value": "D"}])
+        assert api.user(user["id"])["name"]["givenName"] == "C"  # the other way round is fine

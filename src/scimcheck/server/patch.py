@@ -77,6 +77,7 @@ class PatchOptions:
     filtered_path_no_create: bool = False
     add_replace_strict: bool = False
     reject_pathless_dotted: bool = False
+    given_name_wipes_name: bool = False
     single_operation_only: bool = False
 
 
@@ -444,6 +445,9 @@ class _Patcher:
                 self._store_list(target, [e for e in existing if e != {}])
             return
         complex_value = dict(existing) if isinstance(existing, dict) else {}
+        if self.options.given_name_wipes_name and attribute.name == "name" \
+                and sub.lower() == "givenname":
+            complex_value = {}  # variant given-name-wipes-family-name
         _put(complex_value, sub, checked)
         if complex_value:
             self._set(target, complex_value)

@@ -37,6 +37,9 @@ class StoreOptions:
     """Variant ``uppercase-family-name``: a transformed value (Entra S1 "store as sent", D28)."""
     no_reenable: bool = False
     """Variant ``no-reenable``: an inactive user cannot be set active again."""
+    patch_not_stored: bool = False
+    """Variant ``patch-response-not-stored``: a PATCH answers with the changed resource, but
+    the store keeps the old one."""
 
 
 def _now() -> str:
@@ -117,7 +120,10 @@ class Store:
         with self._lock:
             old = self._existing(rtype, resource_id)
             attrs = change(copy.deepcopy(attributes_of(old)))
-            return self._commit(rtype, resource_id, attrs, dict(old["meta"]), old)
+            changed = self._commit(rtype, resource_id, attrs, dict(old["meta"]), old)
+            if self.options.patch_not_stored:
+                self._resources[rtype.name][resource_id] = old
+            return changed
 
     def delete(self, rtype: ResourceType, resource_id: str) -> Resource:
         """Remove a resource and its group memberships (RFC 7644 §3.6); 404 if unknown."""

@@ -27,6 +27,17 @@ class Coercion:
     """Variant ``manager-string-rejected``: a bare-string manager is an invalid value."""
     strict_booleans: bool = False
     """Variant ``string-boolean-rejected``: ``"True"``/``"False"`` strings are invalid values."""
+    trim_strings: bool = False
+    """Variant ``trims-spaces``: leading and trailing whitespace is stripped from strings."""
+    title_case_names: bool = False
+    """Variant ``title-cases-names``: givenName and familyName are stored ``str.title()``d."""
+    truncate_at: int | None = None
+    """Variant ``truncates-64``: strings longer than this are cut (userName excepted, as a
+    database with varchar(64) name and title columns would)."""
+    ascii_only: bool = False
+    max_length: int | None = None
+    """Variant ``long-values-rejected``: a string longer than this is refused with 400."""
+    """Variant ``non-ascii-question-marks``: every non-ASCII character is stored as ``?``."""
     role_json: str = "decode"
     """``decode`` (correct); variant ``role-json-string-raw``: ``raw`` keeps the JSON string as
     the role's value; variant ``role-json-string-rejected``: ``reject`` answers 400."""
@@ -133,6 +144,8 @@ def _simple(attribute: Attribute, value: Any, where: str, options: Coercion) -> 
         return value
     if not isinstance(value, str):
         raise _wrong(where, attribute, value)
+    if kind == "string":
+        value = _mangled(attribute, value, options)
     if kind == "dateTime":
         try:
             datetime.fromisoformat(value)
@@ -162,6 +175,23 @@ def role_value(element: dict[str, Any], where: str, options: Coercion) -> dict[s
     if isinstance(decoded.get("displayName"), str):
         rebuilt.setdefault("display", decoded["displayName"])
     return rebuilt
+
+
+def _mangled(attribute: Attribute, value: str, options: Coercion) -> str:
+    """What the broken variants do to stored strings (the correct server: nothing, Entra S1)."""
+    if options.max_length is not None and len(value) > options.max_length:
+        raise bad_request(
+            INVALID_VALUE, f"{attribute.name} is longer than {options.max_length} characters"
+        )
+    if options.trim_strings:
+        value = value.strip()
+    if options.title_case_names and attribute.name in ("givenName", "familyName"):
+        value = value.title()
+    if options.truncate_at is not None and attribute.name != "userName":
+        value = value[: options.truncate_at]
+    if options.ascii_only:
+        value = "".join(c if c.isascii() else "?" for c in value)
+    return value
 
 
 def coerce_boolean(value: Any, where: str, options: Coercion) -> bool:

@@ -41,6 +41,14 @@ VARIANTS: dict[str, str] = {
     "pathless-dotted-ignored": "path-less add/replace ignores dotted keys (name.givenName; D11)",
     "pathless-dotted-rejected": "path-less add/replace refuses dotted keys with 400 (D11)",
     "single-op-patch-only": "a PATCH with more than one operation → 400; each alone works",
+    "trims-spaces": "leading and trailing spaces are stripped from stored strings (D28)",
+    "title-cases-names": "givenName and familyName are stored title-cased (D28)",
+    "truncates-64": "strings other than userName are cut at 64 characters (D28)",
+    "non-ascii-question-marks": "every non-ASCII character is stored as '?' (D28)",
+    "long-values-rejected": "a string longer than 128 characters is refused with 400",
+    "filter-quote-500": "a filter whose value holds a quote or an escaped quote → 500",
+    "patch-response-not-stored": "a PATCH answers with the change, but the store keeps the old",
+    "given-name-wipes-family-name": "replacing name.givenName replaces the whole name object",
     "role-json-string-raw": "a role PATCHed as Entra's JSON-encoded string is stored raw (D15)",
     "role-json-string-rejected": "a role PATCHed as Entra's JSON-encoded string → 400 (D15)",
     "disabled-hidden-from-filter": "inactive users are left out of filtered lists (D19)",
@@ -146,6 +154,13 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "pathless-dotted-ignored": _patch(ignore_pathless_dotted=True),
     "pathless-dotted-rejected": _patch(reject_pathless_dotted=True),
     "single-op-patch-only": _patch(single_operation_only=True),
+    "trims-spaces": _coercion(trim_strings=True),
+    "title-cases-names": _coercion(title_case_names=True),
+    "truncates-64": _coercion(truncate_at=64),
+    "non-ascii-question-marks": _coercion(ascii_only=True),
+    "long-values-rejected": _coercion(max_length=128),
+    "patch-response-not-stored": Behaviour(store=StoreOptions(patch_not_stored=True)),
+    "given-name-wipes-family-name": _patch(given_name_wipes_name=True),
     "role-json-string-raw": _coercion(role_json="raw"),
     "role-json-string-rejected": _coercion(role_json="reject"),
     "disabled-hidden-from-filter": Behaviour(hide_disabled_from_filter=True),
@@ -213,6 +228,13 @@ def _groups_404(request: Request, base_path: str) -> ScimError | None:
 def _patch_405(request: Request, _base_path: str) -> ScimError | None:
     if request.method == "PATCH":
         return ScimError(405, "PATCH is not supported")
+    return None
+
+
+def _filter_quote_500(request: Request, _base_path: str) -> ScimError | None:
+    text = request.args.get("filter", "")
+    if '\\"' in text or "'" in text:
+        return ScimError(500, "internal error")
     return None
 
 
@@ -405,6 +427,7 @@ _GUARDS: dict[str, Guard] = {
     "groups-404": _groups_404,
     "group-delete-400": _group_delete_400,
     "patch-405": _patch_405,
+    "filter-quote-500": _filter_quote_500,
     "scim-json-rejected": _scim_json_rejected,
     "accept-required": _accept_required,
     "no-service-provider-config": _no_service_provider_config,

@@ -1,0 +1,53 @@
+"""The repro script: curl commands that replay a request chain, with no secret in them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from conftest import TEST_TOKEN
+
+from scimcheck.curl import render_script
+from scimcheck.server import ReferenceServer
+from scimcheck.transport import Transport, TransportConfig
+
+AWKWARD = 'O\'Brien "Bob" \\ $HOME `id` 𝄞'
+
+
+def _chain(server: ReferenceServer) -> list:  # type: ignore[type-arg]
+    with Transport(TransportConfig(server.base_url, TEST_TOKEN, 10)) as transport:
+        created = transport.send("POST", "/Users", body={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "curl@example.com", "displayName": AWKWARD,
+        })
+        user_id = created.json()["id"]
+        transport.send("GET", f"/Users/{user_id}")
+        transport.send("GET", "/Users", params={"filter": 'userName eq "curl@example.com"'})
+        transport.send("DELETE", f"/Users/{user_id}")
+        return list(transport.exchanges)
+
+
+def test_the_script_names_no_secret_and_captures_ids(reference_server: ReferenceServer) -> None:
+    chain = _chain(reference_server)
+    script = render_script(chain, reference_server.base_url, "a title")
+    assert TEST_TOKEN not in script
+    assert '"Authorization: Bearer $SCIM_TOKEN"' in script
+    user_id = chain[0].json()["id"]
+    assert user_id not in script  # replaced by the captured ${ID1}
+    assert '"$SCIM_URL/Users/${ID1}"' in script
+    assert "-H 'User-Agent:' -H 'Accept:'" in script  # Entra sends neither
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_script_replays_awkward_values_exactly(reference_server: ReferenceServer) -> None:
+    script = render_script(_chain(reference_server), reference_server.base_url)
+    with ReferenceServer(host="127.0.0.1", port=0, token=TEST_TOKEN) as fresh:
+        replay = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=60,
+            env={"PATH": "/usr/bin:/bin:/usr/local/bin", "SCIM_URL": fresh.base_url,
+                 "SCIM_TOKEN": TEST_TOKEN},
+        )
+    assert replay.returncode == 0, replay.stderr
+    # the GET and the filter echo it (the POST's answer feeds ${ID1})
+    assert replay.stdout.count('O\'Brien \\"Bob\\" \\\\ $HOME `id` 𝄞') == 2

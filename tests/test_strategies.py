@@ -1,0 +1,76 @@
+"""The public strategies make every kind of value the issue asks for, and only sendable ones."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import strategies as st
+
+from scimcheck import profiles, strategies
+
+PROFILE = profiles.load("entra-default")
+TEXT = strategies.person_text(lambda f: f.first_name())
+SEARCH = settings(database=None, max_examples=2000, suppress_health_check=list(HealthCheck),
+                  phases=(Phase.generate,))  # found is enough; no need to shrink
+
+
+@pytest.mark.parametrize(
+    ("kind", "condition"),
+    [
+        ("outside the BMP", lambda s: any(ord(c) > 0xFFFF for c in s)),
+        ("combining mark", lambda s: any(unicodedata.category(c) == "Mn" for c in s)),
+        ("right-to-left", lambda s: any(unicodedata.bidirectional(c) in ("R", "AL") for c in s)),
+        ("double quote", lambda s: '"' in s),
+        ("backslash", lambda s: "\\" in s),
+        ("leading space", lambda s: s[0].isspace()),
+        ("trailing space", lambda s: s[-1].isspace()),
+        ("256 characters or more", lambda s: len(s) >= 256),
+        ("non-Latin Faker name", lambda s: s.isalpha() and not s.isascii()),
+    ],
+)
+def test_person_text_reaches(kind: str, condition: Callable[[str], bool]) -> None:
+    assert condition(find(TEXT, condition, settings=SEARCH)), kind
+
+
+@given(strategies.users(PROFILE, tag="scimcheck-t"))
+@settings(max_examples=60, database=None, suppress_health_check=list(HealthCheck))
+def test_every_user_is_sendable_and_tagged(values: dict[str, object]) -> None:
+    assert str(values["userName"]).startswith("scimcheck-t-")
+    assert values["active"] is True
+    for path, value in values.items():
+        if isinstance(value, str):
+            assert value.strip(), path
+            # RFC 7643 §4.1.2: a formatted address may hold newlines
+            allowed = "\n" if path.endswith("formatted") else ""
+            assert not any(
+                unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in allowed
+                for c in value
+            ), path
+    assert not any(p.lower().endswith(":manager") for p in values)  # a reference, never made
+
+
+def test_user_names_come_in_mixed_case() -> None:
+    mixed = find(strategies.user_names("scimcheck-t"),
+                 lambda n: any(c.isupper() for c in n.split("-", 3)[-1].split("@")[0])
+                 and any(c.islower() for c in n.split("-", 3)[-1].split("@")[0]),
+                 settings=SEARCH)
+    assert mixed.startswith("scimcheck-t-")
+
+
+@given(st.text())
+def test_filter_string_is_a_json_string_literal(value: str) -> None:
+    import json
+
+    literal = strategies.filter_string(value)
+    try:
+        assert json.loads(literal) == value
+    except json.JSONDecodeError:  # control characters: never generated for a filter
+        assert any(unicodedata.category(c) == "Cc" for c in value)
+
+
+def test_plain_users_are_plain() -> None:
+    values = find(strategies.plain_users(PROFILE, "scimcheck-t"), lambda v: True)
+    assert all(str(v).isascii() for v in values.values())
