@@ -74,3 +74,10 @@ def test_filter_string_is_a_json_string_literal(value: str) -> None:
 def test_plain_users_are_plain() -> None:
     values = find(strategies.plain_users(PROFILE, "scimcheck-t"), lambda v: True)
     assert all(str(v).isascii() for v in values.values())
+
+
+def test_groups_carry_the_tag_and_the_mapped_external_id() -> None:
+    group = find(strategies.groups(PROFILE, "scimcheck-t"), lambda g: True)
+    assert str(group["displayName"]).startswith("scimcheck-t-")
+    assert "externalId" in group  # entra-default maps it
+    assert "externalId" not in find(strategies.groups(profiles.load("entra-app")), lambda g: True)

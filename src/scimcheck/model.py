@@ -82,6 +82,7 @@ def machine_for(
             self.model: dict[str, UserState] = {}
             self.deleted: list[str] = []
             self.group: GroupState | None = None
+            self.deleted_group: str | None = None
 
         # --- users -----------------------------------------------------------------------------
         @precondition(lambda self: len(self.model) < MAX_USERS)
@@ -147,6 +148,20 @@ def machine_for(
             self.probe.created.insert(0, endpoints.group(group_id))  # deleted last of all
             self.group = GroupState(group_id, display_name)
 
+        @precondition(lambda self: self.group is not None)
+        @rule()
+        def delete_group(self) -> None:
+            assert self.group is not None
+            path = endpoints.group(self.group.group_id)
+            answer = self.probe.send("DELETE", path, label="delete group")
+            if not answer.ok:
+                raise PropertyFailed(CHECK, f"Entra's group delete was refused: "
+                                            f"{answer.summary()}", answer)
+            scim.deleted(path)
+            self.probe.created.remove(path)
+            self.deleted_group = self.group.group_id
+            self.group = None
+
         @precondition(lambda self: self.group is not None and bool(self.model))
         @rule(user_id=users, add=st.booleans(), dialect=dialect_choice)
         def change_membership(self, user_id: str, add: bool, dialect: Dialect) -> None:
@@ -210,6 +225,12 @@ def machine_for(
                                          label="read deleted user (model check)")
                 if answer.status != 404:
                     raise PropertyFailed(CHECK, f"a deleted user answers {answer.summary()}, "
+                                                "expected 404", answer)
+            if self.deleted_group is not None:
+                answer = self.probe.send("GET", endpoints.group(self.deleted_group),
+                                         label="read deleted group (model check)")
+                if answer.status != 404:
+                    raise PropertyFailed(CHECK, f"a deleted group answers {answer.summary()}, "
                                                 "expected 404", answer)
             if self.group is not None:
                 answer = self.probe.send("GET", endpoints.group(self.group.group_id),

@@ -267,6 +267,16 @@ def group_names(tag: str = "scimcheck") -> st.SearchStrategy[str]:
     return st.builds(lambda name: f"{tag}-{uuid.uuid4().hex[:8]} {name}", team)
 
 
+def groups(profile: Profile, tag: str = "scimcheck") -> st.SearchStrategy[dict[str, Any]]:
+    """A group Entra could send under ``profile``: displayName (tagged, realistic or
+    adversarial) and, when mapped, externalId; members are added by PATCH, as Entra does."""
+    fields: dict[str, st.SearchStrategy[Any]] = {"displayName": group_names(tag)}
+    mapped = profile.groups.attributes if profile.groups is not None else ()
+    if any(a.lower() == "externalid" for a in mapped):
+        fields["externalId"] = st.uuids().map(str)
+    return st.fixed_dictionaries(fields)
+
+
 def filter_string(value: str) -> str:
     """A filter comparison value as RFC 7644 §3.4.2.2 writes it: a JSON string literal
     (quotes and backslashes escaped), non-ASCII kept as is, as Entra sends it."""
