@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scimcheck import TOKEN_ENV, __version__, exitcodes
+from scimcheck import TOKEN_ENV, __version__, exitcodes, repro
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +73,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token", help=f"bearer token to require (or {TOKEN_ENV})")
     serve.add_argument("--variant", help="serve a deliberately broken variant (see 'checks')")
 
+    replay = sub.add_parser(
+        "replay",
+        help="re-run a failure (reports/repro/*.json) or a sequence file and say if it still fails",
+        description="Re-run a failure record written by 'scimcheck run' (reports/repro/*.json: "
+        "the same test, seed and profile) or a sequence file (e.g. one 'scimcheck record' "
+        "wrote), printing every request and answer. Exit 0: fixed / passes; 1: still failing. "
+        "Without URL the embedded reference server is the target.",
+    )
+    replay.add_argument("file", help="a failure record (.json) or a sequence file (.yaml/.json)")
+    replay.add_argument("url", nargs="?", help="SCIM base URL (default: the embedded server)")
+    replay.add_argument("--profile", default=None, metavar="NAME|PATH",
+                        help="attribute-mapping profile (default: the failure's, or entra-app)")
+    replay.add_argument("--dialect", choices=("legacy", "compliant", "both"), default="both",
+                        help="dialect(s) for a sequence file (default both)")
+    replay.add_argument("--report-dir", default="reports/replay", metavar="DIR",
+                        help="where the replay's reports go (default reports/replay)")
+    replay.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="per-request timeout (default 60, Entra's limit)")
+
     sub.add_parser("checks", help="list every check with its level, capability and source")
     sub.add_parser("suites-path", help="print where the bundled suites are (for plain pytest)")
     return parser
@@ -97,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(args, pytest_args)
         if args.command == "serve":
             return serve(args)
+        if args.command == "replay":
+            return replay_file(args)
         if args.command == "checks":
             return list_checks()
         print(_suites_path())
@@ -157,6 +178,54 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
             pytest_code = int(pytest.main(argv))
     return _exit_code(pytest_code, results_path, report_dir)
+
+
+def replay_file(args: argparse.Namespace) -> int:
+    """``scimcheck replay``: the failure or sequence in FILE again, verbosely; its verdict."""
+    from scimcheck import profiles, rerun
+    from scimcheck.errors import ConfigError
+
+    try:
+        target = rerun.load(Path(args.file), Path(_suites_path()))
+    except rerun.ReplayFileError as exc:
+        return _fail(str(exc))
+    if args.url and not args.url.startswith(("http://", "https://")):
+        return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
+    try:
+        profile = profiles.load(args.profile or target.profile)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    report_dir = Path(args.report_dir)
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _fail(f"cannot create report directory {str(report_dir)!r}: {exc.strerror}")
+    token = os.environ.get(TOKEN_ENV) or None
+    settings = argparse.Namespace(
+        url=args.url, dialect=args.dialect, strict=False, seed=None, timeout=args.timeout,
+        examples=None,
+    )
+    print(f"scimcheck: replaying {target.label}")
+    with _target(args.url, token) as (url, target_token):
+        code = _preflight(url, target_token, args.timeout)
+        if code is not None:
+            return code
+        results_path = report_dir / "results.json"
+        with contextlib.suppress(FileNotFoundError):
+            results_path.unlink()
+        argv = _pytest_argv(settings, url, profile.source, report_dir, target.options)
+        argv[0:1] = target.nodes
+        with _environment(TOKEN_ENV, target_token), _sigterm_as_interrupt():
+            import pytest
+
+            pytest.main(argv)
+    if not results_path.exists():
+        return _fail("the replay did not run; see the output above", exitcodes.HARNESS_ERROR)
+    exit_code, sentence = rerun.verdict(
+        target, json.loads(results_path.read_text(encoding="utf-8"))
+    )
+    print(f"scimcheck: {sentence}")
+    return exit_code
 
 
 @contextlib.contextmanager
@@ -267,6 +336,10 @@ def _exit_code(pytest_code: int, results_path: Path, report_dir: Path) -> int:
     if document is None or pytest_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return _fail("scimcheck itself failed; see the output above", exitcodes.HARNESS_ERROR)
     print(f"Reports: {report_dir / 'report.html'}, {report_dir / 'junit.xml'}, {results_path}")
+    scripts = list(repro.scripts_in(report_dir / "repro"))
+    if scripts:
+        print(f"Reproduce a failure: SCIM_TOKEN=… bash {scripts[0]}  "
+              f"({len(scripts)} script(s) in {report_dir / 'repro'})")
     if document["tests"]["errors"]:
         return exitcodes.HARNESS_ERROR
     return exitcodes.CHECKS_FAILED if document["verdict"] == "fail" else exitcodes.OK

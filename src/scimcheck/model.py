@@ -42,6 +42,7 @@ from scimcheck.properties import (
 )
 from scimcheck.sequence import Sequence
 from scimcheck.strategies import PLAIN_WORDS, plain_changes, plain_users
+from scimcheck.transport import Exchange
 
 CHECK = "generated.model-lifecycle"
 MAX_USERS = 2
@@ -279,6 +280,7 @@ def run_lifecycle(
         ),
     )
     test = seed(budget.seed)(test)
+    chain: list[Exchange] = []
     try:
         with with_reporter(lambda text: program.append(str(text))), shrink_budget():
             test()
@@ -303,3 +305,4 @@ def run_lifecycle(
     else:
         scim.check(CHECK, True)
         scim.check(NO_SERVER_ERROR, True)
+    scim.keep_exchanges(chain)

@@ -13,7 +13,7 @@ import argparse
 import os
 import secrets
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from scimcheck.properties import Budget
     from scimcheck.replay import Factories
     from scimcheck.sequence import Sequence
+    from scimcheck.transport import Exchange
     from scimcheck.userdata import UserFactory
 
 SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories", "scim_sequence_file"}
@@ -102,6 +103,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-examples", default=None, type=int, metavar="N",
                     help="Hypothesis examples per generated-user property (env SCIM_EXAMPLES; "
                     f"default {DEFAULT_EXAMPLES}; 0 skips the properties).")
+    group.addoption("--scim-sequence-file", default=None, metavar="FILE",
+                    help="Replay only this sequence file (scimcheck replay uses it).")
+    group.addoption("--scim-verbose", action="store_true", default=False,
+                    help="Print every request and answer as it happens (use with -s).")
     group.addoption("--scim-sequences", action="append", default=[], metavar="DIR",
                     help="Also replay the sequence files in DIR (repeatable; docs/sequences.md).")
     group.addoption("--scim-results", default=None, metavar="PATH",
@@ -219,14 +224,27 @@ def _sequence_params(config: pytest.Config) -> list[Any]:
 
     from scimcheck import sequence_files
 
+    only = config.getoption("scim_sequence_file")
+    if only:
+        try:
+            chosen: list[Any] = [sequence_files.load(Path(only))]
+        except sequence_files.SequenceFileError as exc:
+            chosen = [exc]
+        return _params_for(config, chosen)
     directories = [sequence_files.default_directory()]
     for extra in config.getoption("scim_sequences") or []:
         path = Path(extra)
         if not path.is_dir():
             raise pytest.UsageError(f"--scim-sequences {extra!r} is not a directory")
         directories.append(path)
+    return _params_for(config, sequence_files.load_all(directories))
+
+
+def _params_for(config: pytest.Config, files: Iterable[Any]) -> list[Any]:
+    from scimcheck import sequence_files
+
     params: list[Any] = []
-    for loaded in sequence_files.load_all(directories):
+    for loaded in files:
         if isinstance(loaded, sequence_files.SequenceFileError):
             name = str(loaded).split(":", 1)[0]
             params.append(pytest.param(loaded, None, id=f"broken-file:{name}"))
@@ -291,8 +309,16 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
     dialect = request.node.callspec.params.get("scim_dialect") if hasattr(
         request.node, "callspec"
     ) else None
+    show = None
+    if request.config.getoption("scim_verbose"):
+        from scimcheck.transcript import render_exchange
+
+        def show(exchange: Exchange) -> None:
+            print("\n" + render_exchange(exchange), flush=True)
+
     transport = Transport(
-        TransportConfig(scim_settings.base_url, scim_settings.token, scim_settings.timeout_s)
+        TransportConfig(scim_settings.base_url, scim_settings.token, scim_settings.timeout_s),
+        on_exchange=show,
     )
     sequence = Sequence(transport, dialect=dialect, strict=scim_settings.strict)
     request.node.stash[SEQUENCE_KEY] = sequence
@@ -391,6 +417,10 @@ def pytest_runtest_makereport(
             report.longrepr = str(call.excinfo.value)
         elif not call.excinfo.errisinstance(pytest.skip.Exception):
             report.scimcheck_harness_error = True  # type: ignore[attr-defined]
+    if sequence.failures():
+        from scimcheck import repro
+
+        sequence.evaluations = repro.attach(sequence, item.nodeid)
     evaluations = [
         {
             "id": e.check.id,
@@ -480,9 +510,15 @@ class RunCollector:
         settings = self.config.stash.get(SETTINGS_KEY, None)
         document = self._document()
         if document is not None and settings is not None and settings.results_path:
-            from scimcheck import results
+            from pathlib import Path
+
+            from scimcheck import repro, results
 
             results.write(settings.results_path, document)
+            folder = Path(settings.results_path).parent / "repro"
+            for stale in repro.files_in(folder):  # a report directory shows one run
+                stale.unlink()
+            repro.write(document, folder, settings.profile.source, settings.examples)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         """The verdict by capability, in Entra's terms, after pytest's own summary."""

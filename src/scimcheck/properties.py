@@ -186,6 +186,7 @@ def run(
         suppress_health_check=list(HealthCheck),
     )(test)
     test = seed(budget.seed)(test)
+    chain: list[Exchange] = []
     try:
         with with_reporter(lambda _text: None), shrink_budget():
             test()
@@ -205,6 +206,7 @@ def run(
     else:  # the search ran its whole budget: every check it judges held
         for check_id in (*judged, NO_SERVER_ERROR):
             scim.check(check_id, True)
+    scim.keep_exchanges(chain)
     scim.check(
         VALUES_ACCEPTED,
         not refused,

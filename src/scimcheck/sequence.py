@@ -72,6 +72,13 @@ class Sequence:
         )
         return passed
 
+    def keep_exchanges(self, also: Iterable[Exchange] = ()) -> None:
+        """Forget the exchanges no failure points at (a property search sends thousands),
+        keeping ``also`` (a failure's minimal chain)."""
+        wanted = {e.exchange for e in self.evaluations if not e.passed}
+        wanted |= {x.index for x in also}
+        self.transport.exchanges[:] = [x for x in self.transport.exchanges if x.index in wanted]
+
     def abort(self, reason: str) -> None:
         """Stop the sequence: a prerequisite failed (and was recorded by its own check)."""
         raise SequenceAborted(reason)

@@ -140,6 +140,8 @@ class Transport:
     ) -> None:
         self.config = config
         self.exchanges: list[Exchange] = []
+        self.sent = 0
+        """Requests sent so far (exchanges may be trimmed; indexes keep counting)."""
         self._on_exchange = on_exchange
         self._session = requests.Session()
         self._session.headers.clear()
@@ -188,7 +190,7 @@ class Transport:
         if headers:
             wire_headers.update(headers)
         exchange = Exchange(
-            index=len(self.exchanges) + 1,
+            index=self.sent + 1,
             method=method,
             url=url,
             request_headers=self._shown_headers(wire_headers),
@@ -219,6 +221,7 @@ class Transport:
         except requests.RequestException as exc:
             exchange.error = describe_network_error(exc, url)
         exchange.elapsed_s = time.perf_counter() - started
+        self.sent += 1
         self.exchanges.append(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)

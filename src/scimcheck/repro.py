@@ -1,0 +1,100 @@
+"""Reproduction scripts for failures: the request chain up to the failing step, as curl.
+
+Every failed check gets one (the first failure of each check in each test): a bash script that
+replays the requests the test sent up to and including the one the check judged, with ids
+captured from the endpoint's answers and the token read from ``$SCIM_TOKEN``. A property's
+failure brings its own, the shrunk example's chain (:mod:`scimcheck.properties`). The scripts
+go into the report directory (``repro/``) and into the HTML report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from scimcheck.curl import render_script
+from scimcheck.sequence import Evaluation, Sequence
+
+MAX_CHAIN = 80
+"""The longest chain a script replays (the requests before it are left out, and said so)."""
+
+
+def attach(sequence: Sequence, test: str) -> list[Evaluation]:
+    """The evaluations, each failure carrying a repro script (one per check in this test)."""
+    exchanges = sequence.transport.exchanges
+    done: set[str] = set()
+    out: list[Evaluation] = []
+    for evaluation in sequence.evaluations:
+        if evaluation.passed or evaluation.repro or evaluation.check.id in done:
+            out.append(evaluation)
+            continue
+        done.add(evaluation.check.id)
+        last = evaluation.exchange
+        chain = [x for x in exchanges if last is None or x.index <= last]
+        title = f"{test}: {evaluation.check.id}"
+        if len(chain) > MAX_CHAIN:
+            title += f" (the first {len(chain) - MAX_CHAIN} requests of the test left out)"
+            chain = chain[-MAX_CHAIN:]
+        script = render_script(chain, sequence.transport.config.base_url, title)
+        out.append(_with_repro(evaluation, script))
+    return out
+
+
+def _with_repro(evaluation: Evaluation, script: str) -> Evaluation:
+    return Evaluation(
+        check=evaluation.check, passed=evaluation.passed, message=evaluation.message,
+        exchange=evaluation.exchange, dialect=evaluation.dialect, repro=script,
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80]
+
+
+def write(
+    document: dict[str, Any], directory: Path, profile: str | None = None,
+    examples: int | None = None,
+) -> list[Path]:
+    """Write each failure's script as ``repro/<check>--<test>.sh``, and beside it a failure
+    record (``.json``) that ``scimcheck replay`` re-runs; the scripts written."""
+    written: list[Path] = []
+    for entry in document.get("checks", ()):
+        for failure in entry.get("failures", ()):
+            script = failure.get("repro")
+            if not script:
+                continue
+            test = failure.get("test", "").split("::")[-1]
+            path = directory / f"{_slug(entry['id'])}--{_slug(test) or 'run'}.sh"
+            if path in written:
+                continue
+            directory.mkdir(parents=True, exist_ok=True)
+            path.write_text(script, encoding="utf-8")
+            path.chmod(0o755)
+            record = {
+                "check": entry["id"],
+                "test": failure.get("test", ""),
+                "message": failure.get("message", ""),
+                "seed": document.get("seed"),
+                "profile": profile or document.get("profile"),
+                "examples": examples,
+                "target": document.get("target"),
+                "script": path.name,
+            }
+            path.with_suffix(".json").write_text(
+                json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+            written.append(path)
+    return written
+
+
+def scripts_in(directory: Path) -> list[Path]:
+    """The scripts a run wrote, sorted."""
+    return sorted(directory.glob("*.sh")) if directory.is_dir() else []
+
+
+def files_in(directory: Path) -> list[Path]:
+    """Everything a run wrote there (scripts and failure records)."""
+    return sorted([*directory.glob("*.sh"), *directory.glob("*.json")]) if directory.is_dir() \
+        else []
