@@ -57,6 +57,7 @@ class Capability(StrEnum):
     DISCOVERY = "Discovery"
     ERRORS = "Errors"
     PAGINATION = "Pagination"
+    RECORDED = "Recorded traffic"
 
 
 @dataclass(frozen=True)
@@ -906,6 +907,21 @@ _CHECKS: tuple[Check, ...] = (
         ),
         fix="Replay the shrunk request chain in the report (a curl script) and compare each "
         "answer with the state the model expected.",
+    ),
+    # --- Replaying recorded traffic (scimcheck record / replay) -----------------------------------
+    Check(
+        id="recorded.same-status",
+        title="A recorded request is answered with the status it got when recorded",
+        level=Level.ADVISORY,
+        capability=Capability.RECORDED,
+        source="scimcheck record: the endpoint's own answers, captured in front of it",
+        url="https://www.rfc-editor.org/rfc/rfc7644#section-3.12",
+        consequence=(
+            "The endpoint no longer behaves as it did when the traffic was recorded: a fix took "
+            "effect, or a regression appeared."
+        ),
+        fix="Compare the replayed transcript with the recording; the step name says which "
+        "request changed.",
     ),
 )
 

@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -92,6 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="per-request timeout (default 60, Entra's limit)")
 
+    record = sub.add_parser(
+        "record",
+        help="a recording reverse proxy: forward to --upstream, write the traffic as a sequence",
+        description="Forward every request to the upstream SCIM endpoint and write what was sent "
+        "and answered as a sequence file (Authorization never written), for 'scimcheck replay' "
+        "and --scim-sequences. Point Entra (or anything) at the printed URL; Ctrl-C stops.",
+    )
+    record.add_argument("--upstream", required=True, metavar="URL",
+                        help="the SCIM base URL to forward to, e.g. https://app.example.com/scim/v2")
+    record.add_argument("--listen", type=int, default=8081, metavar="PORT",
+                        help="port to listen on (default 8081; 0 = any free port)")
+    record.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1)")
+    record.add_argument("--out", required=True, metavar="FILE",
+                        help="the sequence file to write (YAML)")
+    record.add_argument("--insecure", action="store_true",
+                        help="do not verify the upstream's TLS certificate")
+
     sub.add_parser("checks", help="list every check with its level, capability and source")
     sub.add_parser("suites-path", help="print where the bundled suites are (for plain pytest)")
     return parser
@@ -118,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "replay":
             return replay_file(args)
+        if args.command == "record":
+            return record_traffic(args)
         if args.command == "checks":
             return list_checks()
         print(_suites_path())
@@ -178,6 +199,39 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
             pytest_code = int(pytest.main(argv))
     return _exit_code(pytest_code, results_path, report_dir)
+
+
+def record_traffic(args: argparse.Namespace) -> int:
+    """``scimcheck record``: the recording proxy, in the foreground until Ctrl-C."""
+    from scimcheck.record import Recorder
+    from scimcheck.server import ReferenceServer
+
+    if not args.upstream.startswith(("http://", "https://")):
+        return _fail(f"--upstream {args.upstream!r} is not an http(s) URL")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        return _fail(f"--out {args.out!r}: the directory {str(out.parent)!r} does not exist")
+    try:
+        recorder = Recorder(args.upstream, out, verify=not args.insecure)
+    except OSError as exc:
+        return _fail(f"cannot write {args.out!r}: {exc.strerror or exc}")
+    proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder)
+    try:
+        proxy.start()
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.listen}: {exc.strerror or exc}")
+    print(f"scimcheck: recording; point the client at {proxy.base_url} (forwarding to "
+          f"{args.upstream}); Ctrl-C stops", flush=True)
+    try:
+        with _sigterm_as_interrupt():
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proxy.stop()
+    print(f"scimcheck: {len(recorder.steps)} exchange(s) written to {out}; replay with "
+          f"'scimcheck replay {out} [URL]'")
+    return exitcodes.OK
 
 
 def replay_file(args: argparse.Namespace) -> int:

@@ -195,7 +195,8 @@ class ReferenceServer:
 
     ``token`` enables bearer-token authentication; ``variant`` selects a deliberately broken
     variant (``VARIANTS``; ``ValueError`` for an unknown name); ``latency_s`` delays every
-    answer, to stand in for a slow or distant endpoint.
+    answer, to stand in for a slow or distant endpoint; ``app`` serves another WSGI app the same
+    way (``scimcheck record``'s proxy).
     """
 
     def __init__(
@@ -206,6 +207,7 @@ class ReferenceServer:
         variant: str | None = None,
         log_requests: bool = False,
         latency_s: float = 0.0,
+        app: WSGIApplication | None = None,
     ) -> None:
         check_variant(variant)
         self.host = host
@@ -213,7 +215,7 @@ class ReferenceServer:
         self.token = token
         self.variant = variant
         self.log_requests = log_requests
-        self.app: WSGIApplication = create_app(token=token, variant=variant)
+        self.app: WSGIApplication = app or create_app(token=token, variant=variant)
         if latency_s > 0:
             self.app = _with_latency(self.app, latency_s)
         self._server: BaseWSGIServer | None = None
