@@ -9,14 +9,14 @@ import os
 from pathlib import Path
 
 from scimcheck import checks
-from variant_map import EXPECTED, GENERATED
+from variant_map import EXPECTED, GENERATED, RECORDED
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
 
 
 def render() -> str:
     proving: dict[str, list[str]] = {}
-    for mapping in (EXPECTED, GENERATED):
+    for mapping in (EXPECTED, GENERATED, RECORDED):
         for variant, ids in sorted(mapping.items()):
             for check_id in ids:
                 listed = proving.setdefault(check_id, [])

@@ -135,3 +135,10 @@ GENERATED: dict[str, set[str]] = {
     "long-values-rejected": {"generated.values-accepted"},
     "filter-case-sensitive": {"generated.filter-finds-user"},
 }
+
+
+# variant → the checks a replay of recorded traffic fails against it (tests/test_support_tools.py
+# records the groups-membership sequence in front of the reference server, then replays it).
+RECORDED: dict[str, set[str]] = {
+    "group-delete-400": {"recorded.same-status"},
+}

@@ -27,13 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
 import yaml
 from werkzeug.wrappers import Request, Response
 
 from scimcheck.results import public_url
 from scimcheck.server.app import BASE_PATH
-from scimcheck.transport import describe_network_error
+from scimcheck.transport import Forwarded, Forwarder, ForwardError
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -56,8 +55,7 @@ class Recorder:
         self.steps: list[dict[str, Any]] = []
         self.ids: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._session = requests.Session()
-        self._session.trust_env = False
+        self._forwarder = Forwarder(verify=verify, timeout_s=_UPSTREAM_TIMEOUT_S)
         self._started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         self._write()
 
@@ -68,28 +66,24 @@ class Recorder:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         body = request.get_data()
         try:
-            answer = self._session.request(
-                request.method, self.upstream + tail, data=body or None, headers=headers,
-                allow_redirects=False, timeout=(10, _UPSTREAM_TIMEOUT_S), verify=self.verify,
-            )
-        except requests.RequestException as exc:
-            problem = describe_network_error(exc, self.upstream)
+            answer = self._forwarder.forward(request.method, self.upstream + tail, headers, body)
+        except ForwardError as exc:
             response = Response(
                 json.dumps({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-                            "status": "502", "detail": f"scimcheck record: {problem}"}),
+                            "status": "502", "detail": f"scimcheck record: {exc}"}),
                 status=502, content_type="application/scim+json",
             )
             return response(environ, start_response)
         with self._lock:
             self._record(request, body, answer)
             self._write()
-        passed = [(k, v) for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP]
-        response = Response(answer.content, status=answer.status_code, headers=passed)
+        passed = [(k, v) for k, v in answer.headers if k.lower() not in _HOP_BY_HOP]
+        response = Response(answer.content, status=answer.status, headers=passed)
         return response(environ, start_response)
 
     # --- the sequence file -------------------------------------------------------------------
 
-    def _record(self, request: Request, body: bytes, answer: requests.Response) -> None:
+    def _record(self, request: Request, body: bytes, answer: Forwarded) -> None:
         path = request.path[len(BASE_PATH):] if request.path.startswith(BASE_PATH) else \
             request.path
         step: dict[str, Any] = {
@@ -106,7 +100,7 @@ class Recorder:
                 step["request"]["body"] = self._ids_in(json.loads(body))
         if request.method == "PATCH":
             step["request"]["deliberately_invalid"] = True  # replay exactly what was sent
-        answered = _json(answer)
+        answered = answer.json()
         new_id = answered.get("id") if isinstance(answered, dict) else None
         if request.method == "POST" and answer.ok and isinstance(new_id, str) and new_id:
             name = f"id{len(self.ids) + 1}"
@@ -116,8 +110,8 @@ class Recorder:
         if request.method == "DELETE" and answer.ok:
             step["deleted"] = self._ids_in(path)
         step["expect"] = [{
-            "check": CHECK, "status": [answer.status_code],
-            "message": f"recorded answer: {answer.status_code} {answer.reason}",
+            "check": CHECK, "status": [answer.status],
+            "message": f"recorded answer: {answer.status} {answer.reason}",
         }]
         self.steps.append(step)
 
@@ -149,10 +143,3 @@ class Recorder:
         partial = self.out.with_name(self.out.name + ".part")
         partial.write_text(text, encoding="utf-8")
         os.replace(partial, self.out)
-
-
-def _json(answer: requests.Response) -> Any:
-    try:
-        return answer.json()
-    except ValueError:
-        return None

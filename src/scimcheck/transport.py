@@ -299,3 +299,54 @@ def _describe_tls(text: str, host: str) -> str:
 def _short(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """An upstream's answer to a forwarded request (``scimcheck record``)."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    content: bytes
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx status."""
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        """The body as JSON, or ``None``."""
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            return None
+
+
+class Forwarder:
+    """Forwards requests unchanged to an upstream (the recording proxy's one HTTP client)."""
+
+    def __init__(self, verify: bool = True, timeout_s: float = ENTRA_TIMEOUT_S) -> None:
+        self.verify = verify
+        self.timeout_s = timeout_s
+        self._session = requests.Session()
+        self._session.trust_env = False
+
+    def forward(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> Forwarded:
+        """Send; ``ForwardError`` (with a one-line diagnosis) when no answer came."""
+        try:
+            answer = self._session.request(
+                method, url, data=body or None, headers=dict(headers), allow_redirects=False,
+                timeout=(CONNECT_TIMEOUT_S, self.timeout_s), verify=self.verify,
+            )
+        except requests.RequestException as exc:
+            raise ForwardError(describe_network_error(exc, url)) from None
+        return Forwarded(
+            answer.status_code, answer.reason or "", list(answer.headers.items()), answer.content
+        )
+
+
+class ForwardError(Exception):
+    """The upstream gave no answer; the message says why and what to do."""

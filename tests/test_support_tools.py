@@ -1,0 +1,161 @@
+"""The support engineer's tools: repro scripts, `scimcheck replay` and `scimcheck record`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TEST_TOKEN
+
+from scimcheck import bundled, exitcodes
+from scimcheck.record import Recorder
+from scimcheck.server import ReferenceServer
+from variant_map import RECORDED
+
+needs_curl = pytest.mark.skipif(
+    shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash"
+)
+
+
+def _scimcheck(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")}
+    env.update(SCIM_TOKEN=TEST_TOKEN, SCIM_EXAMPLES="0")
+    return subprocess.run(
+        [sys.executable, "-m", "scimcheck", *args], capture_output=True, text=True, env=env,
+        cwd=cwd, timeout=300, check=False,
+    )
+
+
+def _failing_run(server: ReferenceServer, reports: Path) -> Path:
+    done = _scimcheck("run", server.base_url, "--report-dir", str(reports))
+    assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
+    assert "Reproduce a failure: SCIM_TOKEN=… bash" in done.stdout
+    (record,) = (reports / "repro").glob("membership.remove-legacy--*.json")
+    return record
+
+
+def _last_members(stdout: str) -> list[str]:
+    bodies = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    groups = [b for b in bodies if "urn:ietf:params:scim:schemas:core:2.0:Group" in
+              b.get("schemas", [])]
+    return [m["value"] for m in groups[-1].get("members", [])]
+
+
+@needs_curl
+def test_a_failure_comes_with_a_script_that_shows_it(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer]
+) -> None:
+    record = _failing_run(broken_server("member-remove-wipes-all"), tmp_path)
+    script = record.with_suffix(".sh")
+    text = script.read_text(encoding="utf-8")
+    assert TEST_TOKEN not in text and "$SCIM_TOKEN" in text
+    assert os.access(script, os.X_OK)
+    members = {}
+    for variant in ("member-remove-wipes-all", None):
+        with ReferenceServer(host="127.0.0.1", port=0, token=TEST_TOKEN, variant=variant) as s:
+            replay = subprocess.run(
+                ["bash", str(script)], capture_output=True, text=True, timeout=60,
+                env={"PATH": os.environ["PATH"], "SCIM_URL": s.base_url,
+                     "SCIM_TOKEN": TEST_TOKEN},
+            )
+        assert replay.returncode == 0, replay.stderr
+        members[variant] = _last_members(replay.stdout)
+    assert members["member-remove-wipes-all"] == []  # the failure: removing one emptied all
+    assert len(members[None]) == 2  # the correct server keeps the other two
+
+
+def test_replay_says_still_failing_then_fixed(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer],
+    reference_server: ReferenceServer,
+) -> None:
+    record = _failing_run(broken_server("member-remove-wipes-all"), tmp_path / "run")
+    again = _scimcheck("replay", str(record), broken_server("member-remove-wipes-all").base_url,
+                       "--report-dir", str(tmp_path / "again"))
+    assert again.returncode == exitcodes.CHECKS_FAILED, again.stdout + again.stderr
+    assert "still failing: membership.remove-legacy" in again.stdout
+    assert "── #1 create member alice ──" in again.stdout  # verbose: every exchange
+    assert TEST_TOKEN not in again.stdout
+    fixed = _scimcheck("replay", str(record), reference_server.base_url,
+                       "--report-dir", str(tmp_path / "fixed"))
+    assert fixed.returncode == exitcodes.OK, fixed.stdout + fixed.stderr
+    assert "fixed: membership.remove-legacy passes now" in fixed.stdout
+
+
+def test_replay_runs_a_sequence_file_alone(tmp_path: Path) -> None:
+    sequence = bundled.fixtures_dir() / "sequences" / "test-connection.yaml"
+    done = _scimcheck("replay", str(sequence), "--report-dir", str(tmp_path))
+    assert done.returncode == exitcodes.OK, done.stdout + done.stderr
+    assert "passes: sequence test-connection" in done.stdout
+    document = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert document["tests"]["passed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("just: yaml\n", "neither a failure record"),
+        ('{"check": "x", "test": "nowhere.py::t"}', "is not one of the suites"),
+        (None, "cannot read"),
+    ],
+)
+def test_replay_refuses_what_it_cannot_replay(
+    tmp_path: Path, content: str | None, said: str
+) -> None:
+    path = tmp_path / ("file.json" if content and content.startswith("{") else "file.yaml")
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    done = _scimcheck("replay", str(path))
+    assert done.returncode == exitcodes.USAGE
+    assert said in done.stderr and "Traceback" not in done.stderr
+
+
+def test_record_writes_a_sequence_that_replays_with_the_same_outcome(
+    tmp_path: Path, reference_server: ReferenceServer,
+    broken_server: Callable[[str], ReferenceServer],
+) -> None:
+    out = tmp_path / "recorded.yaml"
+    recorder = Recorder(reference_server.base_url, out)
+    with ReferenceServer(host="127.0.0.1", port=0, app=recorder) as proxy:
+        sequence = bundled.fixtures_dir() / "sequences" / "groups-membership.yaml"
+        through = _scimcheck("replay", str(sequence), proxy.base_url, "--dialect", "legacy",
+                             "--report-dir", str(tmp_path / "through"))
+        assert through.returncode == exitcodes.OK, through.stdout + through.stderr
+    text = out.read_text(encoding="utf-8")
+    assert TEST_TOKEN not in text and "Authorization" not in text
+    recorded = yaml.safe_load(text)
+    assert len(recorded["steps"]) >= 15
+    assert any("{id1}" in str(step["request"]["path"]) for step in recorded["steps"])
+    same = _scimcheck("replay", str(out), reference_server.base_url,
+                      "--report-dir", str(tmp_path / "same"))
+    assert same.returncode == exitcodes.OK, same.stdout + same.stderr
+    for variant, failing in RECORDED.items():
+        changed = _scimcheck("replay", str(out), broken_server(variant).base_url,
+                             "--report-dir", str(tmp_path / variant))
+        assert changed.returncode == exitcodes.CHECKS_FAILED, changed.stdout
+        document = json.loads((tmp_path / variant / "results.json").read_text("utf-8"))
+        assert {c["id"] for c in document["checks"] if c["outcome"] == "failed"} == failing
+
+
+def test_record_refuses_a_bad_upstream_or_output(tmp_path: Path) -> None:
+    bad = _scimcheck("record", "--upstream", "ftp://x", "--out", str(tmp_path / "o.yaml"))
+    assert bad.returncode == exitcodes.USAGE and "not an http(s) URL" in bad.stderr
+    nowhere = _scimcheck("record", "--upstream", "http://127.0.0.1:9/scim/v2",
+                         "--out", str(tmp_path / "missing" / "o.yaml"))
+    assert nowhere.returncode == exitcodes.USAGE and "does not exist" in nowhere.stderr
+
+
+def test_an_unreachable_upstream_is_a_scim_error_not_a_hang(tmp_path: Path) -> None:
+    recorder = Recorder("http://127.0.0.1:9/scim/v2", tmp_path / "r.yaml")
+    with ReferenceServer(host="127.0.0.1", port=0, app=recorder) as proxy:
+        import requests
+
+        answer = requests.get(f"{proxy.base_url}/Users", timeout=30)
+    assert answer.status_code == 502
+    assert "scimcheck record" in answer.json()["detail"]
