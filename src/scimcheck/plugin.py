@@ -520,6 +520,17 @@ class RunCollector:
                 stale.unlink()
             repro.write(document, folder, settings.profile.source, settings.examples)
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: Any
+    ) -> None:
+        """The Entra readiness summary on top of report.html."""
+        document = self._document()
+        if document is not None:
+            from scimcheck import report_html
+
+            prefix.extend(report_html.summary(document))
+
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         """The verdict by capability, in Entra's terms, after pytest's own summary."""
         document = self._document()

@@ -1,0 +1,93 @@
+"""The Entra readiness summary at the top of ``report.html`` (pytest-html's summary hook).
+
+One row per capability, in Entra's order: passed, failed (each failed check with its level, a
+link to its source and what Entra will do to this endpoint), or not tested; then the first
+thing to fix. Built from the same results document as ``results.json`` and the terminal summary.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from scimcheck.checks import Capability
+from scimcheck.results import first_to_fix
+
+_STYLE = """
+<style>
+#scimcheck-readiness {border: 2px solid #444; border-radius: 6px; padding: 8px 14px;
+  margin: 10px 0 18px; font-family: sans-serif}
+#scimcheck-readiness h2 {margin: 4px 0}
+#scimcheck-readiness .verdict-pass {color: #176f2c}
+#scimcheck-readiness .verdict-fail {color: #b00020}
+#scimcheck-readiness table {border-collapse: collapse; margin: 8px 0}
+#scimcheck-readiness td {padding: 3px 8px; vertical-align: top; border-top: 1px solid #ddd;
+  color: #222}
+#scimcheck-readiness tr.failed td.mark {color: #b00020; font-weight: bold}
+#scimcheck-readiness tr.finding td.mark {color: #a06000; font-weight: bold}
+#scimcheck-readiness tr.passed td.mark {color: #176f2c}
+#scimcheck-readiness tr.untested {color: #888}
+#scimcheck-readiness .first-fix {background: #fff4d6; padding: 6px 10px; border-radius: 4px}
+</style>
+"""
+
+
+def summary(document: dict[str, Any]) -> list[str]:
+    """HTML fragments for pytest-html's summary section."""
+    entries = document["checks"]
+    failed_run = document["verdict"] == "fail"
+    verdict = (
+        '<span class="verdict-fail">FAIL</span>: Entra provisioning will break on this endpoint'
+        if failed_run else
+        '<span class="verdict-pass">PASS</span>: no check at a failing level failed'
+    )
+    target = escape(document["target"]) + (
+        " (embedded reference server)" if document.get("embedded") else ""
+    )
+    rows = [
+        _row(capability, entries) for capability in Capability
+        if capability is not Capability.RECORDED or _tested(capability, entries)
+    ]
+    parts = [
+        _STYLE,
+        '<section id="scimcheck-readiness">',
+        f"<h2>Entra readiness: {verdict}</h2>",
+        f"<p>{target} · profile {escape(document['profile'])} · dialects "
+        f"{escape(', '.join(document['dialects']))} · seed {document['seed']} · "
+        f"run tag scimcheck-{escape(document['run_id'])}</p>",
+        "<table>", *rows, "</table>",
+    ]
+    first = first_to_fix(entries)
+    if first is not None:
+        parts.append(
+            f'<p class="first-fix"><strong>First thing to fix:</strong> '
+            f"<code>{escape(first['id'])}</code>: {escape(first['fix'])}</p>"
+        )
+    parts.append("</section>")
+    return ["\n".join(parts)]
+
+
+def _tested(capability: Capability, entries: list[dict[str, Any]]) -> bool:
+    return any(e["capability"] == capability.value and e["outcome"] != "skipped" for e in entries)
+
+
+def _row(capability: Capability, entries: list[dict[str, Any]]) -> str:
+    mine = [e for e in entries if e["capability"] == capability.value]
+    ran = [e for e in mine if e["outcome"] != "skipped"]
+    name = escape(capability.value)
+    if not ran:
+        return (f'<tr class="untested"><td class="mark">·</td><td>{name}</td>'
+                "<td>not tested in this run</td></tr>")
+    failed = [e for e in ran if e["outcome"] == "failed"]
+    if not failed:
+        noun = "check" if len(ran) == 1 else "checks"
+        return (f'<tr class="passed"><td class="mark">✓</td><td>{name}</td>'
+                f"<td>{len(ran)} {noun} passed</td></tr>")
+    blocking = any(e["fails_run"] for e in failed)
+    lines = "<br>".join(
+        f'<a href="{escape(e["url"])}"><code>{escape(e["id"])}</code></a> '
+        f"[{escape(e['level'])}]: {escape(e['consequence'])}"
+        for e in failed
+    )
+    css, mark = ("failed", "✗") if blocking else ("finding", "!")
+    return f'<tr class="{css}"><td class="mark">{mark}</td><td>{name}</td><td>{lines}</td></tr>'

@@ -1,0 +1,108 @@
+"""report.html in a real headless browser (Debian's chromium and chromedriver, via Selenium).
+
+The report of a failing run must load without console errors, show the Entra readiness summary
+on top, and let a person expand the failed test to read what failed and open its transcript.
+`.ci/run` installs chromium; elsewhere the test is skipped unless CI=true, where a missing
+browser is an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from conftest import TEST_TOKEN
+
+from scimcheck.server import ReferenceServer
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+if not (CHROMIUM and CHROMEDRIVER):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs chromium and chromedriver: .ci/run installs them")
+    pytest.skip("needs chromium and chromedriver (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def failing_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reports = tmp_path_factory.mktemp("reports")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")}
+    env.update(SCIM_TOKEN=TEST_TOKEN, SCIM_EXAMPLES="0")
+    with ReferenceServer(host="127.0.0.1", port=0, token=TEST_TOKEN,
+                         variant="member-remove-wipes-all") as server:
+        subprocess.run(
+            [sys.executable, "-m", "scimcheck", "run", server.base_url,
+             "--report-dir", str(reports)],
+            env=env, capture_output=True, text=True, timeout=300, check=False,
+        )
+    report = reports / "report.html"
+    assert report.is_file()
+    return report
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1400,1200"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)),
+                              options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _errors(driver: webdriver.Chrome) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_the_report_loads_cleanly_with_the_readiness_summary_on_top(
+    failing_report: Path, browser: webdriver.Chrome
+) -> None:
+    browser.get(failing_report.as_uri())
+    summary = browser.find_element(By.ID, "scimcheck-readiness")
+    assert summary.is_displayed()
+    assert "Entra readiness: FAIL" in summary.text
+    assert "membership.remove-legacy" in summary.text
+    assert "First thing to fix" in summary.text
+    results = browser.find_element(By.ID, "results-table")
+    assert summary.location["y"] < results.location["y"]  # on top
+    assert _errors(browser) == []
+    assert TEST_TOKEN not in browser.page_source
+
+
+def test_a_failure_can_be_expanded_and_its_transcript_opened(
+    failing_report: Path, browser: webdriver.Chrome
+) -> None:
+    browser.get(failing_report.as_uri())
+    browser.find_element(By.ID, "hide_all_details").click()
+    failed = "#results-table tbody.results-table-row.failed"  # the table re-renders on clicks
+    assert not browser.find_element(By.CSS_SELECTOR, f"{failed} .log").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, f"{failed} tr.collapsible td.col-result").click()
+    log = browser.find_element(By.CSS_SELECTOR, f"{failed} .log")
+    assert log.is_displayed()
+    assert "membership.remove-legacy" in log.text and "Under Entra" in log.text
+    link = browser.find_element(By.CSS_SELECTOR, failed).find_element(By.LINK_TEXT, "Transcript")
+    href = link.get_attribute("href") or ""
+    prefix, _, payload = href.partition(",")
+    text = base64.b64decode(payload).decode() if ";base64" in prefix else unquote(payload)
+    assert "── #1 create member alice ──" in text
+    assert "Authorization: Bearer <redacted>" in text and TEST_TOKEN not in text
+    assert _errors(browser) == []
