@@ -167,6 +167,11 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         )
     else:
         lines.append(f"Verdict: PASS: no check at a failing level failed{below}")
+    counts = document["summary"]
+    lines.append(
+        f"  checks: {counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['skipped']} not evaluated"
+    )
     if document["tests"]["errors"]:
         lines.append(
             f"  {document['tests']['errors']} test(s) errored inside scimcheck: see above"
