@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scimcheck import checks
-from scimcheck.report_html import summary
+from scimcheck.report_html import checks_table, summary
 from scimcheck.results import aggregate
 
 
@@ -38,3 +38,16 @@ def test_a_clean_run_says_pass_and_names_no_fix() -> None:
         {"id": "user.create.status-201", "passed": True, "message": "", "dialect": None},
     ])))
     assert "verdict-pass" in html and "First thing to fix" not in html
+
+
+def test_each_test_lists_its_checks_with_level_and_source_link() -> None:
+    from scimcheck.sequence import Evaluation
+
+    check = checks.get("user.create.status-201")
+    html = checks_table([
+        Evaluation(check, True, "", 1, None), Evaluation(check, False, "x", 2, None),
+        Evaluation(checks.get("schema.user"), True, "", 1, None),
+    ])
+    assert html.index("user.create.status-201") < html.index("schema.user")  # failures first
+    assert "✗ failed" in html and html.count("user.create.status-201") == 1
+    assert f'href="{check.url}"' in html and check.level.value in html

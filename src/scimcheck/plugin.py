@@ -461,10 +461,13 @@ def _attach_html_extras(report: pytest.TestReport, sequence: Sequence) -> None:
         from pytest_html import extras
     except ImportError:  # pragma: no cover - pytest-html is a dependency
         return
+    from scimcheck.report_html import checks_table
     from scimcheck.transcript import render_text
 
     text = render_text(sequence.transport.exchanges)
     existing = list(getattr(report, "extras", []))
+    if sequence.evaluations:
+        existing.append(extras.html(checks_table(sequence.evaluations)))
     existing.append(extras.text(text, name="Transcript"))
     for evaluation in sequence.evaluations:
         if evaluation.repro:

@@ -8,10 +8,13 @@ thing to fix. Built from the same results document as ``results.json`` and the t
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scimcheck.checks import Capability
 from scimcheck.results import first_to_fix
+
+if TYPE_CHECKING:
+    from scimcheck.sequence import Evaluation
 
 _STYLE = """
 <style>
@@ -91,3 +94,26 @@ def _row(capability: Capability, entries: list[dict[str, Any]]) -> str:
     )
     css, mark = ("failed", "✗") if blocking else ("finding", "!")
     return f'<tr class="{css}"><td class="mark">{mark}</td><td>{name}</td><td>{lines}</td></tr>'
+
+
+def checks_table(evaluations: list[Evaluation]) -> str:
+    """The checks one test judged: outcome, level, capability and source (a link), the
+    failures first, each check once."""
+    outcome: dict[str, bool] = {}
+    for evaluation in evaluations:
+        outcome[evaluation.check.id] = outcome.get(evaluation.check.id, True) and evaluation.passed
+    seen = {e.check.id: e.check for e in evaluations}
+    rows = []
+    for check_id in sorted(seen, key=lambda c: (outcome[c], c)):
+        check = seen[check_id]
+        mark = "✓ passed" if outcome[check_id] else "✗ failed"
+        rows.append(
+            f"<tr><td>{mark}</td><td><code>{escape(check.id)}</code></td>"
+            f"<td>{escape(check.level.value)}</td><td>{escape(check.capability.value)}</td>"
+            f'<td><a href="{escape(check.url)}">{escape(check.source)}</a></td></tr>'
+        )
+    return (
+        '<table class="scimcheck-checks" style="border-collapse:collapse;margin:6px 0">'
+        "<tr><th>outcome</th><th>check</th><th>level</th><th>capability</th><th>source</th></tr>"
+        + "".join(rows) + "</table>"
+    )
