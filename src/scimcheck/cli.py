@@ -111,6 +111,22 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--insecure", action="store_true",
                         help="do not verify the upstream's TLS certificate")
 
+    cleanup = sub.add_parser(
+        "cleanup",
+        help="delete what earlier runs left behind, selected by their tag only",
+        description="Find users and groups whose userName/displayName carries a scimcheck run "
+        "tag (scimcheck-<run id>-…) and delete them; nothing else is touched. The run id is "
+        "printed by every run and stored in results.json.",
+    )
+    cleanup.add_argument("url", help="SCIM base URL (the token comes from SCIM_TOKEN)")
+    which = cleanup.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run-id", metavar="ID", help="the run whose leftovers to delete")
+    which.add_argument("--all", action="store_true", help="leftovers of every scimcheck run")
+    cleanup.add_argument("--dry-run", action="store_true",
+                         help="list what would be deleted; delete nothing")
+    cleanup.add_argument("--timeout", type=float, metavar="SECONDS",
+                         help="per-request timeout (default 60)")
+
     sub.add_parser("checks", help="list every check with its level, capability and source")
     sub.add_parser("suites-path", help="print where the bundled suites are (for plain pytest)")
     return parser
@@ -139,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return replay_file(args)
         if args.command == "record":
             return record_traffic(args)
+        if args.command == "cleanup":
+            return clean_up(args)
         if args.command == "checks":
             return list_checks()
         print(_suites_path())
@@ -199,6 +217,47 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
             pytest_code = int(pytest.main(argv))
     return _exit_code(pytest_code, results_path, report_dir)
+
+
+def clean_up(args: argparse.Namespace) -> int:
+    """``scimcheck cleanup``: leftovers of earlier runs, by tag only."""
+    import re
+
+    from scimcheck import cleanup
+    from scimcheck.transport import ENTRA_TIMEOUT_S, Transport, TransportConfig
+
+    if not args.url.startswith(("http://", "https://")):
+        return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
+    run_id = args.run_id.removeprefix("scimcheck-") if args.run_id else None
+    if run_id is not None and not re.fullmatch(r"[0-9a-f]{8}", run_id):
+        return _fail(f"--run-id {args.run_id!r} is not a run id: 8 hex digits, as printed by "
+                     "'scimcheck run' (run tag scimcheck-<id>) and stored in results.json")
+    token = os.environ.get(TOKEN_ENV) or None
+    code = _preflight(args.url, token, args.timeout)
+    if code is not None:
+        return code
+    config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S)
+    with Transport(config) as transport:
+        found = cleanup.find(transport, run_id)
+        for note in found.notes:
+            print(f"scimcheck: {note}")
+        which = f"run {run_id}" if run_id else "any scimcheck run"
+        if not found.leftovers:
+            print(f"scimcheck: nothing left by {which}")
+            return exitcodes.OK
+        verb = "would delete" if args.dry_run else "deleting"
+        print(f"scimcheck: {verb} {len(found.leftovers)} resource(s) left by {which}:")
+        for leftover in found.leftovers:
+            print(f"  {leftover.path}  {leftover.name}")
+        if args.dry_run:
+            return exitcodes.OK
+        problems = cleanup.delete(transport, found.leftovers)
+    for problem in problems:
+        print(f"scimcheck: could not delete {problem}", file=sys.stderr)
+    if problems:
+        return exitcodes.CHECKS_FAILED
+    print(f"scimcheck: deleted {len(found.leftovers)} resource(s)")
+    return exitcodes.OK
 
 
 def record_traffic(args: argparse.Namespace) -> int:
