@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int,
                      help="seed for generated users and Hypothesis (default random; shown, "
                      "so a run can be replayed exactly)")
+    run.add_argument("--max-rps", type=float, metavar="N",
+                     help="send at most N requests per second (default: no cap)")
+    run.add_argument("--retry-budget", type=float, metavar="SECONDS",
+                     help="most time to wait in all for Retry-After on 429/503 (default 120)")
     run.add_argument("--examples", type=int, metavar="N",
                      help="Hypothesis examples per generated-user property (default 200; "
                      "0 skips the properties)")
@@ -194,6 +198,10 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         return _fail("--timeout must be a positive number of seconds")
     if args.examples is not None and args.examples < 0:
         return _fail("--examples must be 0 (skip the generated-user properties) or more")
+    if args.max_rps is not None and args.max_rps <= 0:
+        return _fail("--max-rps must be a positive number of requests per second")
+    if args.retry_budget is not None and args.retry_budget < 0:
+        return _fail("--retry-budget must be 0 (never wait) or more seconds")
     try:
         profile = profiles.load(args.profile)
     except ConfigError as exc:
@@ -428,6 +436,10 @@ def _pytest_argv(
         argv += ["--scim-timeout", str(args.timeout)]
     if args.examples is not None:
         argv += ["--scim-examples", str(args.examples)]
+    if getattr(args, "max_rps", None) is not None:
+        argv += ["--scim-max-rps", str(args.max_rps)]
+    if getattr(args, "retry_budget", None) is not None:
+        argv += ["--scim-retry-budget", str(args.retry_budget)]
     return argv + extra
 
 

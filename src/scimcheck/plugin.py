@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from scimcheck.properties import Budget
     from scimcheck.replay import Factories
     from scimcheck.sequence import Sequence
-    from scimcheck.transport import Exchange
+    from scimcheck.transport import Exchange, TransportConfig
     from scimcheck.userdata import UserFactory
 
 SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories", "scim_sequence_file"}
@@ -52,6 +52,17 @@ class Settings:
     results_path: str | None
     embedded: bool
     examples: int = 200
+    max_rps: float | None = None
+    retry_budget_s: float = 120.0
+
+    def transport_config(self) -> TransportConfig:
+        """How every request of the run is sent."""
+        from scimcheck.transport import TransportConfig
+
+        return TransportConfig(
+            self.base_url, self.token, self.timeout_s, max_rps=self.max_rps,
+            retry_budget_s=self.retry_budget_s,
+        )
 
     @property
     def tag(self) -> str:
@@ -66,6 +77,8 @@ class RunState:
     started: float = 0.0
     started_iso: str = ""
     evaluations: list[dict[str, Any]] = field(default_factory=list)
+    retries: int = 0
+    retry_wait_s: float = 0.0
     tests: dict[str, int] = field(
         default_factory=lambda: {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
     )
@@ -103,6 +116,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-examples", default=None, type=int, metavar="N",
                     help="Hypothesis examples per generated-user property (env SCIM_EXAMPLES; "
                     f"default {DEFAULT_EXAMPLES}; 0 skips the properties).")
+    group.addoption("--scim-max-rps", default=None, type=float, metavar="N",
+                    help="Send at most N requests per second per process (env SCIM_MAX_RPS).")
+    group.addoption("--scim-retry-budget", default=None, type=float, metavar="SECONDS",
+                    help="Most time to wait in all for Retry-After on 429/503 (env "
+                    "SCIM_RETRY_BUDGET; default 120).")
     group.addoption("--scim-sequence-file", default=None, metavar="FILE",
                     help="Replay only this sequence file (scimcheck replay uses it).")
     group.addoption("--scim-verbose", action="store_true", default=False,
@@ -141,6 +159,19 @@ def _option(config: pytest.Config, name: str, env: str) -> Any:
     if value is None:
         value = os.environ.get(env) or None
     return value
+
+
+def _positive(config: pytest.Config, name: str, env: str, default: float | None) -> float | None:
+    value = _option(config, name, env)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+        if number < 0 or (number == 0 and name == "scim_max_rps"):
+            raise ValueError
+    except ValueError:
+        raise pytest.UsageError(f"{env}={value!r} must be a positive number") from None
+    return number
 
 
 def _dialects(config: pytest.Config) -> tuple[Dialect, ...]:
@@ -202,6 +233,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
         results_path=config.getoption("scim_results"),
         embedded=bool(config.getoption("scim_embedded")),
         examples=examples,
+        max_rps=_positive(config, "scim_max_rps", "SCIM_MAX_RPS", None),
+        retry_budget_s=_positive(config, "scim_retry_budget", "SCIM_RETRY_BUDGET", 120.0) or 0.0,
     )
     config.stash[SETTINGS_KEY] = settings
     return settings
@@ -293,9 +326,9 @@ def scim_settings(request: pytest.FixtureRequest) -> Settings:
 def scim_capabilities(scim_settings: Settings) -> Capabilities:
     """/ServiceProviderConfig, read once per run (per worker under xdist)."""
     from scimcheck import capabilities
-    from scimcheck.transport import Transport, TransportConfig
+    from scimcheck.transport import Transport
 
-    config = TransportConfig(scim_settings.base_url, scim_settings.token, scim_settings.timeout_s)
+    config = scim_settings.transport_config()
     with Transport(config) as transport:
         return capabilities.discover(transport)
 
@@ -304,7 +337,7 @@ def scim_capabilities(scim_settings: Settings) -> Capabilities:
 def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Sequence]:
     """A fresh sequence bound to the target; cleans up what it created, always."""
     from scimcheck.sequence import Sequence
-    from scimcheck.transport import Transport, TransportConfig
+    from scimcheck.transport import Transport
 
     dialect = request.node.callspec.params.get("scim_dialect") if hasattr(
         request.node, "callspec"
@@ -317,7 +350,7 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
             print("\n" + render_exchange(exchange), flush=True)
 
     transport = Transport(
-        TransportConfig(scim_settings.base_url, scim_settings.token, scim_settings.timeout_s),
+        scim_settings.transport_config(),
         on_exchange=show,
     )
     sequence = Sequence(transport, dialect=dialect, strict=scim_settings.strict)
@@ -433,6 +466,9 @@ def pytest_runtest_makereport(
         for e in sequence.evaluations
     ]
     report.scimcheck_evaluations = evaluations  # type: ignore[attr-defined]
+    report.scimcheck_retries = [  # type: ignore[attr-defined]
+        sequence.transport.retries, round(sequence.transport.retry_wait_s, 3),
+    ]
     report.scimcheck_transcript = [  # type: ignore[attr-defined]
         x.to_dict() for x in sequence.transport.exchanges
     ]
@@ -489,6 +525,10 @@ class RunCollector:
         evaluations = getattr(report, "scimcheck_evaluations", None)
         if evaluations:
             self.state.evaluations.extend({**e, "test": report.nodeid} for e in evaluations)
+        retried = getattr(report, "scimcheck_retries", None)
+        if retried:
+            self.state.retries += int(retried[0])
+            self.state.retry_wait_s += float(retried[1])
         tests = self.state.tests
         if getattr(report, "scimcheck_harness_error", False):
             tests["errors"] += 1

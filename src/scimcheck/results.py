@@ -100,6 +100,7 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
         "verdict": "fail" if failing or state.tests["errors"] else "pass",
         "summary": summary,
         "tests": dict(state.tests),
+        "retries": {"count": state.retries, "wait_s": round(state.retry_wait_s, 3)},
         "checks": entries,
     }
 
@@ -172,6 +173,12 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         f"  checks: {counts['passed']} passed, {counts['failed']} failed, "
         f"{counts['skipped']} not evaluated"
     )
+    retries = document.get("retries") or {}
+    if retries.get("count"):
+        lines.append(
+            f"  retries: {retries['count']} request(s) repeated after 429/503 or a cut "
+            f"connection, {retries['wait_s']:g} s waited for Retry-After"
+        )
     if document["tests"]["errors"]:
         lines.append(
             f"  {document['tests']['errors']} test(s) errored inside scimcheck: see above"

@@ -8,8 +8,11 @@ in clear: recorded headers carry ``Bearer <redacted>`` and any echo of it is scr
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +125,49 @@ class Exchange:
         }
 
 
+_RETRY_STATUSES = frozenset({429, 503})
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_PACE_LOCK = threading.Lock()
+_last_sent = [0.0]
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
+
+
+def _cut_off(error: str | None) -> bool:
+    """A connection that broke mid-request (reset, closed): worth one more try. Timeouts,
+    refusals, DNS and TLS failures are not: a retry would only wait longer for the same."""
+    if not error or "refused" in error or "timed out" in error or "within the timeout" in error:
+        return False
+    return error.startswith(("connection to", "request to"))
+
+
+def _pace(max_rps: float | None) -> None:
+    """Keep this process under ``max_rps`` requests per second."""
+    if not max_rps:
+        return
+    with _PACE_LOCK:
+        gap = 1.0 / max_rps - (time.monotonic() - _last_sent[0])
+        if gap > 0:
+            time.sleep(gap)
+        _last_sent[0] = time.monotonic()
+
+
 @dataclass(frozen=True)
 class TransportConfig:
     """Where to send requests and how."""
@@ -130,6 +176,12 @@ class TransportConfig:
     token: str | None = None
     timeout_s: float = ENTRA_TIMEOUT_S
     verify: bool | str = True
+    max_retries: int = 3
+    """Retries of one idempotent request answered 429/503 or cut off (never a POST or PATCH)."""
+    retry_budget_s: float = 120.0
+    """The most this transport waits for Retry-After in total; past it the answer stands."""
+    max_rps: float | None = None
+    """Cap on requests per second from this process (None: no cap)."""
 
 
 class Transport:
@@ -142,6 +194,8 @@ class Transport:
         self.exchanges: list[Exchange] = []
         self.sent = 0
         """Requests sent so far (exchanges may be trimmed; indexes keep counting)."""
+        self.retries = 0
+        self.retry_wait_s = 0.0
         self._on_exchange = on_exchange
         self._session = requests.Session()
         self._session.headers.clear()
@@ -175,7 +229,53 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         label: str = "",
     ) -> Exchange:
-        """Send one request and record it; network failures come back as ``Exchange.error``."""
+        """Send one request and record it; network failures come back as ``Exchange.error``.
+
+        An idempotent request (GET, PUT, DELETE) answered 429 or 503, or cut off mid-way, is
+        sent again after its ``Retry-After`` (RFC 9110 §10.2.3; 1 s, then doubling, when absent),
+        at most ``max_retries`` times and within ``retry_budget_s`` in all. Each attempt is its
+        own exchange in the transcript; a POST or PATCH is never repeated.
+        """
+        attempt = 0
+        while True:
+            _pace(self.config.max_rps)
+            shown = f"{label} (retry {attempt})".strip() if attempt else label
+            exchange = self._attempt(method, path, params, body, authenticated, headers, shown)
+            wait = self._retry_wait(method, exchange, attempt)
+            if wait is None:
+                return exchange
+            cause = exchange.status or "no answer"
+            exchange.label = f"{exchange.label} (answered {cause}; retried after {wait:g} s)"
+            time.sleep(wait)
+            self.retries += 1
+            self.retry_wait_s += wait
+            attempt += 1
+
+    def _retry_wait(self, method: str, exchange: Exchange, attempt: int) -> float | None:
+        if method not in _IDEMPOTENT or attempt >= self.config.max_retries:
+            return None
+        if exchange.status in _RETRY_STATUSES:
+            wait = _retry_after(exchange.header("Retry-After"))
+        elif exchange.status is None and _cut_off(exchange.error):
+            wait = None
+        else:
+            return None
+        if wait is None:
+            wait = float(2**attempt)
+        if self.retry_wait_s + wait > self.config.retry_budget_s:
+            return None
+        return wait
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: Any,
+        authenticated: bool,
+        headers: Mapping[str, str] | None,
+        label: str,
+    ) -> Exchange:
         url = self.url(path, params)
         wire_headers: dict[str, str] = {
             "User-Agent": SKIP_HEADER,

@@ -842,3 +842,13 @@ def test_given_name_wipes_family_name() -> None:
         api.patch(f"/Users/{user['id']}",
                   [{"op": "Replace", "path": "name.familyName", "value": "D"}])
         assert api.user(user["id"])["name"]["givenName"] == "C"  # the other way round is fine
+
+
+def test_rate_limited_gets() -> None:
+    api = Scim(variant="rate-limited-gets")
+    statuses = [api.get("/ServiceProviderConfig") for _ in range(6)]
+    limited = [r for r in statuses if r.status_code == 429]
+    assert len(limited) == 2 and all(r.headers["Retry-After"] == "0" for r in limited)
+    assert api.post("/Users", {"schemas": [USER_SCHEMA], "userName": "r@x.com"}).status_code == 201
+    assert all(r.status_code == 200 for r in (Scim().get("/ServiceProviderConfig")
+                                              for _ in range(6)))

@@ -45,6 +45,7 @@ VARIANTS: dict[str, str] = {
     "title-cases-names": "givenName and familyName are stored title-cased (D28)",
     "truncates-64": "strings other than userName are cut at 64 characters (D28)",
     "non-ascii-question-marks": "every non-ASCII character is stored as '?' (D28)",
+    "rate-limited-gets": "every third GET is answered 429 with Retry-After: 0 (D31)",
     "long-values-rejected": "a string longer than 128 characters is refused with 400",
     "filter-quote-500": "a filter whose value holds a quote or an escaped quote → 500",
     "patch-response-not-stored": "a PATCH answers with the change, but the store keeps the old",
@@ -238,6 +239,18 @@ def _filter_quote_500(request: Request, _base_path: str) -> ScimError | None:
     return None
 
 
+_GETS_SEEN = [0]
+
+
+def _rate_limited_gets(request: Request, _base_path: str) -> ScimError | None:
+    if request.method != "GET":
+        return None
+    _GETS_SEEN[0] += 1
+    if _GETS_SEEN[0] % 3 == 0:
+        return ScimError(429, "too many requests", headers={"Retry-After": "0"})
+    return None
+
+
 def _group_delete_400(request: Request, base_path: str) -> ScimError | None:
     path = request.path.rstrip("/")
     if request.method == "DELETE" and path.startswith(f"{base_path}/Groups/"):
@@ -428,6 +441,7 @@ _GUARDS: dict[str, Guard] = {
     "group-delete-400": _group_delete_400,
     "patch-405": _patch_405,
     "filter-quote-500": _filter_quote_500,
+    "rate-limited-gets": _rate_limited_gets,
     "scim-json-rejected": _scim_json_rejected,
     "accept-required": _accept_required,
     "no-service-provider-config": _no_service_provider_config,
