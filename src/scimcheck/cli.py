@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -208,23 +208,46 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         return _fail(str(exc))
     report_dir = Path(args.report_dir)
     try:
+        pytest_code = _run_pytest(
+            args, token, report_dir,
+            lambda url: _pytest_argv(args, url, profile.source, report_dir, pytest_args),
+        )
+    except _Stopped as stopped:
+        return stopped.code
+    return _exit_code(pytest_code, report_dir / "results.json", report_dir)
+
+
+class _Stopped(Exception):
+    """The run stopped before pytest; the message was printed, ``code`` is the exit code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _run_pytest(
+    args: argparse.Namespace, token: str | None, report_dir: Path,
+    argv_for: Callable[[str], list[str]],
+) -> int:
+    """Create the report directory, start the target (the embedded server without a URL),
+    probe it, and run pytest with ``argv_for(url)``; pytest's exit code. ``_Stopped`` when
+    the report directory is unusable or the target unreachable."""
+    try:
         report_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return _fail(f"cannot create report directory {str(report_dir)!r}: {exc.strerror}")
-
+        raise _Stopped(
+            _fail(f"cannot create report directory {str(report_dir)!r}: {exc.strerror}")
+        ) from None
     with _target(args.url, token) as (url, target_token):
         code = _preflight(url, target_token, args.timeout)
         if code is not None:
-            return code
-        results_path = report_dir / "results.json"
+            raise _Stopped(code)
         with contextlib.suppress(FileNotFoundError):
-            results_path.unlink()
-        argv = _pytest_argv(args, url, profile.source, report_dir, pytest_args)
+            (report_dir / "results.json").unlink()
         with _environment(TOKEN_ENV, target_token), _sigterm_as_interrupt():
             import pytest
 
-            pytest_code = int(pytest.main(argv))
-    return _exit_code(pytest_code, results_path, report_dir)
+            return int(pytest.main(argv_for(url)))
 
 
 def clean_up(args: argparse.Namespace) -> int:
@@ -316,30 +339,24 @@ def replay_file(args: argparse.Namespace) -> int:
         profile = profiles.load(args.profile or target.profile)
     except ConfigError as exc:
         return _fail(str(exc))
-    report_dir = Path(args.report_dir)
-    try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return _fail(f"cannot create report directory {str(report_dir)!r}: {exc.strerror}")
     token = os.environ.get(TOKEN_ENV) or None
     settings = argparse.Namespace(
         url=args.url, dialect=args.dialect, strict=False, seed=None, timeout=args.timeout,
         examples=None,
     )
-    print(f"scimcheck: replaying {target.label}")
-    with _target(args.url, token) as (url, target_token):
-        code = _preflight(url, target_token, args.timeout)
-        if code is not None:
-            return code
-        results_path = report_dir / "results.json"
-        with contextlib.suppress(FileNotFoundError):
-            results_path.unlink()
+    report_dir = Path(args.report_dir)
+    results_path = report_dir / "results.json"
+
+    def argv_for(url: str) -> list[str]:
         argv = _pytest_argv(settings, url, profile.source, report_dir, target.options)
         argv[0:1] = target.nodes
-        with _environment(TOKEN_ENV, target_token), _sigterm_as_interrupt():
-            import pytest
+        return argv
 
-            pytest.main(argv)
+    print(f"scimcheck: replaying {target.label}")
+    try:
+        _run_pytest(settings, token, report_dir, argv_for)
+    except _Stopped as stopped:
+        return stopped.code
     if not results_path.exists():
         return _fail("the replay did not run; see the output above", exitcodes.HARNESS_ERROR)
     exit_code, sentence = rerun.verdict(

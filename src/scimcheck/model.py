@@ -14,9 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
-from hypothesis.reporting import with_reporter
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
@@ -28,21 +26,19 @@ from hypothesis.stateful import (
 )
 
 from scimcheck import endpoints
-from scimcheck.curl import render_script
 from scimcheck.dialects import Dialect, active_operations, op, patch_body, update_operations
 from scimcheck.profiles import Profile
 from scimcheck.properties import (
-    NO_SERVER_ERROR,
     Budget,
     Probe,
     PropertyFailed,
     differences,
+    search,
+    search_settings,
     show,
-    shrink_budget,
 )
 from scimcheck.sequence import Sequence
 from scimcheck.strategies import PLAIN_WORDS, plain_changes, plain_users
-from scimcheck.transport import Exchange
 
 CHECK = "generated.model-lifecycle"
 MAX_USERS = 2
@@ -257,35 +253,19 @@ def run_lifecycle(
     script under ``generated.model-lifecycle``, or a pass."""
     machine = machine_for(scim, profile, tag, budget.dialects)
     last = {"start": 0}
-    program: list[str] = []
 
     class Tracked(machine):  # type: ignore[misc,valid-type]
         def __init__(self) -> None:
             last["start"] = len(scim.transport.exchanges)
-            program.clear()
             super().__init__()
 
     Tracked.__name__ = "EntraLifecycle"
     test = get_state_machine_test(
         Tracked,
-        settings=settings(
-            max_examples=max(5, budget.examples // 4),
-            stateful_step_count=steps,
-            database=None,
-            deadline=None,
-            print_blob=False,
-            report_multiple_bugs=False,
-            phases=(Phase.generate, Phase.shrink),
-            suppress_health_check=list(HealthCheck),
-        ),
+        settings=search_settings(max(5, budget.examples // 4), stateful_step_count=steps),
     )
-    test = seed(budget.seed)(test)
-    chain: list[Exchange] = []
-    try:
-        with with_reporter(lambda text: program.append(str(text))), shrink_budget():
-            test()
-    except PropertyFailed as failure:
-        chain = scim.transport.exchanges[last["start"]:]
+
+    def describe(failure: PropertyFailed) -> str:
         notes = [str(n) for n in getattr(failure, "__notes__", [])]
         steps_text = " → ".join(
             " ".join(line.replace("state.", "").split()) for line in notes
@@ -293,16 +273,7 @@ def run_lifecycle(
                 skip in line for skip in ("teardown", "endpoint_matches_model")
             )
         )
-        scim.check(
-            failure.check_id,
-            False,
-            f"after {steps_text or 'the first step'}: {failure.message} (shrunk by Hypothesis; "
-            f"replay with --seed {budget.seed})",
-            failure.evidence,
-            repro=render_script(chain, scim.transport.config.base_url,
-                                f"Entra lifecycle: {failure.check_id} (seed {budget.seed})"),
-        )
-    else:
-        scim.check(CHECK, True)
-        scim.check(NO_SERVER_ERROR, True)
-    scim.keep_exchanges(chain)
+        return (f"after {steps_text or 'the first step'}: {failure.message} (shrunk by "
+                f"Hypothesis; replay with --seed {budget.seed})")
+
+    search(scim, test, budget, lambda: last["start"], describe, "Entra lifecycle", (CHECK,))

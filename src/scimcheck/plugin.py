@@ -51,7 +51,7 @@ class Settings:
     run_id: str
     results_path: str | None
     embedded: bool
-    examples: int = 200
+    examples: int = DEFAULT_EXAMPLES
     max_rps: float | None = None
     retry_budget_s: float = 120.0
 

@@ -174,9 +174,27 @@ def run(
         finally:
             probe.cleanup()
 
-    test = given(value=strategy)(attempt)
-    test = settings(
-        max_examples=budget.examples,
+    test = search_settings(budget.examples)(given(value=strategy)(attempt))
+
+    def describe(failure: PropertyFailed) -> str:
+        return (f"{name}: {failure.message}. Minimal example, shrunk by Hypothesis from "
+                f"{last['count']} tried (replay with --seed {budget.seed}): "
+                f"{show(last['value'])}")
+
+    search(scim, test, budget, lambda: int(last["start"]), describe, name, judged)
+    scim.check(
+        VALUES_ACCEPTED,
+        not refused,
+        f"{name}: {len(refused)} generated request(s) refused; the first: "
+        + (refused[0] if refused else ""),
+    )
+
+
+def search_settings(examples: int, **extra: Any) -> settings:
+    """Hypothesis settings for a search against a live endpoint: no example database (nothing
+    written to the working directory), no deadline (networks vary), one failure reported."""
+    return settings(
+        max_examples=examples,
         database=None,
         deadline=None,
         derandomize=False,
@@ -184,35 +202,39 @@ def run(
         report_multiple_bugs=False,
         phases=(Phase.generate, Phase.shrink),
         suppress_health_check=list(HealthCheck),
-    )(test)
-    test = seed(budget.seed)(test)
+        **extra,
+    )
+
+
+def search(
+    scim: Sequence,
+    test: Callable[[], None],
+    budget: Budget,
+    start_of_last: Callable[[], int],
+    describe: Callable[[PropertyFailed], str],
+    title: str,
+    judged: tuple[str, ...],
+) -> None:
+    """Run a seeded Hypothesis search; record the shrunk failure with the curl script of its
+    last (minimal) run's requests, or a pass for every check judged. ``start_of_last`` is
+    where the last run's exchanges begin."""
     chain: list[Exchange] = []
     try:
         with with_reporter(lambda _text: None), shrink_budget():
-            test()
+            seed(budget.seed)(test)()
     except PropertyFailed as failure:
-        chain = scim.transport.exchanges[last["start"]:]
+        chain = scim.transport.exchanges[start_of_last():]
         scim.check(
-            failure.check_id,
-            False,
-            f"{name}: {failure.message}. Minimal example, shrunk by Hypothesis from "
-            f"{last['count']} tried (replay with --seed {budget.seed}): {show(last['value'])}",
-            failure.evidence,
+            failure.check_id, False, describe(failure), failure.evidence,
             repro=render_script(
                 chain, scim.transport.config.base_url,
-                f"{name}: {failure.check_id} (scimcheck --seed {budget.seed})",
+                f"{title}: {failure.check_id} (scimcheck --seed {budget.seed})",
             ),
         )
     else:  # the search ran its whole budget: every check it judges held
         for check_id in (*judged, NO_SERVER_ERROR):
             scim.check(check_id, True)
     scim.keep_exchanges(chain)
-    scim.check(
-        VALUES_ACCEPTED,
-        not refused,
-        f"{name}: {len(refused)} generated request(s) refused; the first: "
-        + (refused[0] if refused else ""),
-    )
 
 
 # --- the properties ------------------------------------------------------------------------------

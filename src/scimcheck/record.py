@@ -51,7 +51,6 @@ class Recorder:
     def __init__(self, upstream: str, out: Path, verify: bool = True) -> None:
         self.upstream = upstream.rstrip("/")
         self.out = out
-        self.verify = verify
         self.steps: list[dict[str, Any]] = []
         self.ids: dict[str, str] = {}
         self._lock = threading.Lock()

@@ -9,6 +9,7 @@ go into the report directory (``repro/``) and into the HTML report.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -38,15 +39,8 @@ def attach(sequence: Sequence, test: str) -> list[Evaluation]:
             title += f" (the first {len(chain) - MAX_CHAIN} requests of the test left out)"
             chain = chain[-MAX_CHAIN:]
         script = render_script(chain, sequence.transport.config.base_url, title)
-        out.append(_with_repro(evaluation, script))
+        out.append(dataclasses.replace(evaluation, repro=script))
     return out
-
-
-def _with_repro(evaluation: Evaluation, script: str) -> Evaluation:
-    return Evaluation(
-        check=evaluation.check, passed=evaluation.passed, message=evaluation.message,
-        exchange=evaluation.exchange, dialect=evaluation.dialect, repro=script,
-    )
 
 
 def _slug(text: str) -> str:

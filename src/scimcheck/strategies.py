@@ -19,7 +19,6 @@ carries ``tag`` so a run can find and delete what it created.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +27,7 @@ from faker import Faker
 from hypothesis import strategies as st
 
 from scimcheck.profiles import Profile
-from scimcheck.userdata import OWN_UPDATE, REFERENCES
+from scimcheck.userdata import FILTERED_PATH, OWN_UPDATE, REFERENCES
 
 # Locales whose Faker data covers Latin with diacritics, Cyrillic, Greek, Hebrew and Arabic
 # (right-to-left), Devanagari, Chinese and Japanese.
@@ -144,7 +143,6 @@ _FIELDS: dict[str, Callable[[Faker], str]] = {
     "title": lambda f: f.job(),
 }
 _ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:"
-_FILTERED = re.compile(r'^(?P<attr>\w+)\[type eq "(?P<type>[^"]+)"\]\.(?P<sub>\w+)$', re.I)
 
 
 def attribute_values(path: str) -> st.SearchStrategy[Any] | None:
@@ -164,7 +162,7 @@ def attribute_values(path: str) -> st.SearchStrategy[Any] | None:
         if name in ("employeenumber", "costcenter"):
             return st.one_of(_DIGITS, st.builds(lambda d: "000" + d, _DIGITS))  # leading zeros
         return person_text(lambda f: f.company() if name == "organization" else f.city())
-    match = _FILTERED.match(path)
+    match = FILTERED_PATH.match(path)
     if match is not None:
         attr, sub = match["attr"].lower(), match["sub"].lower()
         if attr == "emails":
@@ -185,25 +183,37 @@ def users(
     profile: Profile, tag: str = "scimcheck", serial: Callable[[], str] | None = None
 ) -> st.SearchStrategy[dict[str, Any]]:
     """A user Entra could send under ``profile``: attribute path → value, with ``active``."""
+    return _users(profile, user_names(tag, serial), attribute_values)
+
+
+def _users(
+    profile: Profile,
+    user_name: st.SearchStrategy[str],
+    values: Callable[[str], st.SearchStrategy[Any] | None],
+) -> st.SearchStrategy[dict[str, Any]]:
     fields: dict[str, st.SearchStrategy[Any]] = {}
     for path in profile.users.attributes:
         if path.lower() == "username":
-            fields[path] = user_names(tag, serial)
+            fields[path] = user_name
         elif path.lower() == "active":
             fields[path] = st.just(True)
-        else:
-            strategy = attribute_values(path)
-            if strategy is not None:
-                fields[path] = strategy
+        elif (strategy := values(path)) is not None:
+            fields[path] = strategy
     return st.fixed_dictionaries(fields)
 
 
 def user_changes(profile: Profile) -> st.SearchStrategy[dict[str, Any]]:
     """New values for a non-empty subset of the profile's updatable attributes (not userName:
     Entra changes the matching attribute rarely, and the model-based test covers it)."""
+    return _changes(profile, attribute_values)
+
+
+def _changes(
+    profile: Profile, values: Callable[[str], st.SearchStrategy[Any] | None]
+) -> st.SearchStrategy[dict[str, Any]]:
     fields = {
         path: strategy for path in profile.users.attributes
-        if path.lower() != "username" and (strategy := attribute_values(path)) is not None
+        if path.lower() != "username" and (strategy := values(path)) is not None
     }
     if not fields:
         return st.just({})
@@ -239,26 +249,13 @@ def plain_users(
 ) -> st.SearchStrategy[dict[str, Any]]:
     """A user with plain values under ``profile`` (userName ``<tag>-<serial>-<word>@…``)."""
     make_serial = serial or (lambda: uuid.uuid4().hex[:8])
-    fields: dict[str, st.SearchStrategy[Any]] = {}
-    for path in profile.users.attributes:
-        if path.lower() == "username":
-            fields[path] = _WORD.map(lambda w: f"{tag}-{make_serial()}-{w}@example.com")
-        elif path.lower() == "active":
-            fields[path] = st.just(True)
-        elif (strategy := plain_values(path)) is not None:
-            fields[path] = strategy
-    return st.fixed_dictionaries(fields)
+    user_name = _WORD.map(lambda w: f"{tag}-{make_serial()}-{w}@example.com")
+    return _users(profile, user_name, plain_values)
 
 
 def plain_changes(profile: Profile) -> st.SearchStrategy[dict[str, Any]]:
     """Plain new values for a non-empty subset of the updatable attributes (not userName)."""
-    fields = {
-        path: strategy for path in profile.users.attributes
-        if path.lower() != "username" and (strategy := plain_values(path)) is not None
-    }
-    if not fields:
-        return st.just({})
-    return st.fixed_dictionaries({}, optional=fields).filter(bool)
+    return _changes(profile, plain_values)
 
 
 def group_names(tag: str = "scimcheck") -> st.SearchStrategy[str]:

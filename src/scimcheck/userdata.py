@@ -27,7 +27,7 @@ from scimcheck.errors import ConfigError
 from scimcheck.profiles import Profile
 from scimcheck.templates import MISSING, resolve
 
-_FILTERED = re.compile(r'^(?P<attr>\w+)\[type eq "(?P<type>[^"]+)"\]\.(?P<sub>\w+)$', re.I)
+FILTERED_PATH = re.compile(r'^(?P<attr>\w+)\[type eq "(?P<type>[^"]+)"\]\.(?P<sub>\w+)$', re.I)
 
 
 @dataclass(frozen=True)
@@ -360,7 +360,7 @@ def get_path(resource: Any, path: str) -> Any:
     same resolver sequence files use (:func:`scimcheck.templates.resolve`).
     """
     value = resolve(resource, path)
-    if _FILTERED.match(_split_urn(path)[1]):
+    if FILTERED_PATH.match(_split_urn(path)[1]):
         return value[0] if isinstance(value, list) and value else MISSING
     return value
 
@@ -371,7 +371,7 @@ def set_path(body: dict[str, Any], path: str, value: Any) -> None:
     container = body
     if urn is not None:
         container = body.setdefault(urn, {})
-    match = _FILTERED.match(rest)
+    match = FILTERED_PATH.match(rest)
     if match:
         elements = container.setdefault(match["attr"], [])
         for element in elements:  # addresses[type eq "work"].x and .y: one work address
@@ -393,7 +393,7 @@ def _nest(out: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
         urn, rest = _split_urn(path)
         if urn is not None and urn.lower() != _ENTERPRISE:
             continue  # no placeholder name for a custom extension's URN
-        match = _FILTERED.match(rest)
+        match = FILTERED_PATH.match(rest)
         parts = [match["attr"], match["type"], match["sub"]] if match else rest.split(".")
         if urn is not None:
             parts.insert(0, "enterprise")
