@@ -387,12 +387,19 @@ _SSL_REASON = re.compile(r"\[SSL: (?P<code>[A-Z_]+)\] (?P<detail>[^(]+?)\s*\(")
 
 
 def _describe_tls(text: str, host: str) -> str:
+    """One line for a failed TLS handshake; an untrusted certificate names the two ways out
+    (``--ca-bundle`` for a private CA, ``--insecure`` for a throwaway test server)."""
     match = _SSL_REASON.search(text)
     code, detail = (match["code"], match["detail"].strip()) if match else ("", _short(text))
     if code == "WRONG_VERSION_NUMBER":
         return f"{host} does not speak TLS on that port; is the URL http:// rather than https://?"
+    if code == "CERTIFICATE_VERIFY_FAILED" and "mismatch" in detail:
+        return (f"the TLS certificate of {host} is not issued for that host ({detail}); use "
+                "the host name the certificate names in the URL")
     if code == "CERTIFICATE_VERIFY_FAILED":
-        return f"the TLS certificate of {host} is not trusted ({detail}); fix its chain"
+        return (f"the TLS certificate of {host} is not trusted ({detail}); if a private CA "
+                "signed it, pass --ca-bundle CA.pem (or SCIM_CA_BUNDLE), else fix its chain; "
+                "--insecure skips verification (test servers only)")
     return f"TLS handshake with {host} failed ({detail}); check the server's TLS setup"
 
 
@@ -426,7 +433,7 @@ class Forwarded:
 class Forwarder:
     """Forwards requests unchanged to an upstream (the recording proxy's one HTTP client)."""
 
-    def __init__(self, verify: bool = True, timeout_s: float = ENTRA_TIMEOUT_S) -> None:
+    def __init__(self, verify: bool | str = True, timeout_s: float = ENTRA_TIMEOUT_S) -> None:
         self.verify = verify
         self.timeout_s = timeout_s
         self._session = requests.Session()

@@ -23,6 +23,8 @@ from scimcheck.server.app import BASE_PATH, MAX_BODY_BYTES, create_app
 from scimcheck.server.variants import check_variant
 
 if TYPE_CHECKING:
+    import ssl
+
     from _typeshed.wsgi import WSGIApplication
 
 _NO_BODY_STATUSES = frozenset({204, 304})
@@ -196,7 +198,7 @@ class ReferenceServer:
     ``token`` enables bearer-token authentication; ``variant`` selects a deliberately broken
     variant (``VARIANTS``; ``ValueError`` for an unknown name); ``latency_s`` delays every
     answer, to stand in for a slow or distant endpoint; ``app`` serves another WSGI app the same
-    way (``scimcheck record``'s proxy).
+    way (``scimcheck record``'s proxy); ``ssl_context`` serves HTTPS (tests/test_tls.py).
     """
 
     def __init__(
@@ -208,6 +210,7 @@ class ReferenceServer:
         log_requests: bool = False,
         latency_s: float = 0.0,
         app: WSGIApplication | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         check_variant(variant)
         self.host = host
@@ -218,16 +221,18 @@ class ReferenceServer:
         self.app: WSGIApplication = app or create_app(token=token, variant=variant)
         if latency_s > 0:
             self.app = _with_latency(self.app, latency_s)
+        self.ssl_context = ssl_context
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
-        """``http://<host>:<real port>/scim/v2``; the server must have been started."""
+        """``http(s)://<host>:<real port>/scim/v2``; the server must have been started."""
         if self._server is None:
             raise RuntimeError("the reference server is not started; call start() first")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._server.server_address[1]}{BASE_PATH}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self._server.server_address[1]}{BASE_PATH}"
 
     def _bind(self) -> BaseWSGIServer:
         if self._server is not None:
@@ -241,7 +246,7 @@ class ReferenceServer:
             sock.listen(128)
             server = make_server(
                 self.host, self.port, self.app, threaded=True, request_handler=_Handler,
-                fd=sock.fileno(),
+                fd=sock.fileno(), ssl_context=self.ssl_context,
             )
         finally:
             sock.close()
