@@ -186,6 +186,13 @@ class Sequence:
                 f"{exchange.summary()}: Content-Type is {exchange.content_type or 'absent'!r}",
                 exchange,
             )
+            self.check(
+                "response.utf8",
+                exchange.valid_utf8,
+                f"{exchange.summary()}: {exchange.body_problem}, though JSON must be; "
+                f"shown decoded as {exchange.describe_body(120)}",
+                exchange,
+            )
         if exchange.status >= 400:
             self.expect_schema("error.scim-envelope", "error", exchange)
 

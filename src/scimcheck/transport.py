@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import http.client
 import json
 import re
 import threading
@@ -20,14 +21,17 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
+import urllib3.exceptions
 from urllib3.util import SKIP_HEADER
 
-from scimcheck import endpoints
+from scimcheck import deadlines, endpoints
 
 ENTRA_TIMEOUT_S = 60.0
 """Entra gives up on a request after 60 seconds (entra-behavior.md §1.0)."""
 
 CONNECT_TIMEOUT_S = 10.0
+DEADLINE_GRACE_S = 1.0
+"""A request's total deadline is its timeout plus this (see :mod:`scimcheck.deadlines`)."""
 MAX_BODY_BYTES = 4 * 1024 * 1024
 SCIM_JSON = "application/scim+json; charset=utf-8"
 REDACTED = "<redacted>"
@@ -50,6 +54,9 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: str = ""
     body_truncated: bool = False
+    body_problem: str | None = None
+    """Why the body shown is not what was sent: cut off at the cap, or not valid UTF-8."""
+    valid_utf8: bool = True
     elapsed_s: float = 0.0
     error: str | None = None
     label: str = ""
@@ -95,16 +102,28 @@ class Exchange:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
     def summary(self) -> str:
-        """One line: ``PATCH /scim/v2/Users/1 → 204 (12 ms)``."""
+        """One line: ``PATCH /scim/v2/Users/1 → 204 (12 ms)``; a redirect names its target."""
         outcome = self.error or f"{self.status} {self.reason}".strip()
+        if self.status is not None and 300 <= self.status < 400:
+            outcome += (f", a redirect to {self.header('Location') or '(no Location)'!r} "
+                        "that Entra does not follow")
         return f"{self.method} {self.target()} → {outcome} ({self.elapsed_s * 1000:.0f} ms)"
 
     def describe_body(self, limit: int = 600) -> str:
-        """The response body shortened for a message."""
+        """The response body shortened for a message, saying what it is when that is not
+        obvious (an HTML page, a body cut off at the cap, bytes that are not UTF-8)."""
         text = self.response_body.strip()
-        if not text:
-            return "(empty body)"
-        return text if len(text) <= limit else text[:limit] + "…"
+        shown = "(empty body)" if not text else (
+            text if len(text) <= limit else text[:limit] + "…"
+        )
+        title = _HTML_TITLE.search(text[:4096]) if text.startswith("<") else None
+        if title or "html" in self.content_type.lower():
+            name = " ".join(title["title"].split()) if title else ""
+            shown = f"an HTML page{f' titled {name!r}' if name else ''} (a proxy, gateway " \
+                    f"or login page answered, not the SCIM endpoint): {shown[:160]}"
+        if self.body_problem:
+            shown += f" [{self.body_problem}]"
+        return shown
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready transcript entry (already redacted)."""
@@ -125,6 +144,7 @@ class Exchange:
         }
 
 
+_HTML_TITLE = re.compile(r"<title[^>]*>(?P<title>[^<]{1,120})</title>", re.IGNORECASE)
 _RETRY_STATUSES = frozenset({429, 503})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _PACE_LOCK = threading.Lock()
@@ -149,12 +169,18 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
+_CUT_OFF = ("reset the connection", "closed the connection without answering", "was cut off")
+
+
 def _cut_off(error: str | None) -> bool:
-    """A connection that broke mid-request (reset, closed): worth one more try. Timeouts,
-    refusals, DNS and TLS failures are not: a retry would only wait longer for the same."""
+    """A connection that broke mid-request (reset, closed, cut off): worth one more try.
+    Timeouts, slow drips, refusals, DNS and TLS failures are not: a retry would only wait
+    longer for the same."""
     if not error or "refused" in error or "timed out" in error or "within the timeout" in error:
         return False
-    return error.startswith(("connection to", "request to"))
+    return error.startswith(("connection to", "request to")) or any(
+        phrase in error for phrase in _CUT_OFF
+    )
 
 
 def _pace(max_rps: float | None) -> None:
@@ -200,6 +226,8 @@ class Transport:
         self._session = requests.Session()
         self._session.headers.clear()
         self._session.trust_env = False
+        for scheme in ("http://", "https://"):
+            self._session.mount(scheme, deadlines.DeadlineAdapter())
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -298,6 +326,8 @@ class Transport:
             label=label,
         )
         started = time.perf_counter()
+        # a little past the read timeout, so a silent endpoint is told apart from a slow drip
+        attempt = deadlines.start(self.config.timeout_s + DEADLINE_GRACE_S)
         try:
             response = self._session.request(
                 method,
@@ -310,16 +340,28 @@ class Transport:
                 stream=True,
             )
             try:
-                raw, truncated = _read_capped(response)
+                raw, exchange.body_problem = _read_capped(response)
             finally:
                 response.close()
             exchange.status = response.status_code
             exchange.reason = response.reason or ""
             exchange.response_headers = {k: self._scrub(v) for k, v in response.headers.items()}
-            exchange.response_body = self._scrub(_decode(raw, response.encoding))
-            exchange.body_truncated = truncated
-        except requests.RequestException as exc:
-            exchange.error = describe_network_error(exc, url)
+            text, undecodable = _decode(raw, response.encoding)
+            exchange.response_body = self._scrub(text)
+            exchange.body_truncated = exchange.body_problem is not None
+            exchange.valid_utf8 = undecodable is None
+            exchange.body_problem = exchange.body_problem or undecodable
+            if attempt.expired:
+                raise requests.exceptions.ReadTimeout("the deadline cut the answer short")
+        except _READ_FAILURES as exc:
+            exchange.status = None
+            exchange.error = (
+                _describe_overrun(url, self.config.timeout_s + DEADLINE_GRACE_S, exc)
+                if attempt.expired
+                else describe_network_error(exc, url)
+            )
+        finally:
+            deadlines.stop(attempt)
         exchange.elapsed_s = time.perf_counter() - started
         self.sent += 1
         self.exchanges.append(exchange)
@@ -341,28 +383,58 @@ class Transport:
         return text
 
 
-def _read_capped(response: requests.Response) -> tuple[bytes, bool]:
+_READ_FAILURES = (
+    requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError,
+    OSError, ValueError,
+)
+"""What reading a hostile answer can raise (cut-off sockets, malformed status lines, more than
+100 headers, broken gzip…): each becomes a one-line ``Exchange.error``, never a crash."""
+
+
+def _read_capped(response: requests.Response) -> tuple[bytes, str | None]:
+    """The body, decompressed as it streams (urllib3 bounds each step, so a compression bomb
+    costs at most the cap), and why it was cut at ``MAX_BODY_BYTES`` if it was."""
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(chunk_size=65536):
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            return b"".join(chunks)[:MAX_BODY_BYTES], True
-    return b"".join(chunks), False
+            coding = response.headers.get("Content-Encoding")
+            unpacked = f" once {coding}-decoded" if coding else ""
+            return b"".join(chunks)[:MAX_BODY_BYTES], (
+                f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB{unpacked}; "
+                "scimcheck read that much and cut it off"
+            )
+    return b"".join(chunks), None
 
 
-def _decode(raw: bytes, declared: str | None) -> str:
-    for encoding in (declared, "utf-8"):
-        if encoding:
-            try:
-                return raw.decode(encoding)
-            except (LookupError, UnicodeDecodeError):
-                continue
-    return raw.decode("utf-8", errors="replace")
+def _decode(raw: bytes, declared: str | None) -> tuple[str, str | None]:
+    """The body as text, and a note when its bytes are not valid UTF-8, which every JSON body
+    must be (RFC 8259 §8.1) whatever charset it claims. Such a body is shown decoded with the
+    declared charset when there is one, else with U+FFFD for the bad bytes."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        note = (f"the body is not valid UTF-8 (byte 0x{raw[exc.start : exc.start + 1].hex()} "
+                f"at offset {exc.start})")
+    if declared:
+        try:
+            return raw.decode(declared), note
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return raw.decode("utf-8", errors="replace"), note
 
 
-def describe_network_error(exc: requests.RequestException, url: str) -> str:
+def _describe_overrun(url: str, seconds: float, exc: BaseException) -> str:
+    host = urlsplit(url).netloc or url
+    return (
+        f"{host} was still sending its answer after {seconds:g} s (a slow drip of bytes); "
+        "scimcheck gave up, as Entra does after 60 s"
+    )
+
+
+def describe_network_error(exc: BaseException, url: str) -> str:
     """One line saying what failed on the network and the one thing to check."""
     host = urlsplit(url).netloc or url
     text = str(exc)
@@ -372,6 +444,16 @@ def describe_network_error(exc: requests.RequestException, url: str) -> str:
         return f"connecting to {host} timed out; check the host, port and firewall"
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return f"{host} sent no answer within the timeout (Entra gives up after 60 s)"
+    cut = _INCOMPLETE.search(text)
+    if cut:
+        return (f"the answer from {host} was cut off: the connection closed after "
+                f"{cut['got']} of {int(cut['got']) + int(cut['more'])} body bytes")
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "InvalidChunkLength" in text:
+        return f"the answer from {host} was cut off or garbled mid-body ({_short(text, 80)})"
+    if "reset by peer" in text.lower():
+        return f"{host} reset the connection (ECONNRESET) before its answer was complete"
+    if "RemoteDisconnected" in text or "without response" in text:
+        return f"{host} closed the connection without answering"
     if isinstance(exc, requests.exceptions.ConnectionError):
         if "Name or service not known" in text or "getaddrinfo" in text:
             return f"cannot resolve the host name {urlsplit(url).hostname!r}; check the URL"
@@ -383,6 +465,7 @@ def describe_network_error(exc: requests.RequestException, url: str) -> str:
     return f"request to {host} failed: {_short(text)}"
 
 
+_INCOMPLETE = re.compile(r"IncompleteRead\((?P<got>\d+) bytes read, (?P<more>\d+) more expected")
 _SSL_REASON = re.compile(r"\[SSL: (?P<code>[A-Z_]+)\] (?P<detail>[^(]+?)\s*\(")
 
 

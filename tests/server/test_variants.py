@@ -6,6 +6,7 @@ the variant must leave alone.
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -132,6 +133,18 @@ def test_json_content_type() -> None:
                      broken.post("/Users", {"userName": "j@x.com"})):
         assert response.headers["Content-Type"].startswith("application/json")
     assert body_of(broken.get("/Users"))["schemas"] == [LIST_SCHEMA]
+
+
+def test_latin1_bodies() -> None:
+    correct, broken = _pair("latin1-bodies")
+    user = {"userName": "zoë@x.com", "displayName": "Zoë Ñúñez"}
+    assert correct.post("/Users", user).get_data().decode("utf-8")
+    response = broken.post("/Users", {**user, "userName": "zoe2@x.com"})
+    assert response.status_code == 201
+    assert response.headers["Content-Type"] == ENTRA_CONTENT_TYPE
+    with pytest.raises(UnicodeDecodeError):
+        response.get_data().decode("utf-8")
+    assert json.loads(response.get_data().decode("iso-8859-1"))["displayName"] == "Zoë Ñúñez"
 
 
 def test_create_200() -> None:

@@ -45,6 +45,7 @@ VARIANTS: dict[str, str] = {
     "title-cases-names": "givenName and familyName are stored title-cased (D28)",
     "truncates-64": "strings other than userName are cut at 64 characters (D28)",
     "non-ascii-question-marks": "every non-ASCII character is stored as '?' (D28)",
+    "latin1-bodies": "JSON bodies are encoded ISO-8859-1 while claiming charset=utf-8",
     "rate-limited-gets": "every third GET is answered 429 with Retry-After: 0 (D31)",
     "long-values-rejected": "a string longer than 128 characters is refused with 400",
     "filter-quote-500": "a filter whose value holds a quote or an escaped quote → 500",
@@ -326,6 +327,13 @@ def _json_content_type(_request: Request, response: Response, body: Any) -> tupl
     return response, body
 
 
+def _latin1_bodies(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    if body is not _UNSET:
+        text = json.dumps(body, ensure_ascii=False)
+        response.set_data(text.encode("iso-8859-1", errors="replace"))
+    return response, _UNSET
+
+
 def _create_200(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
     if response.status_code == 201:
         response.status_code = 200
@@ -454,6 +462,7 @@ _REWRITES: dict[str, Rewrite] = {
     "manager-returned-as-string": _manager_returned_as_string,
     "no-location": _no_location,
     "json-content-type": _json_content_type,
+    "latin1-bodies": _latin1_bodies,
     "create-200": _create_200,
     "list-missing-total": _list_missing_total,
     "user-without-schemas": _without_schemas("User"),

@@ -1,0 +1,337 @@
+"""A catalogue of hostile SCIM endpoints for the self-tests (issue 6 §3).
+
+:class:`HostileServer` listens on 127.0.0.1 and answers in one hostile way: every request, or
+only the requests a predicate picks (the rest are forwarded to an inner, correct reference
+server, so a run gets past its preflight and meets the hostility mid-suite). Forwarding happens
+first, so a hostile answer to a POST may hide a create that really happened, the case
+scimcheck's cleanup sweep exists for.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import socket
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+Send = Callable[["_Handler", bytes], None]
+"""Writes a hostile answer; gets the handler and what the inner server answered (or b"")."""
+
+SCIM = "application/scim+json"
+
+
+def _head(handler: _Handler, status: str, headers: list[tuple[str, str]]) -> None:
+    lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers), "", ""]
+    handler.wfile.write("\r\n".join(lines).encode("latin-1"))
+    handler.wfile.flush()
+
+
+def _plain(status: str, content_type: str, body: bytes) -> Send:
+    def send(handler: _Handler, upstream: bytes) -> None:
+        _head(handler, status, [("Content-Type", content_type),
+                                ("Content-Length", str(len(body)))])
+        handler.wfile.write(body)
+
+    return send
+
+
+def _html_page(handler: _Handler, upstream: bytes) -> None:
+    page = (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>"
+            b"<center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
+    _head(handler, "502 Bad Gateway", [("Content-Type", "text/html"),
+                                       ("Content-Length", str(len(page)))])
+    handler.wfile.write(page)
+
+
+def _invalid_utf8(handler: _Handler, upstream: bytes) -> None:
+    body = b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], ' \
+           b'"totalResults": 0, "Resources": [], "note": "caf\xe9 \xff\xfe"}'
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Length", str(len(body)))])
+    handler.wfile.write(body)
+
+
+def _truncated(handler: _Handler, upstream: bytes) -> None:
+    body = b'{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "'
+    _head(handler, "201 Created", [("Content-Type", SCIM), ("Content-Length", "4000")])
+    handler.wfile.write(body)
+    handler.close_connection = True
+
+
+def _ten_megabytes(handler: _Handler, upstream: bytes) -> None:
+    filler = b"x" * (10 * 1024 * 1024)
+    body = b'{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "pad": "' + filler + b'"}'
+    _head(handler, "201 Created", [("Content-Type", SCIM), ("Content-Length", str(len(body)))])
+    try:
+        handler.wfile.write(body)
+    except OSError:
+        handler.close_connection = True
+
+
+def _endless(handler: _Handler, upstream: bytes) -> None:
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Transfer-Encoding", "chunked")])
+    chunk = b"[" * 65536
+    framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    handler.close_connection = True
+    try:
+        while not handler.server.stopping.is_set():  # type: ignore[attr-defined]
+            handler.wfile.write(framed)
+    except OSError:
+        return
+
+
+def _reset(handler: _Handler, upstream: bytes) -> None:
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
+    handler.close_connection = True
+
+
+def _redirect_loop(handler: _Handler, upstream: bytes) -> None:
+    _head(handler, "302 Found", [("Location", handler.path), ("Content-Length", "0")])
+
+
+def _wrong_content_type(handler: _Handler, upstream: bytes) -> None:
+    body = upstream or b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], ' \
+                       b'"totalResults": 0, "Resources": []}'
+    _head(handler, "200 OK", [("Content-Type", "image/png"), ("Content-Length", str(len(body)))])
+    handler.wfile.write(body)
+
+
+def _bomb() -> bytes:
+    """256 MiB of spaces gzipped to about 250 KiB."""
+    squeezer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b" " * (1024 * 1024)
+    parts = [squeezer.compress(block) for _ in range(256)]
+    return b"".join(parts) + squeezer.flush()
+
+
+_BOMB: list[bytes] = []
+_BOMB_LOCK = threading.Lock()
+
+
+def _compression_bomb(handler: _Handler, upstream: bytes) -> None:
+    body = _BOMB[0]
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Encoding", "gzip"),
+                              ("Content-Length", str(len(body)))])
+    handler.wfile.write(body)
+
+
+def _slow_drip(handler: _Handler, upstream: bytes) -> None:
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Length", "100000")])
+    handler.close_connection = True
+    try:
+        while not handler.server.stopping.is_set():  # type: ignore[attr-defined]
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except OSError:
+        return
+
+
+def _slow_headers(handler: _Handler, upstream: bytes) -> None:
+    handler.close_connection = True
+    try:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        while not handler.server.stopping.is_set():  # type: ignore[attr-defined]
+            handler.wfile.write(b"X-Wait: .\r\n")
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except OSError:
+        return
+
+
+def _silent(handler: _Handler, upstream: bytes) -> None:
+    handler.close_connection = True
+    handler.server.stopping.wait()  # type: ignore[attr-defined]
+
+
+def _gzip_json(handler: _Handler, upstream: bytes) -> None:
+    """Not hostile: a gzipped SCIM body, which a client that sent no Accept-Encoding must
+    still accept (RFC 9110 §12.5.3); kept here to prove it is no false alarm."""
+    body = gzip.compress(upstream or b"{}")
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Encoding", "gzip"),
+                              ("Content-Length", str(len(body)))])
+    handler.wfile.write(body)
+
+
+@dataclass(frozen=True)
+class Hostility:
+    """One hostile way to answer, and the words scimcheck's diagnosis must contain."""
+
+    send: Send
+    diagnosis: str
+
+
+CATALOGUE: dict[str, Hostility] = {
+    "non-json": Hostility(_plain("200 OK", "text/plain", b"OK"), "not JSON"),
+    "html-error-page": Hostility(_html_page, "HTML page"),
+    "invalid-utf8": Hostility(_invalid_utf8, "not valid UTF-8"),
+    "truncated": Hostility(_truncated, "cut off"),
+    "ten-megabytes": Hostility(_ten_megabytes, "larger than"),
+    "endless-body": Hostility(_endless, "larger than"),
+    "connection-reset": Hostility(_reset, "reset"),
+    "redirect-loop": Hostility(_redirect_loop, "redirect"),
+    "wrong-content-type": Hostility(_wrong_content_type, "image/png"),
+    "compression-bomb": Hostility(_compression_bomb, "larger than"),
+    "slow-drip": Hostility(_slow_drip, "still sending"),
+    "slow-headers": Hostility(_slow_headers, "still sending"),
+    "silent": Hostility(_silent, "no answer"),
+}
+"""Each entry: how to answer, and a phrase scimcheck's one-line diagnosis must contain."""
+
+Picks = Callable[[str, str], bool]
+"""(method, path) → answer this request in the hostile way."""
+
+
+def every(method: str, path: str) -> bool:
+    """Every request is answered in the hostile way."""
+    return True
+
+
+def user_creates(method: str, path: str) -> bool:
+    """Only POST /Users (after the inner server created the user)."""
+    return method == "POST" and urlsplit(path).path.rstrip("/").endswith("/Users")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        picked = self.server.picks(self.command, self.path)
+        upstream = self._forward(body) if self.server.inner else None
+        if not picked:
+            assert upstream is not None, "nothing to forward to"
+            status, headers, payload = upstream
+            _head(self, status, [*headers, ("Content-Length", str(len(payload)))])
+            self.wfile.write(payload)
+            return
+        self.server.hostile_answers += 1
+        self.server.hostility.send(self, upstream[2] if upstream else b"")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+    def _forward(self, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+        inner = urlsplit(self.server.inner)
+        connection = http.client.HTTPConnection(inner.hostname or "", inner.port, timeout=30)
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("host", "connection", "content-length")}
+        try:
+            connection.request(self.command, self.path, body=body or None, headers=headers)
+            answer = connection.getresponse()
+            payload = answer.read()
+        finally:
+            connection.close()
+        kept = [(k, v) for k, v in answer.getheaders()
+                if k.lower() not in ("content-length", "connection", "transfer-encoding")]
+        return f"{answer.status} {answer.reason}", kept, payload
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """The client hung up on a hostile answer: expected, not worth a traceback."""
+    hostility: Hostility
+    picks: Picks
+    inner: str | None
+    stopping: threading.Event
+    hostile_answers: int
+
+
+class HostileServer:
+    """Answers ``picks``-chosen requests in the ``name`` way; forwards the rest to ``inner``
+    (a reference server's origin, e.g. ``http://127.0.0.1:1234``)."""
+
+    def __init__(self, name: str, picks: Picks = every, inner: str | None = None) -> None:
+        if name == "compression-bomb":
+            with _BOMB_LOCK:
+                if not _BOMB:
+                    _BOMB.append(_bomb())
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.hostility = CATALOGUE[name]
+        self._server.picks = picks
+        self._server.inner = inner
+        self._server.stopping = threading.Event()
+        self._server.hostile_answers = 0
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The SCIM base URL to test."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/scim/v2"
+
+    @property
+    def hostile_answers(self) -> int:
+        """How many requests got the hostile answer."""
+        return self._server.hostile_answers
+
+    def __enter__(self) -> HostileServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class TlsDropServer:
+    """Accepts TCP on 127.0.0.1 and hangs up in the middle of the TLS handshake."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """An https:// base URL pointing here."""
+        return f"https://127.0.0.1:{self._sock.getsockname()[1]}/scim/v2"
+
+    def _serve(self) -> None:
+        self._sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                continue
+            client.settimeout(2)
+            try:
+                client.recv(512)  # the ClientHello
+                client.sendall(b"\x15\x03\x03\x00\x02\x02\x28")  # alert: handshake_failure
+            except OSError:
+                pass
+            client.close()
+
+    def __enter__(self) -> TlsDropServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._sock.close()
