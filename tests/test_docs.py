@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from scimcheck import checks
-from variant_map import EXPECTED, GENERATED, RECORDED
+from variant_map import EXPECTED, GENERATED, PROVEN_ELSEWHERE, RECORDED
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
 
@@ -22,6 +22,8 @@ def render() -> str:
                 listed = proving.setdefault(check_id, [])
                 if f"`{variant}`" not in listed:
                     listed.append(f"`{variant}`")
+    for check_id, where in PROVEN_ELSEWHERE.items():
+        proving.setdefault(check_id, []).append(where)
     lines = [
         "# Checks",
         "",
@@ -33,7 +35,9 @@ def render() -> str:
         "Each check fails against the broken variant of the reference server named in the last "
         "column (`scimcheck serve --variant NAME` serves it), and passes against the correct "
         "server: `tests/test_suite_verdicts.py` proves both (`tests/test_generated_verdicts.py` "
-        "for the `generated.*` checks, judged by Hypothesis properties on generated users).",
+        "for the `generated.*` checks, judged by Hypothesis properties on generated users). "
+        "A check no HTTP variant can break (TLS) names instead the self-test that serves its "
+        "broken endpoint.",
         "",
         "| id | level | capability | what must hold | source | fails against |",
         "| --- | --- | --- | --- | --- | --- |",

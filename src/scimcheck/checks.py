@@ -75,6 +75,23 @@ class Check:
 
 
 _CHECKS: tuple[Check, ...] = (
+    # --- Transport security (https targets) ---------------------------------------------------
+    Check(
+        id="transport.tls12",
+        title="An https endpoint completes a TLS 1.2 handshake with a cipher suite Entra offers",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.TEST_CONNECTION,
+        source="Entra security requirements: 'The only acceptable protocol version is TLS 1.2', "
+        "ECDHE cipher suites (entra-behavior.md §2 Security requirements; S4 'HTTPS TLS 1.2')",
+        url=ENTRA_DOC + "#security-requirements",
+        consequence=(
+            "Entra cannot connect: its TLS 1.2 handshake fails, so Test Connection fails and no "
+            "user or group is provisioned."
+        ),
+        fix="Enable TLS 1.2 on the endpoint and on any load balancer or proxy in front of it, "
+        "with an ECDHE AES-GCM suite (e.g. ECDHE-RSA-AES128-GCM-SHA256); TLS 1.3 may stay on "
+        "beside it.",
+    ),
     # --- Test Connection ---------------------------------------------------------------------
     Check(
         id="test-connection.no-match-empty-list",

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "0 skips the properties)")
     run.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="per-request timeout (default 60, Entra's limit)")
+    _tls_arguments(run)
 
     serve = sub.add_parser(
         "serve",
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where the replay's reports go (default reports/replay)")
     replay.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="per-request timeout (default 60, Entra's limit)")
+    _tls_arguments(replay)
 
     record = sub.add_parser(
         "record",
@@ -112,8 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="address to bind (default 127.0.0.1)")
     record.add_argument("--out", required=True, metavar="FILE",
                         help="the sequence file to write (YAML)")
+    record.add_argument("--ca-bundle", metavar="PATH",
+                        help="trust the CA certificate(s) in this PEM file for the upstream "
+                        "(env SCIM_CA_BUNDLE)")
     record.add_argument("--insecure", action="store_true",
-                        help="do not verify the upstream's TLS certificate")
+                        help="do not verify the upstream's TLS certificate (env SCIM_INSECURE=1)")
 
     cleanup = sub.add_parser(
         "cleanup",
@@ -130,10 +135,21 @@ def build_parser() -> argparse.ArgumentParser:
                          help="list what would be deleted; delete nothing")
     cleanup.add_argument("--timeout", type=float, metavar="SECONDS",
                          help="per-request timeout (default 60)")
+    _tls_arguments(cleanup)
 
     sub.add_parser("checks", help="list every check with its level, capability and source")
     sub.add_parser("suites-path", help="print where the bundled suites are (for plain pytest)")
     return parser
+
+
+def _tls_arguments(parser: argparse.ArgumentParser) -> None:
+    """--ca-bundle and --insecure (scimcheck.tls; verification is on by default)."""
+    parser.add_argument("--ca-bundle", metavar="PATH",
+                        help="trust the CA certificate(s) in this PEM file for the target's TLS "
+                        "certificate (env SCIM_CA_BUNDLE)")
+    parser.add_argument("--insecure", action="store_true",
+                        help="do not verify the target's TLS certificate (env SCIM_INSECURE=1); "
+                        "test servers only")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -175,6 +191,20 @@ def _fail(message: str, code: int = exitcodes.USAGE) -> int:
     return code
 
 
+def _tls_verify(args: argparse.Namespace) -> bool | str:
+    """The run's TLS setting (--ca-bundle/--insecure > SCIM_CA_BUNDLE/SCIM_INSECURE > on);
+    with verification off, the one loud warning (urllib3's per-request ones are silenced).
+    ``ConfigError`` for a missing CA file or both options at once."""
+    from scimcheck import tls
+
+    verify = tls.resolve(args.ca_bundle, args.insecure, os.environ)
+    if verify is False:
+        print(tls.insecure_warning("--insecure" if args.insecure else f"{tls.INSECURE_ENV}=1"),
+              file=sys.stderr, flush=True)
+        tls.quiet_insecure_warnings()
+    return verify
+
+
 def _suites_path() -> str:
     from scimcheck import bundled
 
@@ -204,6 +234,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         return _fail("--retry-budget must be 0 (never wait) or more seconds")
     try:
         profile = profiles.load(args.profile)
+        args.verify = _tls_verify(args)
     except ConfigError as exc:
         return _fail(str(exc))
     report_dir = Path(args.report_dir)
@@ -239,7 +270,7 @@ def _run_pytest(
             _fail(f"cannot create report directory {str(report_dir)!r}: {exc.strerror}")
         ) from None
     with _target(args.url, token) as (url, target_token):
-        code = _preflight(url, target_token, args.timeout)
+        code = _preflight(url, target_token, args.timeout, args.verify)
         if code is not None:
             raise _Stopped(code)
         with contextlib.suppress(FileNotFoundError):
@@ -255,6 +286,7 @@ def clean_up(args: argparse.Namespace) -> int:
     import re
 
     from scimcheck import cleanup
+    from scimcheck.errors import ConfigError
     from scimcheck.transport import ENTRA_TIMEOUT_S, Transport, TransportConfig
 
     if not args.url.startswith(("http://", "https://")):
@@ -263,11 +295,15 @@ def clean_up(args: argparse.Namespace) -> int:
     if run_id is not None and not re.fullmatch(r"[0-9a-f]{8}", run_id):
         return _fail(f"--run-id {args.run_id!r} is not a run id: 8 hex digits, as printed by "
                      "'scimcheck run' (run tag scimcheck-<id>) and stored in results.json")
+    try:
+        verify = _tls_verify(args)
+    except ConfigError as exc:
+        return _fail(str(exc))
     token = os.environ.get(TOKEN_ENV) or None
-    code = _preflight(args.url, token, args.timeout)
+    code = _preflight(args.url, token, args.timeout, verify)
     if code is not None:
         return code
-    config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S)
+    config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S, verify=verify)
     with Transport(config) as transport:
         found = cleanup.find(transport, run_id)
         for note in found.notes:
@@ -293,16 +329,21 @@ def clean_up(args: argparse.Namespace) -> int:
 
 def record_traffic(args: argparse.Namespace) -> int:
     """``scimcheck record``: the recording proxy, in the foreground until Ctrl-C."""
+    from scimcheck.errors import ConfigError
     from scimcheck.record import Recorder
     from scimcheck.server import ReferenceServer
 
     if not args.upstream.startswith(("http://", "https://")):
         return _fail(f"--upstream {args.upstream!r} is not an http(s) URL")
+    try:
+        verify = _tls_verify(args)
+    except ConfigError as exc:
+        return _fail(str(exc))
     out = Path(args.out)
     if not out.parent.is_dir():
         return _fail(f"--out {args.out!r}: the directory {str(out.parent)!r} does not exist")
     try:
-        recorder = Recorder(args.upstream, out, verify=not args.insecure)
+        recorder = Recorder(args.upstream, out, verify=verify)
     except OSError as exc:
         return _fail(f"cannot write {args.out!r}: {exc.strerror or exc}")
     proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder)
@@ -337,12 +378,13 @@ def replay_file(args: argparse.Namespace) -> int:
         return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
     try:
         profile = profiles.load(args.profile or target.profile)
+        verify = _tls_verify(args)
     except ConfigError as exc:
         return _fail(str(exc))
     token = os.environ.get(TOKEN_ENV) or None
     settings = argparse.Namespace(
         url=args.url, dialect=args.dialect, strict=False, seed=None, timeout=args.timeout,
-        examples=None,
+        examples=None, verify=verify,
     )
     report_dir = Path(args.report_dir)
     results_path = report_dir / "results.json"
@@ -414,10 +456,12 @@ def _environment(name: str, value: str | None) -> Iterator[None]:
             os.environ[name] = old
 
 
-def _preflight(url: str, token: str | None, timeout: float | None) -> int | None:
+def _preflight(
+    url: str, token: str | None, timeout: float | None, verify: bool | str = True
+) -> int | None:
     from scimcheck import preflight
 
-    problem = preflight.problem(url, token, timeout)
+    problem = preflight.problem(url, token, timeout, verify=verify)
     return None if problem is None else _fail(problem, exitcodes.TARGET_UNAVAILABLE)
 
 
@@ -457,6 +501,11 @@ def _pytest_argv(
         argv += ["--scim-max-rps", str(args.max_rps)]
     if getattr(args, "retry_budget", None) is not None:
         argv += ["--scim-retry-budget", str(args.retry_budget)]
+    verify = getattr(args, "verify", True)
+    if verify is False:
+        argv.append("--scim-insecure")
+    elif isinstance(verify, str):
+        argv += ["--scim-ca-bundle", verify]
     return argv + extra
 
 

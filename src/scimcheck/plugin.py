@@ -54,13 +54,15 @@ class Settings:
     examples: int = DEFAULT_EXAMPLES
     max_rps: float | None = None
     retry_budget_s: float = 120.0
+    verify: bool | str = True
+    """TLS certificate verification: on, a CA bundle path, or off (:mod:`scimcheck.tls`)."""
 
     def transport_config(self) -> TransportConfig:
         """How every request of the run is sent."""
         from scimcheck.transport import TransportConfig
 
         return TransportConfig(
-            self.base_url, self.token, self.timeout_s, max_rps=self.max_rps,
+            self.base_url, self.token, self.timeout_s, verify=self.verify, max_rps=self.max_rps,
             retry_budget_s=self.retry_budget_s,
         )
 
@@ -121,6 +123,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-retry-budget", default=None, type=float, metavar="SECONDS",
                     help="Most time to wait in all for Retry-After on 429/503 (env "
                     "SCIM_RETRY_BUDGET; default 120).")
+    group.addoption("--scim-ca-bundle", default=None, metavar="PATH",
+                    help="Trust the CA certificate(s) in this PEM file for the target's TLS "
+                    "certificate (env SCIM_CA_BUNDLE).")
+    group.addoption("--scim-insecure", action="store_true", default=None,
+                    help="Do not verify the target's TLS certificate (env SCIM_INSECURE=1); "
+                    "test servers only.")
     group.addoption("--scim-sequence-file", default=None, metavar="FILE",
                     help="Replay only this sequence file (scimcheck replay uses it).")
     group.addoption("--scim-verbose", action="store_true", default=False,
@@ -150,6 +158,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get(RUN_SEED_ENV):  # one random seed for the controller and every worker
         os.environ[RUN_SEED_ENV] = str(secrets.randbelow(2**31))
     config.addinivalue_line("markers", "scim: a SCIM conformance sequence (scimcheck)")
+    if _verify(config, strict=False) is False:  # one warning from us, not one per request
+        from scimcheck import tls
+
+        config.addinivalue_line("filterwarnings", tls.INSECURE_WARNING_FILTER)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(RunCollector(config), "scimcheck-collector")
 
@@ -172,6 +184,23 @@ def _positive(config: pytest.Config, name: str, env: str, default: float | None)
     except ValueError:
         raise pytest.UsageError(f"{env}={value!r} must be a positive number") from None
     return number
+
+
+def _verify(config: pytest.Config, strict: bool = True) -> bool | str:
+    """TLS verification: --scim-ca-bundle / --scim-insecure > SCIM_CA_BUNDLE / SCIM_INSECURE >
+    on. A bad value is a usage error (``strict``) or, before the options are judged, ``True``."""
+    from scimcheck import tls
+    from scimcheck.errors import ConfigError
+
+    try:
+        return tls.resolve(
+            config.getoption("scim_ca_bundle"), config.getoption("scim_insecure"), os.environ,
+            ca_flag="--scim-ca-bundle", insecure_flag="--scim-insecure",
+        )
+    except ConfigError as exc:
+        if strict:
+            raise pytest.UsageError(str(exc)) from None
+        return True
 
 
 def _dialects(config: pytest.Config) -> tuple[Dialect, ...]:
@@ -235,6 +264,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         examples=examples,
         max_rps=_positive(config, "scim_max_rps", "SCIM_MAX_RPS", None),
         retry_budget_s=_positive(config, "scim_retry_budget", "SCIM_RETRY_BUDGET", 120.0) or 0.0,
+        verify=_verify(config),
     )
     config.stash[SETTINGS_KEY] = settings
     return settings
@@ -307,11 +337,23 @@ def pytest_collection_modifyitems(
         _preflight(settings)
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Under plain pytest, the loud line that TLS verification is off (``scimcheck run`` prints
+    it itself and passes --no-header)."""
+    if _verify(config, strict=False) is not False:
+        return []
+    from scimcheck import tls
+
+    return [tls.insecure_warning("--scim-insecure / SCIM_INSECURE")]
+
+
 def _preflight(settings: Settings) -> None:
     """Entra's Test Connection query with the token: unreachable or refused → exit code 3."""
     from scimcheck import exitcodes, preflight
 
-    problem = preflight.problem(settings.base_url, settings.token, settings.timeout_s)
+    problem = preflight.problem(
+        settings.base_url, settings.token, settings.timeout_s, verify=settings.verify
+    )
     if problem is not None:
         pytest.exit(problem, returncode=exitcodes.TARGET_UNAVAILABLE)
 

@@ -14,10 +14,14 @@ from scimcheck.transport import Exchange, Transport, TransportConfig
 PREFLIGHT_TIMEOUT_S = 30.0
 
 
-def problem(url: str, token: str | None, timeout_s: float | None = None) -> str | None:
-    """Why the target cannot be tested, or ``None`` when it answered like a SCIM endpoint."""
+def problem(
+    url: str, token: str | None, timeout_s: float | None = None, *, verify: bool | str = True
+) -> str | None:
+    """Why the target cannot be tested, or ``None`` when it answered like a SCIM endpoint.
+    ``verify`` is the run's TLS setting (:mod:`scimcheck.tls`), so an untrusted certificate
+    stops the run here."""
     timeout = min(timeout_s or PREFLIGHT_TIMEOUT_S, PREFLIGHT_TIMEOUT_S)
-    with Transport(TransportConfig(url, token, timeout)) as transport:
+    with Transport(TransportConfig(url, token, timeout, verify=verify)) as transport:
         answer = transport.send(
             "GET", endpoints.USERS, params={"filter": f'userName eq "{uuid.uuid4()}"'}
         )

@@ -48,7 +48,7 @@ _UPSTREAM_TIMEOUT_S = 60.0  # Entra's own limit (entra-behavior.md §1.0)
 class Recorder:
     """The WSGI app of the proxy: forward, answer, record."""
 
-    def __init__(self, upstream: str, out: Path, verify: bool = True) -> None:
+    def __init__(self, upstream: str, out: Path, verify: bool | str = True) -> None:
         self.upstream = upstream.rstrip("/")
         self.out = out
         self.steps: list[dict[str, Any]] = []

@@ -11,7 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from scimcheck.checks import Capability
-from scimcheck.results import first_to_fix
+from scimcheck.results import INSECURE_NOTE, first_to_fix, insecure_run
 
 if TYPE_CHECKING:
     from scimcheck.sequence import Evaluation
@@ -31,6 +31,7 @@ _STYLE = """
 #scimcheck-readiness tr.passed td.mark {color: #176f2c}
 #scimcheck-readiness tr.untested {color: #888}
 #scimcheck-readiness .first-fix {background: #fff4d6; padding: 6px 10px; border-radius: 4px}
+#scimcheck-readiness .insecure {color: #b00020}
 </style>
 """
 
@@ -58,8 +59,10 @@ def summary(document: dict[str, Any]) -> list[str]:
         f"<p>{target} · profile {escape(document['profile'])} · dialects "
         f"{escape(', '.join(document['dialects']))} · seed {document['seed']} · "
         f"run tag scimcheck-{escape(document['run_id'])}</p>",
-        "<table>", *rows, "</table>",
     ]
+    if insecure_run(document):
+        parts.append(f'<p class="insecure"><strong>Warning:</strong> {escape(INSECURE_NOTE)}</p>')
+    parts += ["<table>", *rows, "</table>"]
     first = first_to_fix(entries)
     if first is not None:
         parts.append(

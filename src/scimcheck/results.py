@@ -101,6 +101,10 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
         "summary": summary,
         "tests": dict(state.tests),
         "retries": {"count": state.retries, "wait_s": round(state.retry_wait_s, 3)},
+        "tls": {
+            "insecure": settings.verify is False,
+            "ca_bundle": settings.verify if isinstance(settings.verify, str) else None,
+        },
         "checks": entries,
     }
 
@@ -126,6 +130,16 @@ def first_to_fix(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
     )
 
 
+INSECURE_NOTE = (
+    "TLS certificate verification was OFF (--insecure): the endpoint's identity was not checked"
+)
+
+
+def insecure_run(document: dict[str, Any]) -> bool:
+    """The run did not verify the target's TLS certificate."""
+    return bool((document.get("tls") or {}).get("insecure"))
+
+
 def summary_lines(document: dict[str, Any]) -> list[str]:
     """The terminal summary: one line per capability, the verdict, the first thing to fix."""
     entries = document["checks"]
@@ -136,6 +150,8 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         f"profile {document['profile']} · dialects {', '.join(document['dialects'])} · "
         f"seed {document['seed']} · run tag scimcheck-{document['run_id']}",
     ]
+    if insecure_run(document):
+        lines.append(f"  ! {INSECURE_NOTE}")
     for capability in Capability:
         mine = [e for e in entries if e["capability"] == capability.value]
         ran = [e for e in mine if e["outcome"] != "skipped"]
