@@ -87,6 +87,12 @@ def _endless(handler: _Handler, upstream: bytes) -> None:
         return
 
 
+def _deep_nesting(handler: _Handler, upstream: bytes) -> None:
+    body = b"[" * 200_000 + b"]" * 200_000
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Length", str(len(body)))])
+    handler.wfile.write(body)
+
+
 def _reset(handler: _Handler, upstream: bytes) -> None:
     handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     handler.connection.close()
@@ -176,6 +182,7 @@ CATALOGUE: dict[str, Hostility] = {
     "truncated": Hostility(_truncated, "cut off"),
     "ten-megabytes": Hostility(_ten_megabytes, "larger than"),
     "endless-body": Hostility(_endless, "larger than"),
+    "deep-nesting": Hostility(_deep_nesting, "nested too deeply"),
     "connection-reset": Hostility(_reset, "reset"),
     "redirect-loop": Hostility(_redirect_loop, "redirect"),
     "wrong-content-type": Hostility(_wrong_content_type, "image/png"),

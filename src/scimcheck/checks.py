@@ -150,6 +150,21 @@ _CHECKS: tuple[Check, ...] = (
         fix="Send 'Content-Type: application/scim+json; charset=utf-8' on every SCIM response.",
     ),
     Check(
+        id="response.utf8",
+        title="Response bodies are UTF-8",
+        level=Level.RFC_MUST,
+        capability=Capability.ERRORS,
+        source="RFC 7644 §3.1 (bodies are JSON), RFC 8259 §8.1 (JSON between systems MUST be "
+        "UTF-8)",
+        url="https://www.rfc-editor.org/rfc/rfc8259#section-8.1",
+        consequence=(
+            "Entra reads the answer as UTF-8: accented names come back as replacement "
+            "characters, never match what Entra sent, and are rewritten on every cycle."
+        ),
+        fix="Encode every JSON body as UTF-8 (in Java/.NET: set the writer's charset, not the "
+        "platform default such as ISO-8859-1 or windows-1252).",
+    ),
+    Check(
         id="schema.list-response",
         title="Query responses are valid ListResponses",
         level=Level.RFC_MUST,

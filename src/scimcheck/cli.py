@@ -270,9 +270,16 @@ def _run_pytest(
             _fail(f"cannot create report directory {str(report_dir)!r}: {exc.strerror}")
         ) from None
     with _target(args.url, token) as (url, target_token):
-        code = _preflight(url, target_token, args.timeout, args.verify)
-        if code is not None:
-            raise _Stopped(code)
+        from scimcheck import preflight, unreachable
+
+        problem = preflight.problem(url, target_token, args.timeout, verify=args.verify)
+        if problem is not None:
+            unreachable.write_reports(
+                report_dir, url, problem, embedded=not args.url,
+                profile=getattr(args, "profile", None) or "entra-app",
+                dialects=["legacy", "compliant"] if args.dialect == "both" else [args.dialect],
+            )
+            raise _Stopped(_fail(problem, exitcodes.TARGET_UNAVAILABLE))
         with contextlib.suppress(FileNotFoundError):
             (report_dir / "results.json").unlink()
         with _environment(TOKEN_ENV, target_token), _sigterm_as_interrupt():

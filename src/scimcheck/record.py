@@ -95,7 +95,7 @@ class Recorder:
         if request.headers.get("Authorization") is None:
             step["request"]["auth"] = False
         if body:
-            with contextlib.suppress(ValueError):  # a sequence carries JSON bodies only
+            with contextlib.suppress(ValueError, RecursionError):  # JSON bodies only
                 step["request"]["body"] = self._ids_in(json.loads(body))
         if request.method == "PATCH":
             step["request"]["deliberately_invalid"] = True  # replay exactly what was sent

@@ -15,7 +15,7 @@ def _pretty(text: str | None) -> str:
         return ""
     try:
         pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         pretty = text
     if len(pretty) > _BODY_LIMIT:
         pretty = pretty[:_BODY_LIMIT] + f"\n… ({len(pretty) - _BODY_LIMIT} more characters)"

@@ -85,10 +85,14 @@ class Exchange:
     def json(self) -> Any:
         """The response body parsed as JSON; ``None`` when it is empty or not JSON."""
         if self._parsed is _NO_BODY:
-            try:
-                self._parsed = json.loads(self.response_body) if self.response_body else None
-            except ValueError:
-                self._parsed = None
+            self._parsed = None
+            if self.response_body and not self.body_truncated:
+                try:
+                    self._parsed = json.loads(self.response_body)
+                except ValueError:
+                    pass
+                except RecursionError:
+                    self.body_problem = self.body_problem or "the JSON is nested too deeply"
         return self._parsed
 
     @property
@@ -112,6 +116,7 @@ class Exchange:
     def describe_body(self, limit: int = 600) -> str:
         """The response body shortened for a message, saying what it is when that is not
         obvious (an HTML page, a body cut off at the cap, bytes that are not UTF-8)."""
+        self.json()  # notes a body nested too deeply to parse
         text = self.response_body.strip()
         shown = "(empty body)" if not text else (
             text if len(text) <= limit else text[:limit] + "…"
