@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import TEST_TOKEN
-from hostile import CATALOGUE, HostileServer, TlsDropServer, closed_port, every, user_creates
 
+from hostile import CATALOGUE, HostileServer, TlsDropServer, closed_port, every, user_creates
 from scimcheck import exitcodes, schemas
 from scimcheck.server import ReferenceServer
 from scimcheck.transport import MAX_BODY_BYTES, Transport, TransportConfig

@@ -91,9 +91,9 @@ def write_reports(
     dialects: list[str],
 ) -> None:
     """results.json, junit.xml and report.html for a run that could not start."""
+    results = document(url, problem, embedded, profile, dialects)
     (report_dir / "results.json").write_text(
-        json.dumps(document(url, problem, embedded, profile, dialects), indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
+        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (report_dir / "junit.xml").write_bytes(junit(url, problem))
     (report_dir / "report.html").write_text(page(url, problem), encoding="utf-8")
