@@ -14,6 +14,7 @@ EXPECTED: dict[str, set[str]] = {
     "no-auth": {"auth.missing-token-rejected"},
     "json-content-type": {"response.scim-content-type"},
     "latin1-bodies": {"response.utf8"},
+    "echoes-token": {"auth.token-not-echoed"},
     "create-200": {"user.create.status-201"},
     "list-missing-total": {
         "schema.list-response", "discovery.schemas", "discovery.resource-types",

@@ -136,6 +136,21 @@ _CHECKS: tuple[Check, ...] = (
         ),
         fix="Require 'Authorization: Bearer <token>' on every SCIM route; answer 401 without it.",
     ),
+    Check(
+        id="auth.token-not-echoed",
+        title="Answers never repeat the bearer token",
+        level=Level.ADVISORY,
+        capability=Capability.AUTHENTICATION,
+        source="RFC 6750 §5.2-5.3 (bearer tokens must be safeguarded from disclosure); "
+        "Entra: the secret token is a credential (entra-behavior.md §2)",
+        url="https://www.rfc-editor.org/rfc/rfc6750#section-5.3",
+        consequence=(
+            "Every proxy, log and support ticket that sees the answer sees the token that lets "
+            "anyone provision into your tenant; Entra keeps it secret, your endpoint gives it away."
+        ),
+        fix="Never echo request headers (Authorization above all) in bodies, error details or "
+        "response headers; turn off debug echo on production and staging.",
+    ),
     # --- Responses in general ------------------------------------------------------------------
     Check(
         id="response.scim-content-type",

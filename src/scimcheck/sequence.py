@@ -49,6 +49,7 @@ class Sequence:
         self._media_judged = False
         self._patch_judged = False
         self._body_judged = False
+        self._echo_judged = False
 
     # --- verdicts ------------------------------------------------------------------------------
     def check(
@@ -178,6 +179,15 @@ class Sequence:
         """Content type on bodies, and the Error envelope on 4xx/5xx (RFC 7644 §3.12, §8.1)."""
         if exchange.status is None:
             return
+        if exchange.token_echoed or not self._echo_judged:
+            self._echo_judged = True
+            self.check(
+                "auth.token-not-echoed",
+                not exchange.token_echoed,
+                f"{exchange.summary()}: the answer repeats the bearer token (shown here as "
+                f"<redacted>)",
+                exchange,
+            )
         if exchange.response_body.strip():
             media = exchange.content_type.split(";")[0].strip().lower()
             self.check(

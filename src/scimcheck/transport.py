@@ -57,6 +57,8 @@ class Exchange:
     body_problem: str | None = None
     """Why the body shown is not what was sent: cut off at the cap, or not valid UTF-8."""
     valid_utf8: bool = True
+    token_echoed: bool = False
+    """The answer (body or a header) held the bearer token; it is shown as <redacted>."""
     elapsed_s: float = 0.0
     error: str | None = None
     label: str = ""
@@ -350,8 +352,11 @@ class Transport:
                 response.close()
             exchange.status = response.status_code
             exchange.reason = response.reason or ""
-            exchange.response_headers = {k: self._scrub(v) for k, v in response.headers.items()}
             text, undecodable = _decode(raw, response.encoding)
+            exchange.token_echoed = any(
+                self._holds_token(v) for v in (text, *response.headers.values())
+            )
+            exchange.response_headers = {k: self._scrub(v) for k, v in response.headers.items()}
             exchange.response_body = self._scrub(text)
             exchange.body_truncated = exchange.body_problem is not None
             exchange.valid_utf8 = undecodable is None
@@ -379,6 +384,10 @@ class Transport:
         if "Authorization" in shown:
             shown["Authorization"] = f"Bearer {REDACTED}"
         return shown
+
+    def _holds_token(self, text: str) -> bool:
+        token = self.config.token
+        return bool(token and len(token) >= MIN_SCRUBBED_TOKEN and token in text)
 
     def _scrub(self, text: str) -> str:
         # A token too short to be a secret would match ordinary text (and break JSON bodies).

@@ -21,6 +21,7 @@ from server.scim_client import (
     ERROR_SCHEMA,
     GROUP_SCHEMA,
     LIST_SCHEMA,
+    TOKEN,
     USER_SCHEMA,
     Scim,
     assert_error,
@@ -133,6 +134,13 @@ def test_json_content_type() -> None:
                      broken.post("/Users", {"userName": "j@x.com"})):
         assert response.headers["Content-Type"].startswith("application/json")
     assert body_of(broken.get("/Users"))["schemas"] == [LIST_SCHEMA]
+
+
+def test_echoes_token() -> None:
+    correct, broken = _pair("echoes-token")
+    assert "X-Debug-Authorization" not in correct.get("/Users").headers
+    assert broken.get("/Users").headers["X-Debug-Authorization"] == f"Bearer {TOKEN}"
+    assert f"Bearer {TOKEN}" in body_of(broken.get("/Users/nope"))["detail"]
 
 
 def test_latin1_bodies() -> None:

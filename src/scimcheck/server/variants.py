@@ -45,6 +45,7 @@ VARIANTS: dict[str, str] = {
     "title-cases-names": "givenName and familyName are stored title-cased (D28)",
     "truncates-64": "strings other than userName are cut at 64 characters (D28)",
     "non-ascii-question-marks": "every non-ASCII character is stored as '?' (D28)",
+    "echoes-token": "every answer repeats the Authorization header (a debug echo left on)",
     "latin1-bodies": "JSON bodies are encoded ISO-8859-1 while claiming charset=utf-8",
     "rate-limited-gets": "every third GET is answered 429 with Retry-After: 0 (D31)",
     "long-values-rejected": "a string longer than 128 characters is refused with 400",
@@ -327,6 +328,14 @@ def _json_content_type(_request: Request, response: Response, body: Any) -> tupl
     return response, body
 
 
+def _echoes_token(request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    credentials = request.headers.get("Authorization", "")
+    response.headers["X-Debug-Authorization"] = credentials
+    if isinstance(body, dict) and ERROR_SCHEMA in body.get("schemas", []):
+        body["detail"] = f"{body.get('detail', '')} (request had Authorization: {credentials})"
+    return response, body
+
+
 def _latin1_bodies(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
     if body is not _UNSET:
         text = json.dumps(body, ensure_ascii=False)
@@ -463,6 +472,7 @@ _REWRITES: dict[str, Rewrite] = {
     "no-location": _no_location,
     "json-content-type": _json_content_type,
     "latin1-bodies": _latin1_bodies,
+    "echoes-token": _echoes_token,
     "create-200": _create_200,
     "list-missing-total": _list_missing_total,
     "user-without-schemas": _without_schemas("User"),
