@@ -63,7 +63,7 @@ class Settings:
 
         return TransportConfig(
             self.base_url, self.token, self.timeout_s, verify=self.verify, max_rps=self.max_rps,
-            retry_budget_s=self.retry_budget_s,
+            retry_budget_s=self.retry_budget_s, owner_tag=self.tag,
         )
 
     @property

@@ -124,9 +124,10 @@ class Sequence:
                 f"Allow: {exchange.header('Allow') or 'not given'}",
                 exchange,
             )
-        if attempt is not None and exchange.ok and isinstance(exchange.json(), dict) \
-                and exchange.json().get("id"):
-            self._unconfirmed.remove(attempt)
+        created_id = exchange.json().get("id") if isinstance(exchange.json(), dict) else None
+        if attempt is not None and exchange.ok and isinstance(created_id, str) and created_id \
+                and self.transport.owns(f"{attempt[0]}/{quote(created_id, safe='')}"):
+            self._unconfirmed.remove(attempt)  # else swept at cleanup by the name sent
         return exchange
 
     def _diagnose_media_types(
@@ -288,6 +289,8 @@ class Sequence:
             if str(resource.get(attribute, "")).lower() != value.lower():
                 continue
             path = f"{collection}/{quote(resource['id'], safe='')}"
+            if not self.transport.claim(path, resource.get(attribute)):
+                continue  # not tagged by this run: never ours to delete
             gone = self.transport.send("DELETE", path, label=f"cleanup: {value!r}")
             if not (gone.ok or gone.status == 404):
                 problems.append(f"could not delete {value!r} ({gone.summary()})")

@@ -24,7 +24,7 @@ import requests
 import urllib3.exceptions
 from urllib3.util import SKIP_HEADER
 
-from scimcheck import deadlines, endpoints
+from scimcheck import deadlines, endpoints, ownership
 
 ENTRA_TIMEOUT_S = 60.0
 """Entra gives up on a request after 60 seconds (entra-behavior.md §1.0)."""
@@ -215,6 +215,9 @@ class TransportConfig:
     """The most this transport waits for Retry-After in total; past it the answer stands."""
     max_rps: float | None = None
     """Cap on requests per second from this process (None: no cap)."""
+    owner_tag: str | None = None
+    """The run's tag: when set, PATCH/PUT/DELETE go only to resources this transport saw
+    created with that tag (:mod:`scimcheck.ownership`); anything else is refused unsent."""
 
 
 class Transport:
@@ -230,6 +233,7 @@ class Transport:
         self.retries = 0
         self.retry_wait_s = 0.0
         self._on_exchange = on_exchange
+        self.ledger = ownership.Ledger(config.owner_tag) if config.owner_tag else None
         self._session = requests.Session()
         self._session.headers.clear()
         self._session.trust_env = False
@@ -271,6 +275,10 @@ class Transport:
         at most ``max_retries`` times and within ``retry_budget_s`` in all. Each attempt is its
         own exchange in the transcript; a POST or PATCH is never repeated.
         """
+        refusal = self.ledger.refusal(method, path) if self.ledger else None
+        if refusal is not None:
+            return self._attempt(method, path, params, body, authenticated, headers, label,
+                                 refusal=refusal)
         attempt = 0
         while True:
             _pace(self.config.max_rps)
@@ -278,6 +286,8 @@ class Transport:
             exchange = self._attempt(method, path, params, body, authenticated, headers, shown)
             wait = self._retry_wait(method, exchange, attempt)
             if wait is None:
+                if self.ledger is not None:
+                    self.ledger.learn(method, path, body, exchange.status, exchange.json())
                 return exchange
             cause = exchange.status or "no answer"
             exchange.label = f"{exchange.label} (answered {cause}; retried after {wait:g} s)"
@@ -310,6 +320,7 @@ class Transport:
         authenticated: bool,
         headers: Mapping[str, str] | None,
         label: str,
+        refusal: str | None = None,
     ) -> Exchange:
         url = self.url(path, params)
         wire_headers: dict[str, str] = {
@@ -332,6 +343,9 @@ class Transport:
             request_body=data.decode("utf-8") if data is not None else None,
             label=label,
         )
+        if refusal is not None:  # recorded, never sent
+            exchange.error = refusal
+            return self._recorded(exchange)
         started = time.perf_counter()
         # a little past the read timeout, so a silent endpoint is told apart from a slow drip
         attempt = deadlines.start(self.config.timeout_s + DEADLINE_GRACE_S)
@@ -373,6 +387,9 @@ class Transport:
         finally:
             deadlines.stop(attempt)
         exchange.elapsed_s = time.perf_counter() - started
+        return self._recorded(exchange)
+
+    def _recorded(self, exchange: Exchange) -> Exchange:
         self.sent += 1
         self.exchanges.append(exchange)
         if self._on_exchange is not None:
@@ -384,6 +401,15 @@ class Transport:
         if "Authorization" in shown:
             shown["Authorization"] = f"Bearer {REDACTED}"
         return shown
+
+    def owns(self, path: str) -> bool:
+        """This run created ``path`` and may change it (always true without a ledger)."""
+        return self.ledger.owns(path) if self.ledger else True
+
+    def claim(self, path: str, name: Any) -> bool:
+        """Take ``path``, found by its tagged ``name``, as this run's (a create whose answer
+        was lost); ``False`` when the name is not tagged. Always true without a ledger."""
+        return self.ledger.claim(path, name) if self.ledger else True
 
     def _holds_token(self, text: str) -> bool:
         token = self.config.token

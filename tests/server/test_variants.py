@@ -136,6 +136,17 @@ def test_json_content_type() -> None:
     assert body_of(broken.get("/Users"))["schemas"] == [LIST_SCHEMA]
 
 
+def test_create_answers_oldest_user() -> None:
+    correct, broken = _pair("create-answers-oldest-user")
+    for api in (correct, broken):
+        api.post("/Users", {"userName": "first@x.com"})
+    assert body_of(correct.post("/Users", {"userName": "second@x.com"}))["userName"] == \
+        "second@x.com"
+    answer = broken.post("/Users", {"userName": "second@x.com"})
+    assert answer.status_code == 201 and body_of(answer)["userName"] == "first@x.com"
+    assert body_of(broken.get("/Users"))["totalResults"] == 2
+
+
 def test_echoes_token() -> None:
     correct, broken = _pair("echoes-token")
     assert "X-Debug-Authorization" not in correct.get("/Users").headers

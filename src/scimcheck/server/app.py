@@ -249,6 +249,8 @@ class ScimApp:
         if self.behaviour.require_emails and rtype is USER_TYPE and not attrs.get("emails"):
             raise bad_request(INVALID_VALUE, "emails is required")
         resource = self.store.create(rtype, attrs, self.base_url(request))
+        if self.behaviour.create_answers_oldest and rtype is USER_TYPE:
+            resource = self.store.query(rtype, None, 0, 1)[1][0]
         return scim_response(
             self._render(rtype, resource, self._query_params(request)), 201,
             {"Location": resource["meta"]["location"]},

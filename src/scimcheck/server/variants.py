@@ -45,6 +45,8 @@ VARIANTS: dict[str, str] = {
     "title-cases-names": "givenName and familyName are stored title-cased (D28)",
     "truncates-64": "strings other than userName are cut at 64 characters (D28)",
     "non-ascii-question-marks": "every non-ASCII character is stored as '?' (D28)",
+    "create-answers-oldest-user": "POST /Users creates the user but answers with the oldest "
+    "user in the store (an upsert that hands back an existing account)",
     "echoes-token": "every answer repeats the Authorization header (a debug echo left on)",
     "latin1-bodies": "JSON bodies are encoded ISO-8859-1 while claiming charset=utf-8",
     "rate-limited-gets": "every third GET is answered 429 with Retry-After: 0 (D31)",
@@ -133,6 +135,7 @@ class Behaviour:
     ignore_start_index: bool = False
     require_emails: bool = False
     require_listed_extensions: bool = False
+    create_answers_oldest: bool = False
 
 
 def _patch(**changes: Any) -> Behaviour:
@@ -145,6 +148,7 @@ def _coercion(**changes: Any) -> Behaviour:
 
 
 _BEHAVIOURS: dict[str, Behaviour] = {
+    "create-answers-oldest-user": Behaviour(create_answers_oldest=True),
     "ops-case-sensitive": _patch(ops_case_sensitive=True),
     "string-false-truthy": _coercion(truthy_strings=True),
     "duplicate-accepted": Behaviour(store=StoreOptions(unique_user_names_on_create=False)),
