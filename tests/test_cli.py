@@ -24,10 +24,12 @@ pytestmark = pytest.mark.slow
 
 
 def _scimcheck(
-    *args: str, token: str | None = TEST_TOKEN, cwd: Path | None = None, timeout: float = 120
+    *args: str, token: str | None = TEST_TOKEN, cwd: Path | None = None, timeout: float = 120,
+    environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")}
     env["SCIM_EXAMPLES"] = "0"  # the properties are proven in tests/test_generated_verdicts.py
+    env.update(environment or {})
     if token is not None:
         env["SCIM_TOKEN"] = token
     return subprocess.run(
@@ -132,6 +134,38 @@ def test_usage_errors_are_one_clear_line(args: list[str], needle: str) -> None:
     assert done.returncode == exitcodes.USAGE, done.stderr
     assert needle in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "needle"),
+    [
+        ("SCIM_URL", "ftp://x", "not an http(s) URL"),
+        ("SCIM_PROFILE", "/no/such/profile.yaml", "cannot read profile"),
+        ("SCIM_DIALECT", "modern", "SCIM_DIALECT='modern' is not one of"),
+        ("SCIM_TIMEOUT", "soon", "SCIM_TIMEOUT='soon' is not a number"),
+        ("SCIM_STRICT", "perhaps", "SCIM_STRICT='perhaps'"),
+        ("SCIM_EXAMPLES", "lots", "SCIM_EXAMPLES='lots'"),
+        ("SCIM_MAX_RPS", "-1", "SCIM_MAX_RPS='-1' must be a positive number"),
+        ("SCIM_SEED", "abc", "SCIM_SEED='abc' is not a whole number"),
+        ("SCIM_INSECURE", "maybe", "SCIM_INSECURE='maybe'"),
+    ],
+)
+def test_bad_environment_settings_are_one_clear_line(
+    variable: str, value: str, needle: str, tmp_path: Path
+) -> None:
+    done = _scimcheck("run", "--report-dir", str(tmp_path), environment={variable: value})
+    assert done.returncode == exitcodes.USAGE, done.stdout[-2000:] + done.stderr
+    assert needle in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_environment_configures_a_run_and_flags_win(tmp_path: Path) -> None:
+    done = _scimcheck("run", "--report-dir", str(tmp_path), "--dialect", "compliant",
+                      environment={"SCIM_DIALECT": "legacy", "SCIM_PROFILE": "entra-default",
+                                   "SCIM_TIMEOUT": "30"})
+    assert done.returncode == exitcodes.OK, done.stdout[-2000:] + done.stderr
+    document = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert document["dialects"] == ["compliant"] and document["profile"] == "entra-default"
 
 
 def test_invalid_profile_file_is_a_usage_error(tmp_path: Path) -> None:

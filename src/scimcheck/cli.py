@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--token", help=f"bearer token (prefer the {TOKEN_ENV} environment variable)")
     run.add_argument("--profile", default=None, metavar="NAME|PATH",
                      help="attribute-mapping profile (default entra-app)")
-    run.add_argument("--dialect", choices=("legacy", "compliant", "both"), default="both",
+    run.add_argument("--dialect", choices=("legacy", "compliant", "both"), default=None,
                      help="Entra PATCH dialect(s) to replay (default both)")
     run.add_argument("--report-dir", default="reports", metavar="DIR",
                      help="where report.html, junit.xml and results.json go (default reports/)")
@@ -222,6 +222,9 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
             file=sys.stderr,
         )
     token = args.token or os.environ.get(TOKEN_ENV) or None
+    problem = _settings_from_environment(args)
+    if problem:
+        return _fail(problem)
     if args.url and not args.url.startswith(("http://", "https://")):
         return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
     if args.timeout is not None and args.timeout <= 0:
@@ -246,6 +249,35 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     except _Stopped as stopped:
         return stopped.code
     return _exit_code(pytest_code, report_dir / "results.json", report_dir)
+
+
+_ENVIRONMENT = {"url": "SCIM_URL", "profile": "SCIM_PROFILE", "dialect": "SCIM_DIALECT",
+                "timeout": "SCIM_TIMEOUT"}
+"""``run`` options that an environment variable sets when the flag is absent (flag wins)."""
+
+
+def _settings_from_environment(args: argparse.Namespace) -> str | None:
+    """Fill absent ``run`` options from SCIM_URL, SCIM_PROFILE, SCIM_DIALECT and SCIM_TIMEOUT
+    (the plugin reads the others); a bad value is the problem to report, else ``None``."""
+    for name, env in _ENVIRONMENT.items():
+        value = os.environ.get(env, "").strip()
+        if getattr(args, name) is not None or not value:
+            continue
+        if name == "timeout":
+            try:
+                args.timeout = float(value)
+            except ValueError:
+                return f"{env}={value!r} is not a number of seconds; unset it or use e.g. 60"
+        elif name == "dialect" and value not in ("legacy", "compliant", "both"):
+            return f"{env}={value!r} is not one of legacy, compliant, both"
+        else:
+            setattr(args, name, value)
+    if args.dialect is None:
+        args.dialect = "both"
+    strict = os.environ.get("SCIM_STRICT", "").strip().lower()
+    if strict not in ("", "0", "false", "no", "1", "true", "yes"):
+        return f"SCIM_STRICT={strict!r} is not 1/true/yes or 0/false/no"
+    return None
 
 
 class _Stopped(Exception):

@@ -112,7 +112,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-strict", action="store_true", default=None,
                     help="Fail the run on rfc-should checks too (env SCIM_STRICT=1).")
     group.addoption("--scim-timeout", default=None, type=float,
-                    help="Seconds to wait for each response (default 60, Entra's limit).")
+                    help="Seconds to wait for each response (env SCIM_TIMEOUT; default 60, "
+                    "Entra's limit).")
     group.addoption("--scim-seed", default=None, type=int,
                     help="Seed for generated users (env SCIM_SEED; default random, shown).")
     group.addoption("--scim-examples", default=None, type=int, metavar="N",
@@ -179,7 +180,7 @@ def _positive(config: pytest.Config, name: str, env: str, default: float | None)
         return default
     try:
         number = float(value)
-        if number < 0 or (number == 0 and name == "scim_max_rps"):
+        if number < 0 or (number == 0 and name in ("scim_max_rps", "scim_timeout")):
             raise ValueError
     except ValueError:
         raise pytest.UsageError(f"{env}={value!r} must be a positive number") from None
@@ -234,7 +235,10 @@ def resolve_settings(config: pytest.Config) -> Settings:
         profile = profiles.load(_option(config, "scim_profile", "SCIM_PROFILE"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    strict_env = os.environ.get("SCIM_STRICT", "").lower() in {"1", "true", "yes"}
+    strict_text = os.environ.get("SCIM_STRICT", "").strip().lower()
+    if strict_text not in {"", "0", "false", "no", "1", "true", "yes"}:
+        raise pytest.UsageError(f"SCIM_STRICT={strict_text!r} is not 1/true/yes or 0/false/no")
+    strict_env = strict_text in {"1", "true", "yes"}
     seed_value = _option(config, "scim_seed", "SCIM_SEED")
     try:
         seed = int(seed_value) if seed_value is not None else int(os.environ[RUN_SEED_ENV])
@@ -256,7 +260,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         profile=profile,
         dialects=_dialects(config),
         strict=bool(config.getoption("scim_strict")) or strict_env,
-        timeout_s=config.getoption("scim_timeout") or ENTRA_TIMEOUT_S,
+        timeout_s=_positive(config, "scim_timeout", "SCIM_TIMEOUT", None) or ENTRA_TIMEOUT_S,
         seed=seed,
         run_id=os.environ[RUN_ID_ENV],
         results_path=config.getoption("scim_results"),
