@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterable
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server, select_address_family
 
 from scimcheck.server.app import BASE_PATH, MAX_BODY_BYTES, create_app
+from scimcheck.server.faults import Fault, Faults
+from scimcheck.server.responses import SCIM_CONTENT_TYPE
 from scimcheck.server.variants import check_variant
 
 if TYPE_CHECKING:
@@ -56,6 +59,8 @@ class _Handler(WSGIRequestHandler):
         if self.headers.get("Expect", "").lower().strip() == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.environ = environ = self.make_environ()
+        faults = getattr(self.server, "scimcheck_faults", None)
+        fault = faults.decide(self.command, self.path) if isinstance(faults, Faults) else None
         try:
             body = self._read_body(environ)
         except (ValueError, OSError):
@@ -69,6 +74,9 @@ class _Handler(WSGIRequestHandler):
         environ["wsgi.input"] = io.BytesIO(body)
         environ.pop("wsgi.input_terminated", None)
         environ.pop("HTTP_TRANSFER_ENCODING", None)  # de-chunked above: the length is known
+        if fault is not None and fault.before:
+            self._inject(fault)
+            return
         status: list[str] = []
         headers: list[tuple[str, str]] = []
 
@@ -92,8 +100,22 @@ class _Handler(WSGIRequestHandler):
             self._send(500, "Internal Server Error", [("Content-Type", "text/plain")],
                        b"internal server error\n")
             return
+        if fault is not None:  # after: the app did its work, the answer is replaced
+            self._inject(fault)
+            return
         code_text, _, reason = status[0].partition(" ")
         self._send(int(code_text), reason, headers, payload)
+
+    def _inject(self, fault: Fault) -> None:
+        """Answer with an injected fault: a SCIM 500, or a reset connection and no answer."""
+        if fault.kind == "status":
+            self._send(500, "Internal Server Error", [("Content-Type", SCIM_CONTENT_TYPE)],
+                       fault.error_body())
+            return
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()  # the last reference: closing the socket now sends RST, not FIN
+        self.connection.close()
 
     def _read_body(self, environ: dict[str, Any]) -> bytes | None:
         """The request body, or ``None`` when it exceeds the limit (connection then closes)."""
@@ -198,7 +220,9 @@ class ReferenceServer:
     ``token`` enables bearer-token authentication; ``variant`` selects a deliberately broken
     variant (``VARIANTS``; ``ValueError`` for an unknown name); ``latency_s`` delays every
     answer, to stand in for a slow or distant endpoint; ``app`` serves another WSGI app the same
-    way (``scimcheck record``'s proxy); ``ssl_context`` serves HTTPS (tests/test_tls.py).
+    way (``scimcheck record``'s proxy); ``ssl_context`` serves HTTPS (tests/test_tls.py);
+    ``faults`` injects 500s and connection resets and logs every request
+    (:mod:`scimcheck.server.faults`).
     """
 
     def __init__(
@@ -211,6 +235,7 @@ class ReferenceServer:
         latency_s: float = 0.0,
         app: WSGIApplication | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        faults: Faults | None = None,
     ) -> None:
         check_variant(variant)
         self.host = host
@@ -218,6 +243,7 @@ class ReferenceServer:
         self.token = token
         self.variant = variant
         self.log_requests = log_requests
+        self.faults = faults
         self.app: WSGIApplication = app or create_app(token=token, variant=variant)
         if latency_s > 0:
             self.app = _with_latency(self.app, latency_s)
@@ -252,6 +278,7 @@ class ReferenceServer:
             sock.close()
         server.scimcheck_log_requests = self.log_requests  # type: ignore[attr-defined]
         server.scimcheck_connections = ConnectionTracker()  # type: ignore[attr-defined]
+        server.scimcheck_faults = self.faults  # type: ignore[attr-defined]
         self._server = server
         return server
 
