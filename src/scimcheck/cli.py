@@ -137,6 +137,47 @@ def build_parser() -> argparse.ArgumentParser:
                          help="per-request timeout (default 60)")
     _tls_arguments(cleanup)
 
+    load = sub.add_parser(
+        "load",
+        help="replay Entra's provisioning cycles at a target rate (needs scimcheck[load])",
+        description="Replay an Entra initial cycle (match-then-create, groups, member adds) and "
+        "incremental cycles at --rate requests per second for --duration seconds on Locust, "
+        "then judge Entra's gallery requirement of 25 requests per second per tenant. "
+        "Everything created is deleted. Without URL the embedded reference server is loaded.",
+    )
+    load.add_argument("url", nargs="?", help="SCIM base URL (default: the embedded server)")
+    load.add_argument("--users", type=int, default=100, metavar="N",
+                      help="users per tenant (default 100)")
+    load.add_argument("--groups", type=int, default=5, metavar="M",
+                      help="groups per tenant, each holding every user (default 5)")
+    load.add_argument("--rate", type=float, metavar="R",
+                      help="requests per second offered in all (default 30 per tenant)")
+    load.add_argument("--duration", type=float, default=60.0, metavar="SECONDS",
+                      help="how long to load (default 60)")
+    load.add_argument("--tenants", type=int, default=1, metavar="T",
+                      help="independent Entra jobs; the verdict asks T x 25 req/s (default 1)")
+    load.add_argument("--concurrency", type=int, metavar="C",
+                      help="connections, each one request at a time (default rate/2, at most "
+                      "200)")
+    load.add_argument("--seed", type=int, help="seed for the generated users (default random)")
+    load.add_argument("--timeout", type=float, metavar="SECONDS",
+                      help="per-request timeout (default 60, Entra's limit)")
+    load.add_argument("--report-dir", default="reports", metavar="DIR",
+                      help="where load.json goes (default reports/)")
+    load.add_argument("--master", action="store_true",
+                      help="be a Locust master: wait for --expect-workers workers, report")
+    load.add_argument("--expect-workers", type=int, default=1, metavar="N",
+                      help="workers a master waits for (default 1)")
+    load.add_argument("--master-bind-host", default="127.0.0.1", metavar="HOST",
+                      help="address a master listens on for workers (default 127.0.0.1)")
+    load.add_argument("--master-port", type=int, default=5557, metavar="PORT",
+                      help="the master's port (default 5557)")
+    load.add_argument("--worker", action="store_true",
+                      help="be a Locust worker of the master at --master-host")
+    load.add_argument("--master-host", default="127.0.0.1", metavar="HOST",
+                      help="the master a worker connects to (default 127.0.0.1)")
+    _tls_arguments(load)
+
     sub.add_parser("checks", help="list every check with its level, capability and source")
     sub.add_parser("suites-path", help="print where the bundled suites are (for plain pytest)")
     return parser
@@ -177,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return record_traffic(args)
         if args.command == "cleanup":
             return clean_up(args)
+        if args.command == "load":
+            return load_test(args)
         if args.command == "checks":
             return list_checks()
         print(_suites_path())
@@ -364,6 +407,58 @@ def clean_up(args: argparse.Namespace) -> int:
         return exitcodes.CHECKS_FAILED
     print(f"scimcheck: deleted {len(found.leftovers)} resource(s)")
     return exitcodes.OK
+
+
+def load_test(args: argparse.Namespace) -> int:
+    """``scimcheck load``: Entra's cycles at a rate on Locust, and a verdict (in a process of
+    its own: scimcheck.load_launch)."""
+    import math
+    import random
+
+    from scimcheck.errors import ConfigError
+
+    tenants, rate = args.tenants, args.rate
+    if args.url and not args.url.startswith(("http://", "https://")):
+        return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
+    workers = args.expect_workers if args.master else 1
+    concurrency = args.concurrency
+    if rate is None:
+        rate = 30.0 * max(tenants, 1)
+    if concurrency is None:
+        concurrency = max(tenants * workers, min(200, math.ceil(rate / 2)))
+    problem = (
+        "--users must be 1 or more" if args.users < 1
+        else "--groups must be 0 or more" if args.groups < 0
+        else "--tenants must be 1 or more" if tenants < 1
+        else "--rate must be a positive number of requests per second" if not rate > 0
+        else "--duration must be a positive number of seconds" if not args.duration > 0
+        else "--timeout must be a positive number of seconds"
+        if args.timeout is not None and not args.timeout > 0
+        else "--expect-workers must be 1 or more" if args.expect_workers < 1
+        else "--master and --worker exclude each other" if args.master and args.worker
+        else f"--concurrency must be at least {tenants * workers} (one connection per tenant"
+        f"{' on each worker' if args.master else ''})" if concurrency < tenants * workers
+        else None
+    )
+    if problem:
+        return _fail(problem)
+    from scimcheck import load_launch
+
+    if not load_launch.locust_installed():
+        return _fail("scimcheck load needs Locust: pip install 'scimcheck[load]'")
+    try:
+        verify = _tls_verify(args)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    options = load_launch.Options(
+        url=args.url, verify=verify, users=args.users, groups=args.groups, rate=rate,
+        duration_s=args.duration, tenants=tenants, concurrency=concurrency,
+        seed=args.seed if args.seed is not None else random.randrange(2**31),
+        timeout_s=args.timeout or 60.0, report_dir=args.report_dir, master=args.master,
+        expect_workers=args.expect_workers, master_bind_host=args.master_bind_host,
+        master_port=args.master_port, worker=args.worker, master_host=args.master_host,
+    )
+    return load_launch.launch(options)
 
 
 def record_traffic(args: argparse.Namespace) -> int:
