@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "0 skips the properties)")
     run.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="per-request timeout (default 60, Entra's limit)")
+    run.add_argument("-n", "--workers", metavar="N|auto",
+                     help="run the tests in N parallel processes (pytest-xdist; 'auto': one "
+                     "per CPU); reports are merged. Default: one process")
     _tls_arguments(run)
 
     serve = sub.add_parser(
@@ -278,6 +281,10 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         return _fail("--max-rps must be a positive number of requests per second")
     if args.retry_budget is not None and args.retry_budget < 0:
         return _fail("--retry-budget must be 0 (never wait) or more seconds")
+    if args.workers is not None and args.workers != "auto" and (
+        not args.workers.isdigit() or int(args.workers) < 1
+    ):
+        return _fail(f"--workers {args.workers!r} is not a number of processes ≥ 1 or 'auto'")
     try:
         profile = profiles.load(args.profile)
         args.verify = _tls_verify(args)
@@ -609,6 +616,9 @@ def _pytest_argv(
         f"--rootdir={suites}",
         "-o", f"cache_dir={report_dir.resolve() / '.pytest_cache'}",
         "--import-mode=importlib",
+        # verdicts are scimcheck's own messages, so pytest's assertion rewriting of every
+        # plugin's modules (hypothesis alone has ~150) would only cost each worker ~1.5 s
+        "--assert=plain",
         "--no-header",
         # the CLI imported scimcheck before pytest could mark it for assertion rewriting
         "-W", "ignore:Module already imported:pytest.PytestAssertRewriteWarning",
@@ -635,6 +645,8 @@ def _pytest_argv(
         argv += ["--scim-max-rps", str(args.max_rps)]
     if getattr(args, "retry_budget", None) is not None:
         argv += ["--scim-retry-budget", str(args.retry_budget)]
+    if getattr(args, "workers", None) is not None:
+        argv += ["-n", args.workers]
     verify = getattr(args, "verify", True)
     if verify is False:
         argv.append("--scim-insecure")

@@ -187,6 +187,12 @@ def _positive(config: pytest.Config, name: str, env: str, default: float | None)
     return number
 
 
+def _per_worker(config: pytest.Config, rate: float | None) -> float | None:
+    """A run-wide request rate split evenly over pytest-xdist workers."""
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    return None if rate is None else rate / max(workers, 1)
+
+
 def _verify(config: pytest.Config, strict: bool = True) -> bool | str:
     """TLS verification: --scim-ca-bundle / --scim-insecure > SCIM_CA_BUNDLE / SCIM_INSECURE >
     on. A bad value is a usage error (``strict``) or, before the options are judged, ``True``."""
@@ -266,7 +272,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         results_path=config.getoption("scim_results"),
         embedded=bool(config.getoption("scim_embedded")),
         examples=examples,
-        max_rps=_positive(config, "scim_max_rps", "SCIM_MAX_RPS", None),
+        max_rps=_per_worker(config, _positive(config, "scim_max_rps", "SCIM_MAX_RPS", None)),
         retry_budget_s=_positive(config, "scim_retry_budget", "SCIM_RETRY_BUDGET", 120.0) or 0.0,
         verify=_verify(config),
     )
@@ -382,6 +388,7 @@ def scim_capabilities(scim_settings: Settings) -> Capabilities:
 @pytest.fixture
 def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Sequence]:
     """A fresh sequence bound to the target; cleans up what it created, always."""
+    from scimcheck.cleanup import interruptions_held
     from scimcheck.sequence import Sequence
     from scimcheck.transport import Transport
 
@@ -404,10 +411,11 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
     try:
         yield sequence
     finally:
-        problems = sequence.cleanup()
-        transport.close()
-        for problem in problems:
-            request.node.warn(pytest.PytestWarning(f"scimcheck cleanup: {problem}"))
+        with interruptions_held():  # a Ctrl-C now waits until the cleanup is done
+            problems = sequence.cleanup()
+            transport.close()
+            for problem in problems:
+                request.node.warn(pytest.PytestWarning(f"scimcheck cleanup: {problem}"))
 
 
 @pytest.fixture
@@ -559,6 +567,29 @@ def _attach_html_extras(report: pytest.TestReport, sequence: Sequence) -> None:
     report.extras = existing  # type: ignore[attr-defined]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Make a Ctrl-C or SIGTERM printable before pytest renders it.
+
+    Python 3.11 leaves some traceback entries without a line number (an interrupt landing in
+    a generator expression, as in ``typing``'s protocol checks that every ``requests`` call
+    makes); pytest's renderer crashes on them, turning a clean interrupt (exit 130, cleanup
+    done) into a traceback and exit 1. Those entries are dropped.
+    """
+    seen: set[int] = set()
+    error: BaseException | None = excinfo.value
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            if tb.tb_next.tb_lineno is None:
+                tb.tb_next = tb.tb_next.tb_next
+            else:
+                tb = tb.tb_next
+        error = error.__cause__ or error.__context__
+    excinfo.traceback = type(excinfo.traceback)(excinfo.tb)
+
+
 class RunCollector:
     """Gathers verdicts and outcomes on the controller (works under pytest-xdist)."""
 
@@ -568,6 +599,10 @@ class RunCollector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect the verdicts each test report carries, and count outcomes."""
+        if not self.state.collected_scim and "scim" in report.keywords:
+            # under pytest-xdist the workers collect: the first SCIM report says it ran here
+            resolve_settings(self.config)
+            self.state.collected_scim = True
         evaluations = getattr(report, "scimcheck_evaluations", None)
         if evaluations:
             self.state.evaluations.extend({**e, "test": report.nodeid} for e in evaluations)

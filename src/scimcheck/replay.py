@@ -272,6 +272,14 @@ class Replay:
             return True
         if schema_only and not exchange.response_body:
             return True  # no body to validate: a missing body is the status checks' finding
+        for condition in expectation.only_if:
+            unmet_condition = self._assertion(condition, exchange, exchange.json())
+            if unmet_condition:
+                self.scim.notes.append(
+                    f"{expectation.check} not judged at {exchange.summary()}: "
+                    f"{unmet_condition}"
+                )
+                return True
         unmet: list[str] = []
         if exchange.status is None:
             unmet.append(f"no answer: {exchange.error}")

@@ -38,7 +38,12 @@ class _LineList(list[Any]):
     item_lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (about 10 times faster; every pytest-xdist worker loads
+# every file), else the pure-Python one; both give node marks.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     """SafeLoader that keeps line numbers for error messages."""
 
 
@@ -108,6 +113,8 @@ class Expectation:
     message: str | None = None
     on_success: bool = False
     json_body: bool = False
+    only_if: tuple[Assertion, ...] = ()
+    """Judge only when these hold (e.g. the list did not change between two pages)."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +220,7 @@ def _expectation(data: Mapping[str, Any]) -> Expectation:
         message=data.get("message"),
         on_success=bool(data.get("on_success", False)),
         json_body=bool(data.get("json_body", False)),
+        only_if=tuple(_assertion(a) for a in data.get("only_if", ())),
     )
 
 
