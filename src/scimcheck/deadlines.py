@@ -3,7 +3,8 @@
 A socket timeout bounds each read, so an endpoint that drips a byte every second (headers or
 body) would hold a request forever. Entra gives up on a request after 60 seconds in all
 (entra-behavior.md §1.0); so does scimcheck: one daemon thread shuts down the socket of any
-request still running at its deadline, which ends the blocked read at once.
+request still running at its deadline, which ends the blocked read at once. The transport's
+connection pools report each request's connection with :func:`note_connection`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 
 @dataclass
@@ -102,28 +100,8 @@ def stop(attempt: Attempt) -> None:
     _current.attempt = None
 
 
-class _Noting:
-    """A connection pool that tells this thread's current attempt which connection it got."""
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)  # type: ignore[misc]
-        attempt = getattr(_current, "attempt", None)
-        if attempt is not None:
-            attempt.connection = connection
-        return connection
-
-
-class _HTTPPool(_Noting, HTTPConnectionPool):
-    pass
-
-
-class _HTTPSPool(_Noting, HTTPSConnectionPool):
-    pass
-
-
-class DeadlineAdapter(HTTPAdapter):
-    """requests' adapter whose pools report each request's connection to its deadline."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+def note_connection(connection: Any) -> None:
+    """The connection this thread's current request got (the transport's pools call this)."""
+    attempt = getattr(_current, "attempt", None)
+    if attempt is not None:
+        attempt.connection = connection

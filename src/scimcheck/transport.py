@@ -22,6 +22,8 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import SKIP_HEADER
 
 from scimcheck import deadlines, endpoints, ownership
@@ -201,6 +203,31 @@ def _pace(max_rps: float | None) -> None:
         _last_sent[0] = time.monotonic()
 
 
+class _NotingPool:
+    """A connection pool that tells the request's deadline which connection it got."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)  # type: ignore[misc]
+        deadlines.note_connection(connection)
+        return connection
+
+
+class _HTTPPool(_NotingPool, HTTPConnectionPool):
+    pass
+
+
+class _HTTPSPool(_NotingPool, HTTPSConnectionPool):
+    pass
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter whose pools report each request's connection to its deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
 @dataclass(frozen=True)
 class TransportConfig:
     """Where to send requests and how."""
@@ -238,7 +265,7 @@ class Transport:
         self._session.headers.clear()
         self._session.trust_env = False
         for scheme in ("http://", "https://"):
-            self._session.mount(scheme, deadlines.DeadlineAdapter())
+            self._session.mount(scheme, _DeadlineAdapter())
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -1,0 +1,127 @@
+"""What the harness costs on top of the HTTP it sends (issue 7 §2).
+
+One full ``scimcheck run`` against the embedded reference server is timed end to end (start-up,
+recording, schema validation, Hypothesis, reports), while a WSGI wrapper records every request
+the server receives. Then the same requests, in the same order, go through a bare
+``requests.Session`` loop against a fresh server, ids mapped from the first run's creates to the
+fresh ones, so the server does the same work. Prints both times and their ratio from one run
+(these machines are noisy: compare ratios, not seconds). Goal: at most 1.3.
+
+    python benchmarks/harness_overhead.py [--examples 200] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from scimcheck.server import ReferenceServer
+from scimcheck.server.app import create_app
+
+TOKEN = "bench-overhead-token-0001"
+
+
+@dataclass
+class Sent:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    created_id: str | None = None
+
+
+class Recording:
+    """WSGI middleware: every request, and the id each create answered with."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sent: list[Sent] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        query = environ.get("QUERY_STRING", "")
+        path = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+        headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
+                   if key.startswith("HTTP_") and key not in ("HTTP_HOST", "HTTP_CONNECTION")}
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        entry = Sent(environ["REQUEST_METHOD"], path, headers, body)
+        self.sent.append(entry)
+        chunks = list(self.app(environ, start_response))
+        if entry.method == "POST":
+            try:
+                answer = json.loads(b"".join(chunks))
+                entry.created_id = answer.get("id") if isinstance(answer, dict) else None
+            except ValueError:
+                pass
+        return chunks
+
+
+def harness_run(url: str, examples: int, seed: int) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIM_", "SCIMCHECK_"))}
+    env["SCIM_TOKEN"] = TOKEN
+    with tempfile.TemporaryDirectory() as reports:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "scimcheck", "run", url, "--report-dir", reports,
+             "--examples", str(examples), "--seed", str(seed)],
+            env=env, capture_output=True, check=False,
+        )
+        return time.perf_counter() - started
+
+
+def bare_loop(url_root: str, sent: list[Sent]) -> float:
+    ids: dict[str, str] = {}
+    with requests.Session() as session:
+        session.trust_env = False
+        started = time.perf_counter()
+        for entry in sent:
+            path, body = entry.path, entry.body
+            for old, new in ids.items():
+                if old in path:
+                    path = path.replace(old, new)
+                if body and old.encode() in body:
+                    body = body.replace(old.encode(), new.encode())
+            answer = session.request(entry.method, url_root + path, headers=entry.headers,
+                                     data=body or None, timeout=60)
+            if entry.created_id and answer.ok:
+                new_id = answer.json().get("id")
+                if isinstance(new_id, str):
+                    ids[entry.created_id] = new_id
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    recording = Recording(create_app(token=TOKEN))
+    with ReferenceServer(token=TOKEN, app=recording) as server:
+        harness_s = harness_run(server.base_url, args.examples, args.seed)
+    with ReferenceServer(token=TOKEN) as fresh:
+        root = fresh.base_url.removesuffix("/scim/v2")
+        bare_s = bare_loop(root, recording.sent)
+    count = len(recording.sent)
+    print(f"requests in one full run (--examples {args.examples}): {count}")
+    print(f"scimcheck run, end to end:    {harness_s:7.2f} s  ({harness_s / count * 1e3:.2f} ms "
+          "per request)")
+    print(f"bare requests.Session loop:   {bare_s:7.2f} s  ({bare_s / count * 1e3:.2f} ms "
+          "per request)")
+    print(f"overhead ratio (goal ≤ 1.3):  {harness_s / bare_s:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
