@@ -301,6 +301,9 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     return _exit_code(pytest_code, report_dir / "results.json", report_dir)
 
 
+PARALLEL_SHARDS = 4
+"""Items each generated-user property is split into under ``-n`` (``--scim-shards``)."""
+
 _ENVIRONMENT = {"url": "SCIM_URL", "profile": "SCIM_PROFILE", "dialect": "SCIM_DIALECT",
                 "timeout": "SCIM_TIMEOUT"}
 """``run`` options that an environment variable sets when the flag is absent (flag wins)."""
@@ -645,8 +648,9 @@ def _pytest_argv(
         argv += ["--scim-max-rps", str(args.max_rps)]
     if getattr(args, "retry_budget", None) is not None:
         argv += ["--scim-retry-budget", str(args.retry_budget)]
-    if getattr(args, "workers", None) is not None:
-        argv += ["-n", args.workers]
+    if getattr(args, "workers", None) not in (None, "1"):
+        # the four properties take most of a run: in quarters, the workers share them
+        argv += ["-n", args.workers, "--scim-shards", str(PARALLEL_SHARDS)]
     verify = getattr(args, "verify", True)
     if verify is False:
         argv.append("--scim-insecure")

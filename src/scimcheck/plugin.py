@@ -119,6 +119,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-examples", default=None, type=int, metavar="N",
                     help="Hypothesis examples per generated-user property (env SCIM_EXAMPLES; "
                     f"default {DEFAULT_EXAMPLES}; 0 skips the properties).")
+    group.addoption("--scim-shards", default=1, type=int, metavar="N",
+                    help="Split each generated-user property into N items, each searching "
+                    "1/N of the examples from its own seed, so pytest-xdist workers share them "
+                    "(`scimcheck run -n` sets 4; default 1).")
     group.addoption("--scim-max-rps", default=None, type=float, metavar="N",
                     help="Send at most N requests per second per process (env SCIM_MAX_RPS).")
     group.addoption("--scim-retry-budget", default=None, type=float, metavar="SECONDS",
@@ -289,6 +293,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     elif "scim_dialect" in metafunc.fixturenames:
         chosen = _dialects(metafunc.config)
         metafunc.parametrize("scim_dialect", list(chosen), ids=[d.value for d in chosen])
+    shards = metafunc.config.getoption("scim_shards")
+    if "scim_budget" in metafunc.fixturenames and shards > 1:
+        metafunc.parametrize("scim_shard", range(shards), indirect=True,
+                             ids=[f"shard{n + 1}of{shards}" for n in range(shards)])
 
 
 def _sequence_params(config: pytest.Config) -> list[Any]:
@@ -442,16 +450,26 @@ def scim_factories(request: pytest.FixtureRequest, scim_settings: Settings) -> F
 
 
 @pytest.fixture
-def scim_budget(scim_settings: Settings) -> Budget:
-    """How hard the generated-user properties search; skips them when the budget is 0."""
+def scim_budget(scim_settings: Settings, scim_shard: tuple[int, int]) -> Budget:
+    """How hard the generated-user properties search; skips them when the budget is 0. A
+    shard searches its share of the examples from a seed of its own."""
     from scimcheck.properties import Budget
 
     if scim_settings.examples == 0:
         pytest.skip("generated-user properties skipped: --scim-examples 0")
+    shard, shards = scim_shard
     return Budget(
-        examples=scim_settings.examples, seed=scim_settings.seed,
+        examples=-(-scim_settings.examples // shards),
+        seed=scim_settings.seed if shard == 0 else (scim_settings.seed * 7919 + shard) % 2**31,
         dialects=scim_settings.dialects,
     )
+
+
+@pytest.fixture
+def scim_shard(request: pytest.FixtureRequest) -> tuple[int, int]:
+    """(this item's shard, shards) of a generated-user property; (0, 1) unsharded."""
+    shards: int = request.config.getoption("scim_shards")
+    return int(getattr(request, "param", 0)), max(shards, 1)
 
 
 @pytest.fixture
@@ -642,7 +660,8 @@ class RunCollector:
             folder = Path(settings.results_path).parent / "repro"
             for stale in repro.files_in(folder):  # a report directory shows one run
                 stale.unlink()
-            repro.write(document, folder, settings.profile.source, settings.examples)
+            repro.write(document, folder, settings.profile.source, settings.examples,
+                        self.config.getoption("scim_shards"))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(

@@ -49,7 +49,7 @@ def _slug(text: str) -> str:
 
 def write(
     document: dict[str, Any], directory: Path, profile: str | None = None,
-    examples: int | None = None,
+    examples: int | None = None, shards: int = 1,
 ) -> list[Path]:
     """Write each failure's script as ``repro/<check>--<test>.sh``, and beside it a failure
     record (``.json``) that ``scimcheck replay`` re-runs; the scripts written."""
@@ -73,6 +73,7 @@ def write(
                 "seed": document.get("seed"),
                 "profile": profile or document.get("profile"),
                 "examples": examples,
+                "shards": shards,
                 "target": document.get("target"),
                 "script": path.name,
             }

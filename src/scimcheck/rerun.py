@@ -57,6 +57,8 @@ def load(path: Path, suites: Path) -> Target:
         options = ["--scim-seed", str(data["seed"])] if data.get("seed") is not None else []
         if data.get("examples") is not None:
             options += ["--scim-examples", str(data["examples"])]
+        if int(data.get("shards") or 1) > 1:  # the failing item is one shard of a property
+            options += ["--scim-shards", str(data["shards"])]
         if not test[0].startswith("test_generated"):  # a property sends thousands of requests
             options += ["--scim-verbose", "-s"]
         return Target(

@@ -1,0 +1,62 @@
+"""Speed-up of ``scimcheck run -n N`` over a serial run, against a slow endpoint (issue 7 §1).
+
+The reference server answers every request 50 ms late (a distant SaaS endpoint); the full suite
+runs once serially and once with ``-n 8``. Prints both wall times and the ratio from one run
+(goal: at least 4). The serial run takes minutes at the default budget.
+
+    python benchmarks/parallel_speedup.py [--workers 8] [--latency 0.05] [--examples 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from scimcheck.server import ReferenceServer
+
+TOKEN = "bench-parallel-token-0001"
+
+
+def timed_run(url: str, examples: int, seed: int, extra: list[str]) -> tuple[float, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIM_", "SCIMCHECK_"))}
+    env["SCIM_TOKEN"] = TOKEN
+    with tempfile.TemporaryDirectory() as reports:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "scimcheck", "run", url, "--report-dir", reports,
+             "--examples", str(examples), "--seed", str(seed), *extra],
+            env=env, capture_output=True, check=False,
+        )
+        elapsed = time.perf_counter() - started
+        with open(os.path.join(reports, "results.json"), encoding="utf-8") as results:
+            document = json.load(results)
+    counts = document["summary"]
+    return elapsed, f"{document['verdict']}, {counts['passed']} checks passed"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", default="8")
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--examples", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with ReferenceServer(token=TOKEN, latency_s=args.latency) as server:
+        serial_s, serial_says = timed_run(server.base_url, args.examples, args.seed, [])
+        parallel_s, parallel_says = timed_run(
+            server.base_url, args.examples, args.seed, ["-n", args.workers]
+        )
+    print(f"endpoint latency {args.latency * 1000:.0f} ms, --examples {args.examples}, "
+          f"{os.cpu_count()} CPUs")
+    print(f"serial:        {serial_s:7.1f} s  ({serial_says})")
+    print(f"-n {args.workers:<10} {parallel_s:7.1f} s  ({parallel_says})")
+    print(f"speed-up (goal ≥ 4): {serial_s / parallel_s:.2f}")
+
+
+if __name__ == "__main__":
+    main()
