@@ -6,12 +6,20 @@ stored in results.json as ``run_id``). Cleanup finds candidates with Entra-style
 (or, when the endpoint has no ``sw``, by reading the collection page by page), keeps only those
 whose name matches the tag exactly, and deletes them (or lists them with ``--dry-run``). Nothing
 else is ever modified or deleted.
+
+:func:`interruptions_held` lets a run's own end-of-sequence cleanup finish when Ctrl-C or
+SIGTERM arrives in the middle of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from scimcheck import endpoints
@@ -118,3 +126,34 @@ def delete(transport: Transport, leftovers: list[Leftover]) -> list[str]:
         if not (answer.ok or answer.status == 404):
             problems.append(f"{leftover.path} ({leftover.name}): {answer.summary()}")
     return problems
+
+
+@contextlib.contextmanager
+def interruptions_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM while the block runs, then stop as they asked.
+
+    A run's cleanup deletes what the run created; a signal in the middle of it would leave the
+    rest behind. The first signal is held and raised as ``KeyboardInterrupt`` when the block
+    ends; a second one stops the block at once (the person insists). Outside the main thread,
+    where signals cannot be handled, the block runs unprotected.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        held.append(signum)
+        if len(held) > 1:
+            raise KeyboardInterrupt
+
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+    if held:
+        raise KeyboardInterrupt

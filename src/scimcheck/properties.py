@@ -8,6 +8,9 @@ when the example ends, and registered with the run so an interrupted run deletes
 A 5xx or no answer fails ``generated.no-server-error`` whichever property met it; a 4xx refusal
 of a generated user is noted under the advisory ``generated.values-accepted`` and does not
 stop the search (an endpoint may document limits). The seed makes a run replayable exactly.
+A failure the endpoint does not repeat when Hypothesis replays the example (an intermittent
+500 or reset) is still the endpoint's failure: it is recorded unshrunk, with the one request
+that failed, never as an error of scimcheck.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Flaky
 from hypothesis.internal.conjecture import engine
 from hypothesis.reporting import with_reporter
 
@@ -224,17 +228,48 @@ def search(
             seed(budget.seed)(test)()
     except PropertyFailed as failure:
         chain = scim.transport.exchanges[start_of_last():]
-        scim.check(
-            failure.check_id, False, describe(failure), failure.evidence,
-            repro=render_script(
-                chain, scim.transport.config.base_url,
-                f"{title}: {failure.check_id} (scimcheck --seed {budget.seed})",
-            ),
-        )
+        _record(scim, failure, describe(failure), chain, title, budget)
+    except Flaky as flaky:
+        seen_once = intermittent_failure(flaky)
+        if seen_once is None:
+            raise
+        chain = [x for x in scim.transport.exchanges if x is seen_once.evidence]
+        _record(scim, seen_once, f"{title}: {seen_once.message}. It happened once and not "
+                f"again when Hypothesis replayed the example, so it was not shrunk (the "
+                f"endpoint fails intermittently; replay with --seed {budget.seed})", chain,
+                title, budget)
     else:  # the search ran its whole budget: every check it judges held
         for check_id in (*judged, NO_SERVER_ERROR):
             scim.check(check_id, True)
     scim.keep_exchanges(chain)
+
+
+def _record(
+    scim: Sequence, failure: PropertyFailed, message: str, chain: list[Exchange], title: str,
+    budget: Budget,
+) -> None:
+    scim.check(
+        failure.check_id, False, message, failure.evidence,
+        repro=render_script(
+            chain, scim.transport.config.base_url,
+            f"{title}: {failure.check_id} (scimcheck --seed {budget.seed})",
+        ),
+    )
+
+
+def intermittent_failure(error: BaseException) -> PropertyFailed | None:
+    """The endpoint's failure inside Hypothesis' report that a failure did not repeat
+    (``FlakyFailure`` groups what each run raised; ``FlakyStrategyDefinition`` may come with
+    it, when the failing run stopped drawing data early); ``None`` when there is none."""
+    if isinstance(error, PropertyFailed):
+        return error
+    inner: list[BaseException] = list(getattr(error, "exceptions", ()))
+    inner += [e for e in (error.__cause__, error.__context__) if e is not None]
+    for exception in inner:
+        found = intermittent_failure(exception)
+        if found is not None:
+            return found
+    return None
 
 
 # --- the properties ------------------------------------------------------------------------------
