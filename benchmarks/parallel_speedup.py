@@ -36,7 +36,10 @@ def timed_run(url: str, examples: int, seed: int, extra: list[str]) -> tuple[flo
         with open(os.path.join(reports, "results.json"), encoding="utf-8") as results:
             document = json.load(results)
     counts = document["summary"]
-    return elapsed, f"{document['verdict']}, {counts['passed']} checks passed"
+    failed = [c["id"] for c in document["checks"] if c["outcome"] == "failed"]
+    return elapsed, f"{document['verdict']}, {counts['passed']} checks passed" + (
+        f"; failed: {', '.join(failed)}" if failed else ""
+    )
 
 
 def main() -> None:
