@@ -399,3 +399,27 @@ def test_an_interrupt_traceback_without_line_numbers_still_prints() -> None:
     excinfo = pytest.ExceptionInfo.from_exception(error)
     plugin.pytest_keyboard_interrupt(excinfo)
     assert "def interrupted" in str(excinfo.getrepr(funcargs=True))
+
+
+@pytest.mark.slow
+def test_cleanup_that_cannot_search_says_so_and_exits_1() -> None:
+    """A 5xx to cleanup's search is not "nothing left": exit 1, and the rest stays untouched."""
+    faults = Faults(rate=1.0, kinds=("status",), stages=("before",), skip_first=1)
+    with ReferenceServer(token=TEST_TOKEN, faults=faults) as server:
+        faults.enabled = False
+        left = Client(server.app).post(
+            BASE_PATH + "/Users", json={"userName": "scimcheck-0123abcd-0001-a@example.com"},
+            headers={"Authorization": f"Bearer {TEST_TOKEN}"},
+        )
+        assert left.status_code == 201
+        faults.enabled = True
+        done = subprocess.run(
+            [sys.executable, "-m", "scimcheck", "cleanup", server.base_url, "--run-id",
+             "0123abcd"], capture_output=True, text=True, env=_env(), timeout=HANG_GUARD_S,
+            check=False,
+        )
+        assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
+        assert "could not be searched (HTTP 500)" in done.stdout
+        assert "more may be left; run cleanup again" in done.stderr
+        assert "nothing left by" not in done.stdout
+        assert [s.method for s in faults.writes()] == []

@@ -45,6 +45,8 @@ class Found:
 
     leftovers: list[Leftover] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unsearched: list[str] = field(default_factory=list)
+    """Collections that could not be read to the end (a 5xx, no answer): more may be left."""
 
 
 def _wanted(name: Any, run_id: str | None) -> str | None:
@@ -62,9 +64,11 @@ def find(transport: Transport, run_id: str | None) -> Found:
         (endpoints.USERS, "userName", endpoints.user),
         (endpoints.GROUPS, "displayName", endpoints.group),
     ):
-        resources, note = _search(transport, collection, attribute, prefix)
+        resources, note, complete = _search(transport, collection, attribute, prefix)
         if note:
             found.notes.append(note)
+        if not complete:
+            found.unsearched.append(collection)
         for resource in resources:
             name = resource.get(attribute) if isinstance(resource, dict) else None
             run = _wanted(name, run_id)
@@ -76,8 +80,9 @@ def find(transport: Transport, run_id: str | None) -> Found:
 
 def _search(
     transport: Transport, collection: str, attribute: str, prefix: str
-) -> tuple[list[Any], str | None]:
-    """Candidates by ``attribute sw "prefix"``; by reading every page if ``sw`` is refused."""
+) -> tuple[list[Any], str | None, bool]:
+    """Candidates by ``attribute sw "prefix"``; by reading every page if ``sw`` is refused.
+    The last value says whether the collection was read to the end."""
     params = {"filter": f'{attribute} sw "{prefix}"', "attributes": attribute}
     resources, status = _pages(transport, collection, params)
     if status in (400, 403, 501):
@@ -85,12 +90,13 @@ def _search(
         note = (f"{collection}: the endpoint refused a 'sw' filter, so every page was read and "
                 "matched here")
         if status != 200:
-            note = f"{collection}: could not be listed (HTTP {status}); nothing there was touched"
-        return every, note
+            note = (f"{collection}: could not be listed (HTTP {status or 'no answer'}); what "
+                    "was not read was not touched")
+        return every, note, status == 200
     if status != 200:
         return resources, (f"{collection}: could not be searched (HTTP {status or 'no answer'}); "
-                           "nothing there was touched")
-    return resources, None
+                           "what was not read was not touched"), False
+    return resources, None, True
 
 
 def _pages(

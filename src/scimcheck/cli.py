@@ -401,7 +401,12 @@ def clean_up(args: argparse.Namespace) -> int:
         for note in found.notes:
             print(f"scimcheck: {note}")
         which = f"run {run_id}" if run_id else "any scimcheck run"
+        unsearched = (f"{' and '.join(found.unsearched)} could not be searched to the end: "
+                      "more may be left; run cleanup again") if found.unsearched else ""
         if not found.leftovers:
+            if unsearched:
+                return _fail(f"found nothing left by {which}, but {unsearched}",
+                             exitcodes.CHECKS_FAILED)
             print(f"scimcheck: nothing left by {which}")
             return exitcodes.OK
         verb = "would delete" if args.dry_run else "deleting"
@@ -416,6 +421,8 @@ def clean_up(args: argparse.Namespace) -> int:
     if problems:
         return exitcodes.CHECKS_FAILED
     print(f"scimcheck: deleted {len(found.leftovers)} resource(s)")
+    if unsearched:
+        return _fail(unsearched, exitcodes.CHECKS_FAILED)
     return exitcodes.OK
 
 
