@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import requests
 from conftest import TEST_TOKEN, RunSuites
 
 from scimcheck.ownership import Ledger, resource_key
+from scimcheck.sequence import Sequence
 from scimcheck.server import ReferenceServer
+from scimcheck.server.app import create_app
+from scimcheck.server.faults import Faults
+from scimcheck.transport import Transport, TransportConfig
 
 TAG = "scimcheck-0badcafe"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -73,3 +78,50 @@ def test_an_endpoint_answering_with_another_account_never_gets_it_changed(
     assert after == before
     assert left["totalResults"] == 0, [u["userName"] for u in left["Resources"]]
     assert "refused to send" in json.dumps(document)
+
+
+def _failing_deletes(app: Any, failures: int) -> Any:
+    """``app`` answering the first ``failures`` DELETEs with 500."""
+    left = [failures]
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "DELETE" and left[0] > 0:
+            left[0] -= 1
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"try again"]
+        return app(environ, start_response)
+
+    return wrapped
+
+
+def _sequence(url: str) -> Sequence:
+    transport = Transport(TransportConfig(url, TEST_TOKEN, owner_tag=TAG))
+    return Sequence(transport, dialect=None, strict=False)
+
+
+def test_cleanup_sends_a_delete_again_after_a_5xx() -> None:
+    app = _failing_deletes(create_app(token=TEST_TOKEN), failures=2)
+    with ReferenceServer(token=TEST_TOKEN, app=app) as server:
+        scim = _sequence(server.base_url)
+        made = scim.send("POST", "/Users", body={"schemas": [USER], "userName": f"{TAG}-r@x"})
+        scim.created(f"/Users/{made.json()['id']}", "a user")
+        assert scim.cleanup() == []
+        assert scim.transport.send("GET", f"/Users/{made.json()['id']}").status == 404
+
+
+def test_a_lost_create_that_cannot_be_looked_up_is_reported() -> None:
+    faults = Faults(rate=1.0, kinds=("status",), stages=("after",), skip_first=0)
+    with ReferenceServer(token=TEST_TOKEN, faults=faults) as server:
+        scim = _sequence(server.base_url)
+        scim.send("POST", "/Users", body={"schemas": [USER], "userName": f"{TAG}-lost@x"})
+        problems = scim.cleanup()
+    assert len(problems) == 1 and "could not look for" in problems[0]
+
+
+def test_the_summary_says_how_to_remove_what_cleanup_could_not(run_suites: RunSuites) -> None:
+    app = _failing_deletes(create_app(token=TEST_TOKEN), failures=10**6)
+    with ReferenceServer(token=TEST_TOKEN, app=app) as server:
+        url = server.base_url
+        document = run_suites(url, "-k", "create-minimal-user")
+    assert "may be left on the endpoint" in document["_stdout"]
+    assert f"scimcheck cleanup {url} --run-id {document['run_id']}" in document["_stdout"]

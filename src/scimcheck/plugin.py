@@ -85,6 +85,7 @@ class RunState:
         default_factory=lambda: {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
     )
     collected_scim: bool = False
+    cleanup_problems: int = 0
 
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -683,3 +684,16 @@ class RunCollector:
 
         for line in results.summary_lines(document):
             terminalreporter.write_line(line)
+        if self.state.cleanup_problems:
+            settings = self.config.stash[SETTINGS_KEY]
+            terminalreporter.write_line(
+                f"  ! {self.state.cleanup_problems} resource(s) this run created may be left on "
+                f"the endpoint (see the warnings above); remove them with: scimcheck cleanup "
+                f"{results.public_url(settings.base_url)} --run-id {settings.run_id}"
+            )
+
+    def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str,
+                                location: Any) -> None:
+        """Count cleanup problems (workers' warnings arrive here too under pytest-xdist)."""
+        if str(getattr(warning_message, "message", "")).startswith("scimcheck cleanup:"):
+            self.state.cleanup_problems += 1

@@ -8,6 +8,7 @@ sequence deleted them itself (only those: scimcheck never touches anything it di
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,10 @@ class Evaluation:
     dialect: str | None
     repro: str | None = None
     """A curl script of the request chain that shows the failure, when there is one."""
+
+
+CLEANUP_RETRY_WAITS_S = (0.5, 1.0)
+"""Pauses before sending a cleanup DELETE answered 5xx again."""
 
 
 class Sequence:
@@ -263,7 +268,7 @@ class Sequence:
         """Delete what this sequence created and did not delete; returns problems, if any."""
         problems: list[str] = []
         for path, description in reversed(list(self._created.items())):
-            exchange = self.transport.send("DELETE", path, label=f"cleanup: {description}")
+            exchange = self._delete(path, f"cleanup: {description}")
             if not (exchange.ok or exchange.status == 404):
                 problems.append(f"could not delete {description} ({exchange.summary()})")
         self._created.clear()
@@ -271,6 +276,17 @@ class Sequence:
             problems += self._sweep(collection, attribute, value)
         self._unconfirmed.clear()
         return problems
+
+    def _delete(self, path: str, label: str) -> Exchange:
+        """A cleanup DELETE, sent again up to twice after a 5xx (DELETE is idempotent, RFC
+        9110 §9.2.2; the transport already repeats 429/503 and cut connections)."""
+        exchange = self.transport.send("DELETE", path, label=label)
+        for wait in CLEANUP_RETRY_WAITS_S:
+            if exchange.status is None or exchange.status < 500:
+                break
+            time.sleep(wait)
+            exchange = self.transport.send("DELETE", path, label=f"{label} (again)")
+        return exchange
 
     def _sweep(self, collection: str, attribute: str, value: str) -> list[str]:
         """Delete what a create whose answer never confirmed it may have made: only resources
@@ -282,8 +298,13 @@ class Sequence:
         )
         body = found.json()
         resources = body.get("Resources") if isinstance(body, dict) else None
+        if not found.ok or not isinstance(resources, list):
+            if found.ok and isinstance(body, dict) and body.get("totalResults") == 0:
+                return []  # an empty answer may leave Resources out (RFC 7644 §3.4.2)
+            return [f"could not look for {value!r}, created by a request whose answer was "
+                    f"lost ({found.summary()}); it may be left"]
         problems: list[str] = []
-        for resource in resources if isinstance(resources, list) else []:
+        for resource in resources:
             if not isinstance(resource, dict) or not isinstance(resource.get("id"), str):
                 continue
             if str(resource.get(attribute, "")).lower() != value.lower():
@@ -291,7 +312,7 @@ class Sequence:
             path = f"{collection}/{quote(resource['id'], safe='')}"
             if not self.transport.claim(path, resource.get(attribute)):
                 continue  # not tagged by this run: never ours to delete
-            gone = self.transport.send("DELETE", path, label=f"cleanup: {value!r}")
+            gone = self._delete(path, f"cleanup: {value!r}")
             if not (gone.ok or gone.status == 404):
                 problems.append(f"could not delete {value!r} ({gone.summary()})")
         return problems
