@@ -11,6 +11,7 @@ so the model judges state; value handling is the round-trip properties' concern.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,7 +131,8 @@ def machine_for(
         @precondition(lambda self: groups_mapped and self.group is None)
         @rule(name=PLAIN_WORDS)
         def create_group(self, name: str) -> None:
-            display_name = f"{tag}-{name} Team"
+            # a fresh serial, as user names have: parallel shards share the run tag
+            display_name = f"{tag}-{uuid.uuid4().hex[:8]}-{name} Team"
             answer = self.probe.send(
                 "POST", endpoints.GROUPS, label="create group",
                 body={"schemas": [endpoints.GROUP_SCHEMA], "displayName": display_name,
