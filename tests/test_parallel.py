@@ -50,17 +50,27 @@ def test_a_parallel_run_has_the_serial_verdicts_in_merged_reports(
     with ReferenceServer(token=TEST_TOKEN, variant=variant) as server:
         serial = _run(server.base_url, tmp_path / "serial")
         parallel = _run(server.base_url, tmp_path / "parallel", "-n", "3")
-    assert parallel["_code"] == serial["_code"] in (exitcodes.OK, exitcodes.CHECKS_FAILED)
+    failures = {c["id"]: c["message"] for c in parallel["checks"] if c["outcome"] == "failed"}
+    assert parallel["_code"] == serial["_code"] in (exitcodes.OK, exitcodes.CHECKS_FAILED), \
+        failures
     # the one exception: whether pages repeat is only judged on a list that holds still, and
     # the other workers change it (docs/cli.md, "Parallel runs")
     moving = "pagination.distinct-pages"
     got, want = _outcomes(parallel), _outcomes(serial)
     assert got.pop(moving) in (want.pop(moving), "skipped")
-    assert got == want
-    assert parallel["tests"] == serial["tests"]
+    # the properties search in 4 shards, each from its own seed: a different (larger) search,
+    # which may find what the serial one missed; on the correct server neither finds anything
+    searched = {c for c in got if c.startswith("generated.")}
+    assert {c: o for c, o in got.items() if c not in searched} == \
+        {c: o for c, o in want.items() if c not in searched}, failures
+    if variant is None:
+        assert failures == {}
+    # each generated-user property runs as 4 shards in a parallel run
+    items = sum(serial["tests"].values()) + 4 * 3
+    assert sum(parallel["tests"].values()) == items
     assert parallel["run_id"] != serial["run_id"]
     junit = (tmp_path / "parallel" / "junit.xml").read_text(encoding="utf-8")
-    assert junit.count("<testcase ") == sum(serial["tests"].values())
+    assert junit.count("<testcase ") == items
     html = (tmp_path / "parallel" / "report.html").read_text(encoding="utf-8")
     assert "Entra readiness" in html
     assert "Verdict:" in parallel["_stdout"]
