@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from timed_run import timed_run
 
 from scimcheck.server import ReferenceServer
 from scimcheck.server.app import create_app
@@ -67,19 +68,6 @@ class Recording:
             except ValueError:
                 pass
         return chunks
-
-
-def harness_run(url: str, examples: int, seed: int) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIM_", "SCIMCHECK_"))}
-    env["SCIM_TOKEN"] = TOKEN
-    with tempfile.TemporaryDirectory() as reports:
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "scimcheck", "run", url, "--report-dir", reports,
-             "--examples", str(examples), "--seed", str(seed)],
-            env=env, capture_output=True, check=False,
-        )
-        return time.perf_counter() - started
 
 
 def bare_loop_elsewhere(url_root: str, sent: list[Sent]) -> float:
@@ -132,7 +120,7 @@ def main() -> None:
         return
     recording = Recording(create_app(token=TOKEN))
     with ReferenceServer(token=TOKEN, app=recording) as server:
-        harness_s = harness_run(server.base_url, args.examples, args.seed)
+        harness_s, _ = timed_run(server.base_url, TOKEN, args.examples, args.seed)
     with ReferenceServer(token=TOKEN) as fresh:
         root = fresh.base_url.removesuffix("/scim/v2")
         bare_s = bare_loop_elsewhere(root, recording.sent)

@@ -10,31 +10,17 @@ runs once serially and once with ``-n 8``. Prints both wall times and the ratio 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
-import tempfile
-import time
+
+from timed_run import timed_run
 
 from scimcheck.server import ReferenceServer
 
 TOKEN = "bench-parallel-token-0001"
 
 
-def timed_run(url: str, examples: int, seed: int, extra: list[str]) -> tuple[float, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIM_", "SCIMCHECK_"))}
-    env["SCIM_TOKEN"] = TOKEN
-    with tempfile.TemporaryDirectory() as reports:
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "scimcheck", "run", url, "--report-dir", reports,
-             "--examples", str(examples), "--seed", str(seed), *extra],
-            env=env, capture_output=True, check=False,
-        )
-        elapsed = time.perf_counter() - started
-        with open(os.path.join(reports, "results.json"), encoding="utf-8") as results:
-            document = json.load(results)
+def described(url: str, examples: int, seed: int, extra: list[str]) -> tuple[float, str]:
+    elapsed, document = timed_run(url, TOKEN, examples, seed, extra)
     counts = document["summary"]
     failed = [c["id"] for c in document["checks"] if c["outcome"] == "failed"]
     return elapsed, f"{document['verdict']}, {counts['passed']} checks passed" + (
@@ -50,8 +36,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with ReferenceServer(token=TOKEN, latency_s=args.latency) as server:
-        serial_s, serial_says = timed_run(server.base_url, args.examples, args.seed, [])
-        parallel_s, parallel_says = timed_run(
+        serial_s, serial_says = described(server.base_url, args.examples, args.seed, [])
+        parallel_s, parallel_says = described(
             server.base_url, args.examples, args.seed, ["-n", args.workers]
         )
     print(f"endpoint latency {args.latency * 1000:.0f} ms, --examples {args.examples}, "

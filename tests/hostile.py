@@ -129,28 +129,26 @@ def _compression_bomb(handler: _Handler, upstream: bytes) -> None:
     handler.wfile.write(body)
 
 
-def _slow_drip(handler: _Handler, upstream: bytes) -> None:
-    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Length", "100000")])
+def _drip(handler: _Handler, start: bytes, unit: bytes) -> None:
+    """Write ``start``, then ``unit`` every 50 ms until the server stops or the client leaves."""
     handler.close_connection = True
     try:
+        handler.wfile.write(start)
         while not handler.server.stopping.is_set():  # type: ignore[attr-defined]
-            handler.wfile.write(b" ")
+            handler.wfile.write(unit)
             handler.wfile.flush()
             time.sleep(0.05)
     except OSError:
         return
+
+
+def _slow_drip(handler: _Handler, upstream: bytes) -> None:
+    _drip(handler, f"HTTP/1.1 200 OK\r\nContent-Type: {SCIM}\r\nContent-Length: 100000\r\n"
+                   "\r\n".encode(), b" ")
 
 
 def _slow_headers(handler: _Handler, upstream: bytes) -> None:
-    handler.close_connection = True
-    try:
-        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
-        while not handler.server.stopping.is_set():  # type: ignore[attr-defined]
-            handler.wfile.write(b"X-Wait: .\r\n")
-            handler.wfile.flush()
-            time.sleep(0.05)
-    except OSError:
-        return
+    _drip(handler, b"HTTP/1.1 200 OK\r\n", b"X-Wait: .\r\n")
 
 
 def _silent(handler: _Handler, upstream: bytes) -> None:

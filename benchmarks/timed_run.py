@@ -1,0 +1,29 @@
+"""One timed ``scimcheck run`` in a fresh process, shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+
+def timed_run(
+    url: str, token: str, examples: int, seed: int, extra: list[str] | None = None
+) -> tuple[float, dict[str, Any]]:
+    """Wall time of the whole command (start-up and reports included) and its results.json."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIM_", "SCIMCHECK_"))}
+    env["SCIM_TOKEN"] = token
+    with tempfile.TemporaryDirectory() as reports:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "scimcheck", "run", url, "--report-dir", reports,
+             "--examples", str(examples), "--seed", str(seed), *(extra or [])],
+            env=env, capture_output=True, check=False,
+        )
+        elapsed = time.perf_counter() - started
+        with open(os.path.join(reports, "results.json"), encoding="utf-8") as results:
+            return elapsed, json.load(results)
