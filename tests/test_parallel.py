@@ -111,3 +111,14 @@ def test_pagination_is_no_false_alarm_while_others_change_the_list(
         assert failed_checks(document) == set(), document["_stdout"]
         outcome = {c["id"]: c["outcome"] for c in document["checks"]}
         assert outcome["pagination.pages"] == "passed"
+
+
+def test_a_run_wide_rate_is_split_over_the_workers() -> None:
+    from types import SimpleNamespace
+
+    from scimcheck.plugin import _per_worker
+
+    worker = SimpleNamespace(workerinput={"workercount": 4})
+    assert _per_worker(worker, 20.0) == 5.0  # type: ignore[arg-type]
+    assert _per_worker(SimpleNamespace(), 20.0) == 20.0  # type: ignore[arg-type]
+    assert _per_worker(worker, None) is None  # type: ignore[arg-type]
