@@ -117,11 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="address to bind (default 127.0.0.1)")
     record.add_argument("--out", required=True, metavar="FILE",
                         help="the sequence file to write (YAML)")
-    record.add_argument("--ca-bundle", metavar="PATH",
-                        help="trust the CA certificate(s) in this PEM file for the upstream "
-                        "(env SCIM_CA_BUNDLE)")
-    record.add_argument("--insecure", action="store_true",
-                        help="do not verify the upstream's TLS certificate (env SCIM_INSECURE=1)")
+    _tls_arguments(record, whose="the upstream's")
 
     cleanup = sub.add_parser(
         "cleanup",
@@ -186,13 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _tls_arguments(parser: argparse.ArgumentParser) -> None:
+def _tls_arguments(parser: argparse.ArgumentParser, whose: str = "the target's") -> None:
     """--ca-bundle and --insecure (scimcheck.tls; verification is on by default)."""
     parser.add_argument("--ca-bundle", metavar="PATH",
-                        help="trust the CA certificate(s) in this PEM file for the target's TLS "
+                        help=f"trust the CA certificate(s) in this PEM file for {whose} TLS "
                         "certificate (env SCIM_CA_BUNDLE)")
     parser.add_argument("--insecure", action="store_true",
-                        help="do not verify the target's TLS certificate (env SCIM_INSECURE=1); "
+                        help=f"do not verify {whose} TLS certificate (env SCIM_INSECURE=1); "
                         "test servers only")
 
 
@@ -355,14 +351,14 @@ def _run_pytest(
             _fail(f"cannot create report directory {str(report_dir)!r}: {exc.strerror}")
         ) from None
     with _target(args.url, token) as (url, target_token):
-        from scimcheck import preflight, unreachable
+        from scimcheck import dialects, preflight, unreachable
 
         problem = preflight.problem(url, target_token, args.timeout, verify=args.verify)
         if problem is not None:
             unreachable.write_reports(
                 report_dir, url, problem, embedded=not args.url,
                 profile=getattr(args, "profile", None) or "entra-app",
-                dialects=["legacy", "compliant"] if args.dialect == "both" else [args.dialect],
+                dialects=[d.value for d in dialects.parse_choice(args.dialect)],
             )
             raise _Stopped(_fail(problem, exitcodes.TARGET_UNAVAILABLE))
         with contextlib.suppress(FileNotFoundError):

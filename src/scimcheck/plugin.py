@@ -179,13 +179,15 @@ def _option(config: pytest.Config, name: str, env: str) -> Any:
     return value
 
 
-def _positive(config: pytest.Config, name: str, env: str, default: float | None) -> float | None:
+def _positive(
+    config: pytest.Config, name: str, env: str, default: float | None, zero_ok: bool = False
+) -> float | None:
     value = _option(config, name, env)
     if value is None:
         return default
     try:
         number = float(value)
-        if number < 0 or (number == 0 and name in ("scim_max_rps", "scim_timeout")):
+        if number < 0 or (number == 0 and not zero_ok):
             raise ValueError
     except ValueError:
         raise pytest.UsageError(f"{env}={value!r} must be a positive number") from None
@@ -278,7 +280,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
         embedded=bool(config.getoption("scim_embedded")),
         examples=examples,
         max_rps=_per_worker(config, _positive(config, "scim_max_rps", "SCIM_MAX_RPS", None)),
-        retry_budget_s=_positive(config, "scim_retry_budget", "SCIM_RETRY_BUDGET", 120.0) or 0.0,
+        retry_budget_s=_positive(config, "scim_retry_budget", "SCIM_RETRY_BUDGET", 120.0,
+                                 zero_ok=True) or 0.0,
         verify=_verify(config),
     )
     config.stash[SETTINGS_KEY] = settings

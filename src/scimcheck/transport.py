@@ -388,7 +388,7 @@ class Transport:
                 stream=True,
             )
             try:
-                raw, exchange.body_problem = _read_capped(response)
+                raw, cut = _read_capped(response)
             finally:
                 response.close()
             exchange.status = response.status_code
@@ -399,15 +399,15 @@ class Transport:
             )
             exchange.response_headers = {k: self._scrub(v) for k, v in response.headers.items()}
             exchange.response_body = self._scrub(text)
-            exchange.body_truncated = exchange.body_problem is not None
+            exchange.body_truncated = cut is not None
             exchange.valid_utf8 = undecodable is None
-            exchange.body_problem = exchange.body_problem or undecodable
+            exchange.body_problem = cut or undecodable
             if attempt.expired:
                 raise requests.exceptions.ReadTimeout("the deadline cut the answer short")
         except _READ_FAILURES as exc:
             exchange.status = None
             exchange.error = (
-                _describe_overrun(url, self.config.timeout_s + DEADLINE_GRACE_S, exc)
+                _describe_overrun(url, self.config.timeout_s + DEADLINE_GRACE_S)
                 if attempt.expired
                 else describe_network_error(exc, url)
             )
@@ -493,7 +493,7 @@ def _decode(raw: bytes, declared: str | None) -> tuple[str, str | None]:
     return raw.decode("utf-8", errors="replace"), note
 
 
-def _describe_overrun(url: str, seconds: float, exc: BaseException) -> str:
+def _describe_overrun(url: str, seconds: float) -> str:
     host = urlsplit(url).netloc or url
     return (
         f"{host} was still sending its answer after {seconds:g} s (a slow drip of bytes); "

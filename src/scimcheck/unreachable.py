@@ -9,14 +9,13 @@ judged (entra-behavior.md §1.1: Test Connection is Entra's first request too).
 from __future__ import annotations
 
 import html
-import json
 import time
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 from scimcheck import __version__, checks
-from scimcheck.results import aggregate, public_url
+from scimcheck.results import aggregate, public_url, write
 
 TEST_NAME = "preflight"
 
@@ -76,9 +75,6 @@ def write_reports(
     dialects: list[str],
 ) -> None:
     """results.json, junit.xml and report.html for a run that could not start."""
-    results = document(url, problem, embedded, profile, dialects)
-    (report_dir / "results.json").write_text(
-        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write(report_dir / "results.json", document(url, problem, embedded, profile, dialects))
     (report_dir / "junit.xml").write_bytes(junit(url, problem))
     (report_dir / "report.html").write_text(page(url, problem), encoding="utf-8")
