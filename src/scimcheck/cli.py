@@ -713,9 +713,9 @@ def serve(args: argparse.Namespace) -> int:
         f"no token: anonymous requests are accepted (pass --token or set {TOKEN_ENV})"
     )
     variant = f" [broken variant: {args.variant}]" if args.variant else ""
-    print(f"scimcheck reference server{variant} at {server.base_url} ({auth}); Ctrl-C stops it")
-    sys.stdout.flush()
-    try:
+    try:  # from the banner on: a Ctrl-C as soon as it is read is the normal stop
+        print(f"scimcheck reference server{variant} at {server.base_url} ({auth}); "
+              "Ctrl-C stops it", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
