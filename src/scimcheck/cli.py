@@ -498,9 +498,9 @@ def record_traffic(args: argparse.Namespace) -> int:
         proxy.start()
     except OSError as exc:
         return _fail(f"cannot listen on {args.host}:{args.listen}: {exc.strerror or exc}")
-    print(f"scimcheck: recording; point the client at {proxy.base_url} (forwarding to "
-          f"{args.upstream}); Ctrl-C stops", flush=True)
-    try:
+    try:  # from the banner on, as in serve
+        print(f"scimcheck: recording; point the client at {proxy.base_url} (forwarding to "
+              f"{args.upstream}); Ctrl-C stops", flush=True)
         with _sigterm_as_interrupt():
             threading.Event().wait()
     except KeyboardInterrupt:
