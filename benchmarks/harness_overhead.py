@@ -7,7 +7,11 @@ the server receives. Then the same requests, in the same order, go through a bar
 fresh ones, so the server does the same work. Prints both times and their ratio from one run
 (these machines are noisy: compare ratios, not seconds). Goal: at most 1.3.
 
-    python benchmarks/harness_overhead.py [--examples 200] [--seed 1]
+The client's CPU time is printed too (the harness process against the bare loop's): it moves
+less with the machine's load than wall time does. ``--repeat K`` runs both sides K times and
+prints the medians, to see a change of a few percent.
+
+    python benchmarks/harness_overhead.py [--examples 200] [--seed 1] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import argparse
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from timed_run import timed_run
+from timed_run import children_cpu_s, timed_run
 
 from scimcheck.server import ReferenceServer
 from scimcheck.server.app import create_app
@@ -70,7 +75,7 @@ class Recording:
         return chunks
 
 
-def bare_loop_elsewhere(url_root: str, sent: list[Sent]) -> float:
+def bare_loop_elsewhere(url_root: str, sent: list[Sent]) -> tuple[float, float]:
     """The bare loop in a process of its own, as the harness ran: not sharing the server's
     interpreter (and its lock)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as plan:
@@ -82,14 +87,16 @@ def bare_loop_elsewhere(url_root: str, sent: list[Sent]) -> float:
                               capture_output=True, text=True, check=True)
     finally:
         os.unlink(plan.name)
-    return float(done.stdout.strip())
+    wall, cpu = done.stdout.split()
+    return float(wall), float(cpu)
 
 
-def bare_loop(url_root: str, sent: list[Sent]) -> float:
+def bare_loop(url_root: str, sent: list[Sent]) -> tuple[float, float]:
+    """Wall and CPU seconds of sending ``sent`` through one ``requests.Session``."""
     ids: dict[str, str] = {}
     with requests.Session() as session:
         session.trust_env = False
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for entry in sent:
             path, body = entry.path, entry.body
             for old, new in ids.items():
@@ -103,33 +110,50 @@ def bare_loop(url_root: str, sent: list[Sent]) -> float:
                 new_id = answer.json().get("id")
                 if isinstance(new_id, str):
                     ids[entry.created_id] = new_id
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu_started
+
+
+def one_round(examples: int, seed: int) -> tuple[int, float, float, float, float]:
+    """Request count, then wall and CPU seconds of the harness and of the bare loop."""
+    recording = Recording(create_app(token=TOKEN))
+    with ReferenceServer(token=TOKEN, app=recording) as server:
+        cpu_before = children_cpu_s()
+        harness_s, _ = timed_run(server.base_url, TOKEN, examples, seed)
+        harness_cpu = children_cpu_s() - cpu_before
+    # the same middleware on the bare loop's server, so the server does the same work for both
+    with ReferenceServer(token=TOKEN, app=Recording(create_app(token=TOKEN))) as fresh:
+        root = fresh.base_url.removesuffix("/scim/v2")
+        bare_s, bare_cpu = bare_loop_elsewhere(root, recording.sent)
+    return len(recording.sent), harness_s, harness_cpu, bare_s, bare_cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; medians are printed")
     parser.add_argument("--bare", nargs=2, metavar=("PLAN", "ROOT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:  # the child process of bare_loop_elsewhere
         with open(args.bare[0], encoding="utf-8") as plan:
             sent = [Sent(e["method"], e["path"], e["headers"], e["body"].encode("utf-8"),
                          e["created_id"]) for e in json.load(plan)]
-        print(bare_loop(args.bare[1], sent))
+        print(*bare_loop(args.bare[1], sent))
         return
-    recording = Recording(create_app(token=TOKEN))
-    with ReferenceServer(token=TOKEN, app=recording) as server:
-        harness_s, _ = timed_run(server.base_url, TOKEN, args.examples, args.seed)
-    with ReferenceServer(token=TOKEN) as fresh:
-        root = fresh.base_url.removesuffix("/scim/v2")
-        bare_s = bare_loop_elsewhere(root, recording.sent)
-    count = len(recording.sent)
-    print(f"requests in one full run (--examples {args.examples}): {count}")
+    rounds = [one_round(args.examples, args.seed) for _ in range(max(1, args.repeat))]
+    count = rounds[0][0]
+    harness_s, harness_cpu, bare_s, bare_cpu = (
+        statistics.median(r[column] for r in rounds) for column in (1, 2, 3, 4)
+    )
+    shown = "" if len(rounds) == 1 else f", median of {len(rounds)} rounds"
+    print(f"requests in one full run (--examples {args.examples}{shown}): {count}")
     print(f"scimcheck run, end to end:    {harness_s:7.2f} s  ({harness_s / count * 1e3:.2f} ms "
-          "per request)")
+          f"per request; client CPU {harness_cpu:.2f} s)")
     print(f"bare requests.Session loop:   {bare_s:7.2f} s  ({bare_s / count * 1e3:.2f} ms "
-          "per request)")
+          f"per request; client CPU {bare_cpu:.2f} s)")
+    if len(rounds) > 1:
+        ratios = sorted(f"{r[1] / r[3]:.2f}" for r in rounds)
+        print(f"ratios of the rounds:         {', '.join(ratios)}")
     print(f"overhead ratio (goal ≤ 1.3):  {harness_s / bare_s:7.2f}")
 
 
