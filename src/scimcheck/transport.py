@@ -1,4 +1,4 @@
-"""The one place that sends HTTP: requests' connection adapter, recording every exchange.
+"""The one place that sends HTTP: urllib3's connection pools, recording every exchange.
 
 Requests are sent the way Entra sends them (entra-behavior.md §1.0, §8): ``Authorization:
 Bearer``; writes with ``Content-Type: application/scim+json; charset=utf-8``; GETs with no
@@ -12,6 +12,7 @@ import datetime
 import email.utils
 import http.client
 import json
+import os
 import re
 import threading
 import time
@@ -20,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import certifi
 import requests
+import urllib3
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import SKIP_HEADER
 
@@ -220,12 +222,20 @@ class _HTTPSPool(_NotingPool, HTTPSConnectionPool):
     pass
 
 
-class _DeadlineAdapter(HTTPAdapter):
-    """requests' adapter whose pools report each request's connection to its deadline."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+def _pools(verify: bool | str) -> urllib3.PoolManager:
+    """urllib3's pools (the library requests is built on), trusting what requests trusts
+    (certifi's CAs; ``--ca-bundle``'s file instead; nothing checked with ``--insecure``), whose
+    pools report each request's connection to its deadline."""
+    if verify is False:
+        tls: dict[str, Any] = {"cert_reqs": "CERT_NONE", "assert_hostname": False}
+    elif isinstance(verify, str) and os.path.isdir(verify):
+        tls = {"cert_reqs": "CERT_REQUIRED", "ca_cert_dir": verify}
+    else:
+        tls = {"cert_reqs": "CERT_REQUIRED",
+               "ca_certs": verify if isinstance(verify, str) else certifi.where()}
+    pools = urllib3.PoolManager(num_pools=10, maxsize=10, **tls)
+    pools.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return pools
 
 
 @dataclass(frozen=True)
@@ -261,11 +271,12 @@ class Transport:
         self.retry_wait_s = 0.0
         self._on_exchange = on_exchange
         self.ledger = ownership.Ledger(config.owner_tag) if config.owner_tag else None
-        self._adapter = _DeadlineAdapter()
+        self._pools = _pools(config.verify)
+        self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=config.timeout_s)
 
     def close(self) -> None:
         """Release pooled connections."""
-        self._adapter.close()
+        self._pools.clear()
 
     def __enter__(self) -> Transport:
         return self
@@ -354,6 +365,8 @@ class Transport:
         if body is not None:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             wire_headers["Content-Type"] = SCIM_JSON
+        elif method not in ("GET", "HEAD"):
+            wire_headers["Content-Length"] = "0"  # as requests sent it, so servers see no change
         if authenticated and self.config.token:
             wire_headers["Authorization"] = f"Bearer {self.config.token}"
         if headers:
@@ -373,30 +386,30 @@ class Transport:
         # a little past the read timeout, so a silent endpoint is told apart from a slow drip
         attempt = deadlines.start(self.config.timeout_s + DEADLINE_GRACE_S)
         try:
-            response = self._adapter.send(
-                _prepared(method, url, wire_headers, data),
-                stream=True,
-                timeout=(CONNECT_TIMEOUT_S, self.config.timeout_s),
-                verify=self.config.verify,
-                proxies={},
+            response = self._pools.connection_from_url(url).urlopen(
+                method,
+                _target(url),
+                body=data,
+                headers=wire_headers,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                timeout=self._timeout,
+                preload_content=False,
             )
-            try:
-                raw, cut = _read_capped(response)
-            finally:
-                response.close()
-            exchange.status = response.status_code
+            raw, cut = _read_capped(response)
+            exchange.status = response.status
             exchange.reason = response.reason or ""
-            text, undecodable = _decode(raw, response.encoding)
-            exchange.token_echoed = any(
-                self._holds_token(v) for v in (text, *response.headers.values())
-            )
-            exchange.response_headers = {k: self._scrub(v) for k, v in response.headers.items()}
+            headers = dict(response.headers.itermerged())
+            text, undecodable = _decode(raw, _declared_charset(headers))
+            exchange.token_echoed = any(self._holds_token(v) for v in (text, *headers.values()))
+            exchange.response_headers = {k: self._scrub(v) for k, v in headers.items()}
             exchange.response_body = self._scrub(text)
             exchange.body_truncated = cut is not None
             exchange.valid_utf8 = undecodable is None
             exchange.body_problem = cut or undecodable
             if attempt.expired:
-                raise requests.exceptions.ReadTimeout("the deadline cut the answer short")
+                raise TimeoutError("the deadline cut the answer short")
         except _READ_FAILURES as exc:
             exchange.status = None
             exchange.error = (
@@ -443,44 +456,62 @@ class Transport:
         return text
 
 
-def _prepared(
-    method: str, url: str, headers: Mapping[str, str], data: bytes | None
-) -> requests.PreparedRequest:
-    """The request as the adapter sends it. A ``requests.Session`` is skipped on purpose: it
-    would keep cookies (Entra sends none back) and merging its settings cost about 0.3 ms a
-    request, a fifth of a run (``benchmarks/harness_overhead.py``). Redirects are never
-    followed (Entra does not) and proxies from the environment are never used."""
-    prepared = requests.PreparedRequest()
-    prepared.prepare_method(method)
-    prepared.prepare_url(url, None)
-    prepared.prepare_headers(headers)
-    prepared.prepare_body(data, None)
-    return prepared
+def _target(url: str) -> str:
+    """The request target (path and query) the pool sends for ``url``."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+_CHARSET = re.compile(r"""charset\s*=\s*["']?(?P<name>[^"';\s]+)""", re.IGNORECASE)
+
+
+def _declared_charset(headers: Mapping[str, str]) -> str | None:
+    """The charset a Content-Type names (``text/*`` without one is ISO-8859-1, RFC 2616 §3.7.1,
+    as requests read it)."""
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    match = _CHARSET.search(content_type)
+    if match:
+        return match["name"]
+    return "ISO-8859-1" if content_type.lower().startswith("text/") else None
+
+
+class _BodyBroken(Exception):
+    """Reading the body failed part-way (the connection broke, or the encoding was garbled)."""
 
 
 _READ_FAILURES = (
-    requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError,
-    OSError, ValueError,
+    _BodyBroken, requests.RequestException, http.client.HTTPException,
+    urllib3.exceptions.HTTPError, OSError, ValueError,
 )
 """What reading a hostile answer can raise (cut-off sockets, malformed status lines, more than
 100 headers, broken gzip…): each becomes a one-line ``Exchange.error``, never a crash."""
 
 
-def _read_capped(response: requests.Response) -> tuple[bytes, str | None]:
+def _read_capped(response: urllib3.BaseHTTPResponse) -> tuple[bytes, str | None]:
     """The body, decompressed as it streams (urllib3 bounds each step, so a compression bomb
-    costs at most the cap), and why it was cut at ``MAX_BODY_BYTES`` if it was."""
+    costs at most the cap), and why it was cut at ``MAX_BODY_BYTES`` if it was. The connection
+    goes back to the pool when the whole body was read, and is closed otherwise."""
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=65536):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            coding = response.headers.get("Content-Encoding")
-            unpacked = f" once {coding}-decoded" if coding else ""
-            return b"".join(chunks)[:MAX_BODY_BYTES], (
-                f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB{unpacked}; "
-                "scimcheck read that much and cut it off"
-            )
+    complete = False
+    try:
+        for chunk in response.stream(65536, decode_content=True):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                coding = response.headers.get("Content-Encoding")
+                unpacked = f" once {coding}-decoded" if coding else ""
+                return b"".join(chunks)[:MAX_BODY_BYTES], (
+                    f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB{unpacked}; "
+                    "scimcheck read that much and cut it off"
+                )
+        complete = True
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+        raise _BodyBroken(str(exc)) from exc
+    finally:
+        if not complete:
+            response.close()
+        response.release_conn()
     return b"".join(chunks), None
 
 
@@ -513,29 +544,36 @@ def describe_network_error(exc: BaseException, url: str) -> str:
     """One line saying what failed on the network and the one thing to check."""
     host = urlsplit(url).netloc or url
     text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, requests.exceptions.SSLError | urllib3.exceptions.SSLError):
         return _describe_tls(text, host)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or (
+        isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
+        and not isinstance(exc, urllib3.exceptions.NewConnectionError)
+    ):
         return f"connecting to {host} timed out; check the host, port and firewall"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
+    if isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
         return f"{host} sent no answer within the timeout (Entra gives up after 60 s)"
     cut = _INCOMPLETE.search(text)
     if cut:
         return (f"the answer from {host} was cut off: the connection closed after "
                 f"{cut['got']} of {int(cut['got']) + int(cut['more'])} body bytes")
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "InvalidChunkLength" in text:
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | _BodyBroken) or (
+        "InvalidChunkLength" in text
+    ):
         return f"the answer from {host} was cut off or garbled mid-body ({_short(text, 80)})"
     if "reset by peer" in text.lower():
         return f"{host} reset the connection (ECONNRESET) before its answer was complete"
     if "RemoteDisconnected" in text or "without response" in text:
         return f"{host} closed the connection without answering"
-    if isinstance(exc, requests.exceptions.ConnectionError):
+    if isinstance(exc, requests.exceptions.ConnectionError | urllib3.exceptions.NewConnectionError
+                  | urllib3.exceptions.ProtocolError):
         if "Name or service not known" in text or "getaddrinfo" in text:
             return f"cannot resolve the host name {urlsplit(url).hostname!r}; check the URL"
         if "refused" in text.lower():
             return f"connection to {host} refused; is the SCIM server running on that port?"
         return f"connection to {host} failed ({_short(text)})"
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+                  | urllib3.exceptions.LocationValueError):
         return f"invalid URL {url!r}; use http(s)://host[:port]/base-path"
     return f"request to {host} failed: {_short(text)}"
 
