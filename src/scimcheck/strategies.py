@@ -19,6 +19,7 @@ carries ``tag`` so a run can find and delete what it created.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from faker import Faker
 from hypothesis import strategies as st
 
+from scimcheck import fakers
 from scimcheck.profiles import Profile
 from scimcheck.userdata import FILTERED_PATH, OWN_UPDATE, REFERENCES
 
@@ -35,7 +37,6 @@ LOCALES = (
     "en_US", "de_DE", "fr_FR", "pl_PL", "tr_TR", "ru_RU", "el_GR", "he_IL", "ar_AA", "hi_IN",
     "zh_CN", "ja_JP",
 )
-_FAKERS: dict[str, Faker] = {}
 
 def _alphabet(*ranges: tuple[int, int]) -> tuple[str, ...]:
     return tuple(chr(c) for low, high in ranges for c in range(low, high + 1))
@@ -56,14 +57,6 @@ _ASCII_LETTERS = st.characters(min_codepoint=0x41, max_codepoint=0x7A, categorie
 QUOTES = ('"', "'", "\\", '\\"', "\u2019", "\u201c")
 
 
-def _faker(locale: str, seed: int) -> Faker:
-    fake = _FAKERS.get(locale)
-    if fake is None:
-        fake = _FAKERS[locale] = Faker(locale)
-    fake.seed_instance(seed)
-    return fake
-
-
 _SEEDS = 2**31
 _LOCALE_AND_SEED = st.integers(min_value=0, max_value=len(LOCALES) * _SEEDS - 1)
 """One draw picks a locale and a Faker seed (one draw, not two: generation is a large share
@@ -73,10 +66,11 @@ of a run's CPU). Shrinks to 0: en_US, seed 0."""
 def faker_values(make: Callable[[Faker], str]) -> st.SearchStrategy[str]:
     """Realistic values from Faker, in any of :data:`LOCALES` (shrinks to en_US, seed 0)."""
 
+    @functools.lru_cache(maxsize=1024)  # Hypothesis replays choices when it mutates and shrinks
     def value(choice: int) -> str:
         seed, locale = divmod(choice, len(LOCALES))  # small choices still span every locale
-        text = make(_faker(LOCALES[locale], seed))
-        return text if _sendable(text) else make(_faker(LOCALES[0], 0))
+        text = make(fakers.seeded(LOCALES[locale], seed))
+        return text if _sendable(text) else make(fakers.seeded(LOCALES[0], 0))
 
     return _LOCALE_AND_SEED.map(value)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from faker import Faker
 
+from scimcheck import fakers
 from scimcheck.dialects import Dialect, update_operations
 from scimcheck.endpoints import (
     ADSCIM_GROUP_SCHEMA,
@@ -45,7 +46,6 @@ _Generator = Callable[[Person, int], Any]
 # Each revision of a person lives in another of these locales, so addresses, phone numbers and
 # languages change between revisions the way they do when someone moves office.
 _LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL")
-_FAKERS: dict[str, Faker] = {}
 _DEPARTMENTS = (
     "Sales", "Finance", "Research and Development", "Human Resources", "Marketing", "Legal",
     "Operations", "Customer Support", "Engineering", "Procurement",
@@ -55,11 +55,7 @@ _DEPARTMENTS = (
 def _faker(person: Person, revision: int, field: str) -> Faker:
     """Faker in the revision's locale, seeded by the person, the revision and the field."""
     locale = _LOCALES[(int(person.serial, 16) + revision) % len(_LOCALES)]
-    fake = _FAKERS.get(locale)
-    if fake is None:
-        fake = _FAKERS[locale] = Faker(locale)
-    fake.seed_instance(f"{person.serial}/{revision}/{field}")
-    return fake
+    return fakers.seeded(locale, f"{person.serial}/{revision}/{field}")
 
 
 def _faked(field: str, make: Callable[[Faker], Any]) -> _Generator:
@@ -260,7 +256,7 @@ class UserFactory:
             raise ConfigError(f"profile {profile.name!r} must map userName for users")
         self.profile = profile
         self.tag = tag
-        self._faker = Faker("en_US")
+        self._faker = fakers.new("en_US")
         self._faker.seed_instance(seed)
 
     def new_user(self) -> GeneratedUser:
@@ -324,7 +320,7 @@ class GroupFactory:
     def __init__(self, profile: Profile, tag: str, seed: int) -> None:
         self.profile = profile
         self.tag = tag
-        self._faker = Faker("en_US")
+        self._faker = fakers.new("en_US")
         self._faker.seed_instance(seed)
 
     def new_group(self) -> GeneratedGroup:
