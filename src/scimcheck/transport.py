@@ -272,10 +272,12 @@ class Transport:
         self._on_exchange = on_exchange
         self.ledger = ownership.Ledger(config.owner_tag) if config.owner_tag else None
         self._pools = _pools(config.verify)
+        self._by_origin: dict[str, HTTPConnectionPool] = {}
         self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=config.timeout_s)
 
     def close(self) -> None:
         """Release pooled connections."""
+        self._by_origin.clear()
         self._pools.clear()
 
     def __enter__(self) -> Transport:
@@ -386,9 +388,13 @@ class Transport:
         # a little past the read timeout, so a silent endpoint is told apart from a slow drip
         attempt = deadlines.start(self.config.timeout_s + DEADLINE_GRACE_S)
         try:
-            response = self._pools.connection_from_url(url).urlopen(
+            origin, target = _split(url)
+            pool = self._by_origin.get(origin)
+            if pool is None:  # resolving a pool parses the URL: once per origin, not per request
+                pool = self._by_origin[origin] = self._pools.connection_from_url(url)
+            response = pool.urlopen(
                 method,
-                _target(url),
+                target,
                 body=data,
                 headers=wire_headers,
                 retries=False,
@@ -456,10 +462,12 @@ class Transport:
         return text
 
 
-def _target(url: str) -> str:
-    """The request target (path and query) the pool sends for ``url``."""
+def _split(url: str) -> tuple[str, str]:
+    """The origin (``scheme://host:port``) of ``url``, and the request target (path and query)
+    the pool sends."""
     parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return f"{parts.scheme}://{parts.netloc}", target
 
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?(?P<name>[^"';\s]+)""", re.IGNORECASE)
