@@ -281,3 +281,28 @@ def test_a_negative_example_budget_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == exitcodes.USAGE, done.stderr
     assert "--examples must be 0" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_other_installed_plugins_do_not_touch_a_run(tmp_path: Path) -> None:
+    """A pytest plugin and a Hypothesis plugin installed beside scimcheck (here: both break
+    everything they touch) are not loaded by ``scimcheck run``; named after ``--``, one is."""
+    site = tmp_path / "site"
+    (site / "hostile_plugins-1.0.dist-info").mkdir(parents=True)
+    (site / "hostile_plugins-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: hostile-plugins\nVersion: 1.0\n", encoding="utf-8")
+    (site / "hostile_plugins-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pytest11]\nhostile = hostile_pytest\n\n[hypothesis]\nhostile = hostile_hypothesis:hook\n",
+        encoding="utf-8")
+    (site / "hostile_pytest.py").write_text(
+        "def pytest_runtest_call(item):\n    raise RuntimeError('a foreign pytest plugin ran')\n",
+        encoding="utf-8")
+    (site / "hostile_hypothesis.py").write_text(
+        "def hook():\n    raise RuntimeError('a foreign Hypothesis plugin ran')\n", encoding="utf-8")
+    environment = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    done = _scimcheck("run", "--report-dir", str(tmp_path / "out"), environment=environment)
+    assert done.returncode == exitcodes.OK, done.stdout + done.stderr
+    assert "foreign" not in done.stdout + done.stderr
+    asked = _scimcheck("run", "--report-dir", str(tmp_path / "asked"), "--", "-p", "hostile",
+                       environment=environment)
+    assert asked.returncode != exitcodes.OK
+    assert "a foreign pytest plugin ran" in asked.stdout + asked.stderr

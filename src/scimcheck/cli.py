@@ -363,7 +363,14 @@ def _run_pytest(
             raise _Stopped(_fail(problem, exitcodes.TARGET_UNAVAILABLE))
         with contextlib.suppress(FileNotFoundError):
             (report_dir / "results.json").unlink()
-        with _environment(TOKEN_ENV, target_token), _sigterm_as_interrupt():
+        with (
+            _environment(TOKEN_ENV, target_token),
+            # only the plugins a run needs (_PLUGINS): another installed pytest or Hypothesis
+            # plugin can neither change a verdict nor slow every run and worker down
+            _environment("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"),
+            _environment("HYPOTHESIS_NO_PLUGINS", "1"),
+            _sigterm_as_interrupt(),
+        ):
             import pytest
 
             return int(pytest.main(argv_for(url)))
@@ -612,12 +619,20 @@ def _preflight(
     return None if problem is None else _fail(problem, exitcodes.TARGET_UNAVAILABLE)
 
 
+_PLUGINS = (
+    "scimcheck.plugin", "pytest_metadata.plugin", "pytest_html.plugin", "_hypothesis_pytestplugin",
+)
+"""The pytest plugins a run loads; autoloading of the others is off (``_run_pytest``). Extra
+ones can be named after ``--`` (``scimcheck run URL -- -p NAME``)."""
+
+
 def _pytest_argv(
     args: argparse.Namespace, url: str, profile: str, report_dir: Path, extra: list[str]
 ) -> list[str]:
     suites = _suites_path()
     argv = [
         suites,
+        *(option for plugin in _PLUGINS for option in ("-p", plugin)),
         "-c", str(Path(suites) / "pytest.ini"),
         f"--rootdir={suites}",
         "-o", f"cache_dir={report_dir.resolve() / '.pytest_cache'}",
@@ -653,7 +668,7 @@ def _pytest_argv(
         argv += ["--scim-retry-budget", str(args.retry_budget)]
     if getattr(args, "workers", None) not in (None, "1"):
         # the four properties take most of a run: in quarters, the workers share them
-        argv += ["-n", args.workers, "--scim-shards", str(PARALLEL_SHARDS)]
+        argv += ["-p", "xdist.plugin", "-n", args.workers, "--scim-shards", str(PARALLEL_SHARDS)]
     verify = getattr(args, "verify", True)
     if verify is False:
         argv.append("--scim-insecure")
