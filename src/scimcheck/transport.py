@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import certifi
-import requests
 import urllib3
 import urllib3.exceptions
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -488,8 +487,7 @@ class _BodyBroken(Exception):
 
 
 _READ_FAILURES = (
-    _BodyBroken, requests.RequestException, http.client.HTTPException,
-    urllib3.exceptions.HTTPError, OSError, ValueError,
+    _BodyBroken, http.client.HTTPException, urllib3.exceptions.HTTPError, OSError, ValueError,
 )
 """What reading a hostile answer can raise (cut-off sockets, malformed status lines, more than
 100 headers, broken gzip…): each becomes a one-line ``Exchange.error``, never a crash."""
@@ -552,36 +550,31 @@ def describe_network_error(exc: BaseException, url: str) -> str:
     """One line saying what failed on the network and the one thing to check."""
     host = urlsplit(url).netloc or url
     text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError | urllib3.exceptions.SSLError):
+    if isinstance(exc, urllib3.exceptions.SSLError):
         return _describe_tls(text, host)
-    if isinstance(exc, requests.exceptions.ConnectTimeout) or (
-        isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
-        and not isinstance(exc, urllib3.exceptions.NewConnectionError)
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError) and not isinstance(
+        exc, urllib3.exceptions.NewConnectionError  # a refusal, in urllib3's class tree
     ):
         return f"connecting to {host} timed out; check the host, port and firewall"
-    if isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
         return f"{host} sent no answer within the timeout (Entra gives up after 60 s)"
     cut = _INCOMPLETE.search(text)
     if cut:
         return (f"the answer from {host} was cut off: the connection closed after "
                 f"{cut['got']} of {int(cut['got']) + int(cut['more'])} body bytes")
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError | _BodyBroken) or (
-        "InvalidChunkLength" in text
-    ):
+    if isinstance(exc, _BodyBroken) or "InvalidChunkLength" in text:
         return f"the answer from {host} was cut off or garbled mid-body ({_short(text, 80)})"
     if "reset by peer" in text.lower():
         return f"{host} reset the connection (ECONNRESET) before its answer was complete"
     if "RemoteDisconnected" in text or "without response" in text:
         return f"{host} closed the connection without answering"
-    if isinstance(exc, requests.exceptions.ConnectionError | urllib3.exceptions.NewConnectionError
-                  | urllib3.exceptions.ProtocolError):
+    if isinstance(exc, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ProtocolError):
         if "Name or service not known" in text or "getaddrinfo" in text:
             return f"cannot resolve the host name {urlsplit(url).hostname!r}; check the URL"
         if "refused" in text.lower():
             return f"connection to {host} refused; is the SCIM server running on that port?"
         return f"connection to {host} failed ({_short(text)})"
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
-                  | urllib3.exceptions.LocationValueError):
+    if isinstance(exc, urllib3.exceptions.LocationValueError):
         return f"invalid URL {url!r}; use http(s)://host[:port]/base-path"
     return f"request to {host} failed: {_short(text)}"
 
@@ -638,24 +631,22 @@ class Forwarder:
     """Forwards requests unchanged to an upstream (the recording proxy's one HTTP client)."""
 
     def __init__(self, verify: bool | str = True, timeout_s: float = ENTRA_TIMEOUT_S) -> None:
-        self.verify = verify
-        self.timeout_s = timeout_s
-        self._session = requests.Session()
-        self._session.trust_env = False
+        self._pools = _pools(verify)
+        self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=timeout_s)
 
     def forward(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
     ) -> Forwarded:
         """Send; ``ForwardError`` (with a one-line diagnosis) when no answer came."""
         try:
-            answer = self._session.request(
-                method, url, data=body or None, headers=dict(headers), allow_redirects=False,
-                timeout=(CONNECT_TIMEOUT_S, self.timeout_s), verify=self.verify,
+            answer = self._pools.urlopen(
+                method, url, body=body or None, headers=dict(headers), redirect=False,
+                retries=False, timeout=self._timeout,
             )
-        except requests.RequestException as exc:
+        except _READ_FAILURES as exc:
             raise ForwardError(describe_network_error(exc, url)) from None
         return Forwarded(
-            answer.status_code, answer.reason or "", list(answer.headers.items()), answer.content
+            answer.status, answer.reason or "", list(answer.headers.itermerged()), answer.data
         )
 
 
