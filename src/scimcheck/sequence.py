@@ -185,26 +185,30 @@ class Sequence:
         """Content type on bodies, and the Error envelope on 4xx/5xx (RFC 7644 §3.12, §8.1)."""
         if exchange.status is None:
             return
+        # messages are built only for a failure: these run on every one of a run's requests
         if exchange.token_echoed or not self._echo_judged:
             self._echo_judged = True
             self.check(
                 "auth.token-not-echoed",
                 not exchange.token_echoed,
                 f"{exchange.summary()}: the answer repeats the bearer token (shown here as "
-                f"<redacted>)",
+                f"<redacted>)" if exchange.token_echoed else "",
                 exchange,
             )
         if exchange.response_body.strip():
             media = exchange.content_type.split(";")[0].strip().lower()
+            scim_json = media == "application/scim+json"
             self.check(
                 "response.scim-content-type",
-                media == "application/scim+json",
+                scim_json,
+                "" if scim_json else
                 f"{exchange.summary()}: Content-Type is {exchange.content_type or 'absent'!r}",
                 exchange,
             )
             self.check(
                 "response.utf8",
                 exchange.valid_utf8,
+                "" if exchange.valid_utf8 else
                 f"{exchange.summary()}: {exchange.body_problem}, though JSON must be; "
                 f"shown decoded as {exchange.describe_body(120)}",
                 exchange,
@@ -223,9 +227,11 @@ class Sequence:
                 exchange,
             )
         problems = schemas.validate(kind, body)
+        if not problems:
+            return self.check(check_id, True, exchange=exchange)
         detail = "; ".join(f"{p.path}: {p.message}" for p in problems[:3])
         return self.check(
-            check_id, not problems, f"{exchange.summary()}: not a valid {kind}: {detail}", exchange
+            check_id, False, f"{exchange.summary()}: not a valid {kind}: {detail}", exchange
         )
 
     def expect_user_list(self, exchange: Exchange) -> None:
@@ -240,7 +246,7 @@ class Sequence:
             if p.path.startswith("/Resources/")
         ]
         detail = "; ".join(f"{p.path}: {p.message}" for p in problems[:3])
-        message = f"{exchange.summary()}: not valid Users: {detail}"
+        message = f"{exchange.summary()}: not valid Users: {detail}" if problems else ""
         self.check("schema.user", not problems, message, exchange)
 
     def filter_users(self, expression: str, label: str, **kwargs: Any) -> Exchange:
