@@ -297,7 +297,8 @@ def test_other_installed_plugins_do_not_touch_a_run(tmp_path: Path) -> None:
         "def pytest_runtest_call(item):\n    raise RuntimeError('a foreign pytest plugin ran')\n",
         encoding="utf-8")
     (site / "hostile_hypothesis.py").write_text(
-        "def hook():\n    raise RuntimeError('a foreign Hypothesis plugin ran')\n", encoding="utf-8")
+        "def hook():\n    raise RuntimeError('a foreign Hypothesis plugin ran')\n",
+        encoding="utf-8")
     environment = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     done = _scimcheck("run", "--report-dir", str(tmp_path / "out"), environment=environment)
     assert done.returncode == exitcodes.OK, done.stdout + done.stderr
@@ -306,3 +307,14 @@ def test_other_installed_plugins_do_not_touch_a_run(tmp_path: Path) -> None:
                        environment=environment)
     assert asked.returncode != exitcodes.OK
     assert "a foreign pytest plugin ran" in asked.stdout + asked.stderr
+
+
+def test_a_run_writes_nothing_in_the_working_directory(tmp_path: Path) -> None:
+    """Reports go to --report-dir and caches (pytest's, Hypothesis's) beside them: the
+    directory a run starts in stays as it was, even with the properties searching."""
+    here = tmp_path / "here"
+    here.mkdir()
+    done = _scimcheck("run", "--report-dir", str(tmp_path / "out"), cwd=here,
+                      environment={"SCIM_EXAMPLES": "5"})
+    assert done.returncode == exitcodes.OK, done.stdout + done.stderr
+    assert sorted(p.name for p in here.iterdir()) == []

@@ -369,6 +369,9 @@ def _run_pytest(
             # plugin can neither change a verdict nor slow every run and worker down
             _environment("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"),
             _environment("HYPOTHESIS_NO_PLUGINS", "1"),
+            # Hypothesis caches files (constants it read from local modules); with the reports,
+            # not in the working directory
+            _environment("HYPOTHESIS_STORAGE_DIRECTORY", str(report_dir.resolve() / ".hypothesis")),
             _sigterm_as_interrupt(),
         ):
             import pytest
