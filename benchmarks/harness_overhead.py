@@ -7,6 +7,10 @@ the server receives. Then the same requests, in the same order, go through a bar
 fresh ones, so the server does the same work. Prints both times and their ratio from one run
 (these machines are noisy: compare ratios, not seconds). Goal: at most 1.3.
 
+Before the timed run, one run is made and thrown away, into the same reports directory: the
+timed run then starts with the caches a repeated run has (the operating system's file cache,
+Python's bytecode, Hypothesis's cache beside the reports), as the bare loop's process does.
+
 The client's CPU time is printed too (the harness process against the bare loop's): it moves
 less with the machine's load than wall time does. ``--repeat K`` runs both sides K times and
 prints the medians, to see a change of a few percent.
@@ -117,12 +121,14 @@ def bare_loop(url_root: str, sent: list[Sent]) -> tuple[float, float]:
         return time.perf_counter() - started, time.process_time() - cpu_started
 
 
-def one_round(examples: int, seed: int) -> tuple[int, float, float, float, float]:
+def one_round(
+    examples: int, seed: int, reports: str
+) -> tuple[int, float, float, float, float]:
     """Request count, then wall and CPU seconds of the harness and of the bare loop."""
     recording = Recording(create_app(token=TOKEN))
     with ReferenceServer(token=TOKEN, app=recording) as server:
         cpu_before = children_cpu_s()
-        harness_s, _ = timed_run(server.base_url, TOKEN, examples, seed)
+        harness_s, _ = timed_run(server.base_url, TOKEN, examples, seed, report_dir=reports)
         harness_cpu = children_cpu_s() - cpu_before
     # the same middleware on the bare loop's server, so the server does the same work for both
     with ReferenceServer(token=TOKEN, app=Recording(create_app(token=TOKEN))) as fresh:
@@ -144,7 +150,11 @@ def main() -> None:
                          e["created_id"]) for e in json.load(plan)]
         print(*bare_loop(args.bare[1], sent))
         return
-    rounds = [one_round(args.examples, args.seed) for _ in range(max(1, args.repeat))]
+    with tempfile.TemporaryDirectory() as reports:
+        with ReferenceServer(token=TOKEN) as warm_up:  # thrown away: caches only
+            timed_run(warm_up.base_url, TOKEN, args.examples, args.seed, report_dir=reports)
+        rounds = [one_round(args.examples, args.seed, reports)
+                  for _ in range(max(1, args.repeat))]
     count = rounds[0][0]
     harness_s, harness_cpu, bare_s, bare_cpu = (
         statistics.median(r[column] for r in rounds) for column in (1, 2, 3, 4)
@@ -155,10 +165,10 @@ def main() -> None:
           f"per request; client CPU {harness_cpu:.2f} s)")
     print(f"bare requests.Session loop:   {bare_s:7.2f} s  ({bare_s / count * 1e3:.2f} ms "
           f"per request; client CPU {bare_cpu:.2f} s)")
+    ratios = sorted(r[1] / r[3] for r in rounds)  # each round's own: the machine drifts
     if len(rounds) > 1:
-        ratios = sorted(f"{r[1] / r[3]:.2f}" for r in rounds)
-        print(f"ratios of the rounds:         {', '.join(ratios)}")
-    print(f"overhead ratio (goal ≤ 1.3):  {harness_s / bare_s:7.2f}")
+        print(f"ratios of the rounds:         {', '.join(f'{x:.2f}' for x in ratios)}")
+    print(f"overhead ratio (goal ≤ 1.3):  {statistics.median(ratios):7.2f}")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,16 @@ def children_cpu_s() -> float:
 
 
 def timed_run(
-    url: str, token: str, examples: int, seed: int, extra: list[str] | None = None
+    url: str, token: str, examples: int, seed: int, extra: list[str] | None = None,
+    report_dir: str | None = None,
 ) -> tuple[float, dict[str, Any]]:
-    """Wall time of the whole command (start-up and reports included) and its results.json."""
+    """Wall time of the whole command (start-up and reports included) and its results.json.
+    ``report_dir`` (default: a fresh one) holds the reports and the run's caches, as a
+    nightly job's reports directory does from one run to the next."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIM_", "SCIMCHECK_"))}
     env["SCIM_TOKEN"] = token
-    with tempfile.TemporaryDirectory() as reports:
+    with tempfile.TemporaryDirectory() as fresh:
+        reports = report_dir or fresh
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "scimcheck", "run", url, "--report-dir", reports,
