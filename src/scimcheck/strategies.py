@@ -53,7 +53,8 @@ _PRINTABLE = st.sampled_from(_alphabet(
     (0x2010, 0x2027), (0x2030, 0x205E), (0x20A0, 0x20BF), (0x2100, 0x214F), (0x2190, 0x21FF),
     (0x3041, 0x3096), (0x4E00, 0x4FFF), (0xAC00, 0xAD00), (0xFF01, 0xFF5E),
 ) + _NON_BMP)
-_ASCII_LETTERS = st.characters(min_codepoint=0x41, max_codepoint=0x7A, categories=("Lu", "Ll"))
+
+
 def _sendable(text: str) -> bool:
     return bool(text.strip())
 
