@@ -127,6 +127,7 @@ def mixed_case(text: str, flips: int) -> str:
     return "".join(out)
 
 
+@functools.cache
 def _local_part() -> st.SearchStrategy[str]:
     realistic = faker_values(lambda f: f"{f.first_name()}.{f.last_name()}")
     return st.one_of(realistic, adversarial_text(realistic))
@@ -165,6 +166,7 @@ _FIELDS: dict[str, Callable[[Faker], str]] = {
 _ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:"
 
 
+@functools.cache  # one strategy per path for the whole run: Hypothesis validates it once
 def attribute_values(path: str) -> st.SearchStrategy[Any] | None:
     """Values for one mapped attribute path; ``None`` for attributes no strategy makes (the
     manager reference, roles, ``active``: Entra sends those in forms of their own)."""
