@@ -10,6 +10,7 @@ collected. Heavy imports happen inside hooks, not at import time.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import secrets
 import zlib
@@ -357,6 +358,10 @@ def pytest_collection_modifyitems(
     settings = resolve_settings(config)
     if not hasattr(config, "workerinput") and not config.getoption("scim_preflight_done"):
         _preflight(settings)
+    # The suites, pytest and every library they use are loaded now and live as long as the
+    # run: the garbage collector need not walk them again (a full collection of that heap
+    # costs ~50 ms, and a run makes several; benchmarks/harness_overhead.py)
+    gc.freeze()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
