@@ -1617,3 +1617,54 @@ def test_schema_returns_a_copy() -> None:
     first = schemas.schema("user")
     first["required"].append("nonsense")
     assert "nonsense" not in schemas.schema("user")["required"]
+
+
+def _mutations(document: object) -> Iterator[object]:
+    """``document`` with one thing wrong at a time: each key removed, each value replaced by
+    a value of every JSON type, each list emptied."""
+    replacements: list[object] = [None, 7, -1, "x", "", True, [], {}, [1], {"x": 1}]
+    if isinstance(document, dict):
+        for key, value in document.items():
+            without = dict(document)
+            del without[key]
+            yield without
+            for other in [*replacements, *_mutations(value)]:
+                yield {**document, key: other}
+    elif isinstance(document, list):
+        yield []
+        for index, value in enumerate(document):
+            for other in [*replacements, *_mutations(value)]:
+                yield [*document[:index], other, *document[index + 1:]]
+
+
+VALID_DOCUMENTS: list[tuple[str, object]] = [
+    ("user", RFC_ENTERPRISE_USER), ("user", RFC_MINIMAL_USER), ("user", ENTRA_CREATE_USER_RESPONSE),
+    ("group", RFC_GROUP), ("group", ENTRA_CREATE_GROUP_RESPONSE),
+    ("list-response", RFC_LIST_RESPONSE), ("list-response", ENTRA_EMPTY_LIST),
+    *[("error", error) for error in RFC_ERRORS],
+    ("service-provider-config", RFC_SERVICE_PROVIDER_CONFIG),
+    *[("resource-type", resource_type) for resource_type in RFC_RESOURCE_TYPES],
+    *[("patch-op", body) for body in ENTRA_PATCHES.values()],
+    ("profile", PROFILE),
+]
+
+
+@pytest.mark.parametrize(("kind", "document"), VALID_DOCUMENTS)
+def test_the_inlined_schema_judges_as_the_original_does(kind: str, document: object) -> None:
+    """schemas.py answers valid/invalid from a copy of each schema with its $refs inlined (no
+    lookups) and explains rejections with the original: the two agree on the document and on
+    every one-change mutation of it, so the fast answer never hides a problem."""
+    catalog = schemas._catalog()
+    quick, full = catalog.quick[kind], catalog.validators[kind]
+    seen = 0
+    for mutation in [document, *_mutations(document)]:
+        assert quick.is_valid(mutation) == full.is_valid(mutation), (kind, mutation)
+        seen += 1
+    assert seen > 20
+
+
+def test_a_schema_that_refers_to_itself_is_judged_by_the_original() -> None:
+    """RFC 7643 §7's attribute definitions nest subAttributes: that schema cannot be inlined."""
+    catalog = schemas._catalog()
+    assert "schema-definition" not in catalog.quick
+    assert schemas.validate("schema-definition", RFC_SCHEMA_DEFINITION) == []
