@@ -259,3 +259,58 @@ def test_the_verdict_passes_only_at_the_rate_with_few_errors() -> None:
     assert "2 tenants x 25 req/s" in tenants.verdict().line
     short = _summary([(10, 0, 0)], duration=4.0).verdict()
     assert not short.passed and "no steady state" in short.line
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_a_master_and_two_workers_share_the_load_and_leave_nothing(
+    target: tuple[ReferenceServer, Transport], tmp_path: Path
+) -> None:
+    """docs/load.md's distributed mode on one host: the master waits for both workers, each
+    worker creates its own share of the users, the master merges their windows into one
+    verdict, and every resource the workers created is gone afterwards."""
+    server, transport = target
+    before = _snapshot(transport)
+    port = str(_free_port())
+    master = subprocess.Popen(
+        [sys.executable, "-m", "scimcheck", "load", server.base_url, "--master",
+         "--expect-workers", "2", "--master-bind-host", "127.0.0.1", "--master-port", port,
+         "--users", "40", "--groups", "2", "--rate", "30", "--duration", "4",
+         "--report-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "scimcheck", "load", "--worker", "--master-host", "127.0.0.1",
+             "--master-port", port],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        )
+        for _ in range(2)
+    ]
+    try:
+        out, err = master.communicate(timeout=120)
+        worker_output = [worker.communicate(timeout=60) for worker in workers]
+    finally:
+        for process in (master, *workers):
+            if process.poll() is None:
+                process.kill()
+    assert master.returncode == exitcodes.OK, out + err
+    assert all(worker.returncode == 0 for worker in workers), worker_output
+    report = json.loads((tmp_path / "load.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "pass" and report["settings"]["workers"] == 2
+    steps = {step["name"]: step for step in report["steps"]}
+    # 40 users, 20 a worker: more than 20 creates means both workers sent theirs
+    assert steps["create user: POST /Users"]["requests"] > 20
+    assert steps["create user: POST /Users"]["failures"] == 0
+    assert report["cleanup"] == {"problems": [], "left_behind": 0}
+    assert _tagged(transport) == []
+    assert _snapshot(transport) == before
+    everything = out + err + "".join(o + e for o, e in worker_output) + json.dumps(report)
+    assert TEST_TOKEN not in everything
