@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 # Import what the suites use before pytester's in-process runs: pytester restores sys.modules
-# after each run, and modules first imported inside one (requests' cookie jar, say) would be
-# re-imported as different classes in the next.
+# after each run, and modules first imported inside one (urllib3's exception classes, say)
+# would be re-imported as different classes in the next.
 import pytest
 
 import scimcheck.model
@@ -22,7 +22,7 @@ import scimcheck.sequence
 import scimcheck.strategies
 import scimcheck.transcript
 import scimcheck.transport
-import scimcheck.userdata  # noqa: F401
+import scimcheck.userdata
 from scimcheck import bundled
 from scimcheck.server import ReferenceServer
 
@@ -84,6 +84,15 @@ def run_suites(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Ru
         return document
 
     return run
+
+
+def endpoint_snapshot(transport: scimcheck.transport.Transport) -> str:
+    """Every user and group, as the endpoint returns them (a byte-for-byte snapshot)."""
+    parts = []
+    for collection in ("/Users", "/Groups"):
+        answer = transport.send("GET", collection, params={"count": "1000"})
+        parts.append(json.dumps(answer.json()["Resources"], sort_keys=True))
+    return "\n".join(parts)
 
 
 def failed_checks(document: dict[str, Any]) -> set[str]:

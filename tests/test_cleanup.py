@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import TEST_TOKEN
+from conftest import TEST_TOKEN, endpoint_snapshot
 
 from scimcheck import exitcodes
 from scimcheck.server import ReferenceServer
@@ -28,14 +27,6 @@ def _cleanup(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "scimcheck", "cleanup", *args],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
 
-
-def _everything(transport: Transport) -> str:
-    """Every user and group, as the endpoint returns them (a byte-for-byte snapshot)."""
-    parts = []
-    for collection in ("/Users", "/Groups"):
-        answer = transport.send("GET", collection, params={"count": "1000"})
-        parts.append(json.dumps(answer.json()["Resources"], sort_keys=True))
-    return "\n".join(parts)
 
 
 @pytest.fixture
@@ -66,18 +57,18 @@ def test_cleanup_removes_one_runs_leftovers_and_nothing_else(
     seeded: tuple[ReferenceServer, Transport], tmp_path: Path
 ) -> None:
     server, transport = seeded
-    before = _everything(transport)
+    before = endpoint_snapshot(transport)
     dry = _cleanup(server.base_url, "--run-id", "aaaaaaaa", "--dry-run")
     assert dry.returncode == exitcodes.OK, dry.stderr
     assert "would delete 2 resource(s) left by run aaaaaaaa" in dry.stdout
-    assert _everything(transport) == before  # a dry run deletes nothing
+    assert endpoint_snapshot(transport) == before  # a dry run deletes nothing
     done = _cleanup(server.base_url, "--run-id", "scimcheck-aaaaaaaa")
     assert done.returncode == exitcodes.OK, done.stderr
-    after = _everything(transport)
+    after = endpoint_snapshot(transport)
     assert '"scimcheck-aaaaaaaa-0001' not in after and '"scimcheck-bbbbbbbb-0001' in after
     everything = _cleanup(server.base_url, "--all")
     assert everything.returncode == exitcodes.OK and "deleted 2 resource(s)" in everything.stdout
-    left = _everything(transport)
+    left = endpoint_snapshot(transport)
     assert '"scimcheck-bbbbbbbb-0001' not in left
     for name in [*LOOKALIKES, "scimcheck-fans", "person39@example.com"]:
         assert name in left, name

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_TOKEN
+from conftest import TEST_TOKEN, endpoint_snapshot
 
 from scimcheck import cleanup, cli, exitcodes, load_report
 from scimcheck.load_profile import MEMBER_BATCH, Answer, Plan, Step, Wait
@@ -45,13 +45,6 @@ def _load(report_dir: Path, *args: str) -> tuple[subprocess.CompletedProcess[str
     return done, document
 
 
-def _snapshot(transport: Transport) -> str:
-    parts = []
-    for collection in ("/Users", "/Groups"):
-        answer = transport.send("GET", collection, params={"count": "1000"})
-        parts.append(json.dumps(answer.json()["Resources"], sort_keys=True))
-    return "\n".join(parts)
-
 
 def _tagged(transport: Transport) -> list[str]:
     return [leftover.name for leftover in cleanup.find(transport, None).leftovers]
@@ -76,7 +69,7 @@ def test_a_short_load_passes_and_leaves_nothing(
     target: tuple[ReferenceServer, Transport], tmp_path: Path
 ) -> None:
     server, transport = target
-    before = _snapshot(transport)
+    before = endpoint_snapshot(transport)
     done, report = _load(tmp_path, server.base_url, "--users", "50", "--groups", "2",
                          "--rate", "30", "--duration", "3")
     assert done.returncode == exitcodes.OK, done.stdout + done.stderr
@@ -89,7 +82,7 @@ def test_a_short_load_passes_and_leaves_nothing(
     assert [row["phase"] for row in report["windows"]][:2] == ["ramp-up", "steady"]
     assert report["cleanup"] == {"problems": [], "left_behind": 0}
     assert _tagged(transport) == []
-    assert _snapshot(transport) == before  # nothing of anybody else's changed
+    assert endpoint_snapshot(transport) == before  # nothing of anybody else's changed
     assert TEST_TOKEN not in done.stdout + done.stderr + json.dumps(report)
 
 
@@ -277,7 +270,7 @@ def test_a_master_and_two_workers_share_the_load_and_leave_nothing(
     worker creates its own share of the users, the master merges their windows into one
     verdict, and every resource the workers created is gone afterwards."""
     server, transport = target
-    before = _snapshot(transport)
+    before = endpoint_snapshot(transport)
     port = str(_free_port())
     master = subprocess.Popen(
         [sys.executable, "-m", "scimcheck", "load", server.base_url, "--master",
@@ -311,6 +304,6 @@ def test_a_master_and_two_workers_share_the_load_and_leave_nothing(
     assert steps["create user: POST /Users"]["failures"] == 0
     assert report["cleanup"] == {"problems": [], "left_behind": 0}
     assert _tagged(transport) == []
-    assert _snapshot(transport) == before
+    assert endpoint_snapshot(transport) == before
     everything = out + err + "".join(o + e for o, e in worker_output) + json.dumps(report)
     assert TEST_TOKEN not in everything

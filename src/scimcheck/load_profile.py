@@ -201,32 +201,36 @@ class Plan:
 
     # --- one object's requests ------------------------------------------------------------------
     def _create_user(self, user: _User) -> Job:
-        name = user.generated.user_name
-        try:
-            match = yield Step("GET", endpoints.USERS, "match user: GET /Users?filter=userName eq",
-                               params={"filter": f'userName eq "{name}"'})
-            if match is None or not match.ok:
-                return
-            body = user.generated.create_body()
-            answer = yield Step("POST", endpoints.USERS, "create user: POST /Users", body=body)
-            user.path = self._learn(endpoints.USERS, body, "userName", answer)
-        finally:
-            user.done = True
+        return self._match_then_create(
+            user, endpoints.USERS, "user", "userName", user.generated.user_name, {},
+            user.generated.create_body,
+        )
 
     def _create_group(self, group: _Group) -> Job:
-        name = group.generated.display_name
+        return self._match_then_create(
+            group, endpoints.GROUPS, "group", "displayName", group.generated.display_name,
+            {"excludedAttributes": "members"}, group.generated.create_body,
+        )
+
+    def _match_then_create(
+        self, thing: _User | _Group, collection: str, noun: str, attribute: str, name: str,
+        params: dict[str, str], make_body: Callable[[], dict[str, Any]],
+    ) -> Job:
+        """Entra's match-then-create: a filter on the matching attribute, then a POST when the
+        answer came (entra-behavior.md §1.1, §1.6); the path created is learnt for later."""
+        where = collection.strip("/")
         try:
             match = yield Step(
-                "GET", endpoints.GROUPS, "match group: GET /Groups?filter=displayName eq",
-                params={"excludedAttributes": "members", "filter": f'displayName eq "{name}"'},
+                "GET", collection, f"match {noun}: GET /{where}?filter={attribute} eq",
+                params={**params, "filter": f'{attribute} eq "{name}"'},
             )
             if match is None or not match.ok:
                 return
-            body = group.generated.create_body()
-            answer = yield Step("POST", endpoints.GROUPS, "create group: POST /Groups", body=body)
-            group.path = self._learn(endpoints.GROUPS, body, "displayName", answer)
+            body = make_body()
+            answer = yield Step("POST", collection, f"create {noun}: POST /{where}", body=body)
+            thing.path = self._learn(collection, body, attribute, answer)
         finally:
-            group.done = True
+            thing.done = True
 
     def _learn(self, collection: str, body: dict[str, Any], attribute: str,
                answer: Answer | None) -> str | None:
