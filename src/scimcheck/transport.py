@@ -408,8 +408,11 @@ class Transport:
             headers = dict(response.headers.itermerged())
             text, undecodable = _decode(raw, _declared_charset(headers))
             exchange.token_echoed = any(self._holds_token(v) for v in (text, *headers.values()))
-            exchange.response_headers = {k: self._scrub(v) for k, v in headers.items()}
-            exchange.response_body = self._scrub(text)
+            if exchange.token_echoed:  # the token is looked for once; only an echo is rewritten
+                headers = {k: self._scrub(v) for k, v in headers.items()}
+                text = self._scrub(text)
+            exchange.response_headers = headers
+            exchange.response_body = text
             exchange.body_truncated = cut is not None
             exchange.valid_utf8 = undecodable is None
             exchange.body_problem = cut or undecodable
