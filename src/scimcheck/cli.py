@@ -528,7 +528,8 @@ def replay_file(args: argparse.Namespace) -> int:
     from scimcheck.errors import ConfigError
 
     try:
-        target = rerun.load(Path(args.file), Path(_suites_path()))
+        target = rerun.load(Path(args.file), Path(_suites_path()),
+                            profile_given=args.profile is not None)
     except rerun.ReplayFileError as exc:
         return _fail(str(exc))
     if args.url and not args.url.startswith(("http://", "https://")):
@@ -551,6 +552,9 @@ def replay_file(args: argparse.Namespace) -> int:
         argv[0:1] = target.nodes
         return argv
 
+    if target.names_target and not args.url:  # a record never chooses where requests go
+        print("scimcheck: no URL given: replaying against the embedded reference server, "
+              "not the endpoint the record was written against")
     print(f"scimcheck: replaying {target.label}")
     try:
         _run_pytest(settings, token, report_dir, argv_for)
