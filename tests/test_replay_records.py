@@ -166,3 +166,17 @@ def test_a_sequence_file_with_python_tags_is_refused(tmp_path: Path) -> None:
     done = _scimcheck("replay", str(path), "--report-dir", str(tmp_path / "out"))
     assert done.returncode == exitcodes.USAGE, done.stdout + done.stderr
     assert not canary.exists() and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "path", ["/Users/../../admin", "/Users/%2e%2e/%2E%2E/admin", "//victim/x", "/Users/a\\..\\b",
+             "/Users%2f..%2fadmin", "/Users?x=1"],
+)
+def test_a_recorded_path_that_leaves_the_base_is_refused(tmp_path: Path, path: str) -> None:
+    """A recording is a hostile file too: its paths must stay under the URL the user gives."""
+    recorded = tmp_path / "recorded.yaml"
+    recorded.write_text(
+        "id: recorded\ntitle: t\nsource: s\ndialects: none\nsteps:\n  - name: a\n    request:\n"
+        f"      method: DELETE\n      path: {json.dumps(path)}\n", encoding="utf-8")
+    with pytest.raises(rerun.ReplayFileError, match=r"recorded\.yaml:9: .*no \. or \.\. segment"):
+        rerun.load(recorded, bundled.suites_dir())

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from scimcheck import checks, exitcodes, profiles, schemas, sequence_files
+from scimcheck.printable import one_line
 
 
 class ReplayFileError(Exception):
@@ -48,7 +49,6 @@ _NEITHER = (
     "neither a failure record (reports/repro/*.json, written by 'scimcheck run') nor a "
     "sequence file (docs/sequences.md)"
 )
-_LIMIT = 500
 
 
 def load(path: Path, suites: Path, *, profile_given: bool = False) -> Target:
@@ -84,8 +84,8 @@ def _sequence(path: Path, suites: Path) -> Target:
         spec = sequence_files.load(path)
     except sequence_files.SequenceFileError as exc:
         if "cannot read" in str(exc):
-            raise ReplayFileError(_one_line(str(exc))) from None
-        raise ReplayFileError(_one_line(f"{path} is {_NEITHER}: {exc}")) from None
+            raise ReplayFileError(one_line(str(exc))) from None
+        raise ReplayFileError(one_line(f"{path} is {_NEITHER}: {exc}")) from None
     return Target(
         nodes=[f"{suites / 'test_entra_sequences.py'}::test_sequence"],
         options=["--scim-sequence-file", str(path.resolve()), "--scim-verbose", "-s"],
@@ -97,12 +97,12 @@ def _record(path: Path, data: dict[str, Any], suites: Path, profile_given: bool)
     """A failure record as a Target, once every field is proven to be what scimcheck wrote."""
     problems = schemas.validate("failure-record", data)
     if problems:
-        raise ReplayFileError(_one_line(
+        raise ReplayFileError(one_line(
             f"{path} is not a failure record scimcheck can replay: {problems[0].message}"
         ))
     check, test = data["check"], data["test"]
     if check not in checks.REGISTRY:
-        raise ReplayFileError(_one_line(
+        raise ReplayFileError(one_line(
             f"{path}: the record names the check {check!r}, which scimcheck does not have "
             "('scimcheck checks' lists them); was it written by another version?"
         ))
@@ -110,7 +110,7 @@ def _record(path: Path, data: dict[str, Any], suites: Path, profile_given: bool)
     function = item.split("[", 1)[0]
     suite = _suite_files(suites).get(file_name)
     if suite is None or function not in _test_functions(suite):
-        raise ReplayFileError(_one_line(
+        raise ReplayFileError(one_line(
             f"{path}: test {test!r} is not one of the suites' items (the suites are "
             f"{', '.join(_suite_files(suites))}); a record can only name scimcheck's own tests"
         ))
@@ -134,7 +134,7 @@ def _profile(path: Path, value: str | None) -> str | None:
         return None
     shipped = profiles.bundled_file(value)
     if shipped is None:
-        raise ReplayFileError(_one_line(
+        raise ReplayFileError(one_line(
             f"{path}: the record's profile {value!r} is not a bundled profile "
             f"({', '.join(profiles.bundled_names())}), and a record cannot choose a file for "
             "scimcheck to read; pass --profile NAME or --profile PATH to say which to use"
@@ -159,12 +159,6 @@ def _test_functions(suite: Path) -> set[str]:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
     }
 
-
-def _one_line(text: str) -> str:
-    """``text`` shortened, with every control or invisible character escaped: it may quote a
-    hostile file, and must not steer the terminal or forge a line."""
-    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
-    return shown if len(shown) <= _LIMIT else shown[: _LIMIT - 1] + "…"
 
 
 def verdict(target: Target, document: dict[str, Any]) -> tuple[int, str]:
