@@ -58,5 +58,7 @@ class Victim:
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         self._sock.close()
         self._thread.join(timeout=5)

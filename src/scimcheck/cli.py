@@ -487,7 +487,7 @@ def load_test(args: argparse.Namespace) -> int:
 def record_traffic(args: argparse.Namespace) -> int:
     """``scimcheck record``: the recording proxy, in the foreground until Ctrl-C."""
     from scimcheck.errors import ConfigError
-    from scimcheck.record import Recorder
+    from scimcheck.record import REQUEST_DEADLINE_S, Recorder
     from scimcheck.server import ReferenceServer
 
     if not args.upstream.startswith(("http://", "https://")):
@@ -503,7 +503,8 @@ def record_traffic(args: argparse.Namespace) -> int:
         recorder = Recorder(args.upstream, out, verify=verify)
     except OSError as exc:
         return _fail(f"cannot write {args.out!r}: {exc.strerror or exc}")
-    proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder)
+    proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder,
+                            request_deadline_s=REQUEST_DEADLINE_S)
     try:
         proxy.start()
     except OSError as exc:
