@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 SERVED = "/scim/v2"
+DRIP_DEADLINE_S: float | None = 0.5
 BASES = ("/scim/v2", "", "/tenant/scim")
 """Upstream base paths: the proxy's own, none (where `@` once named another host), another."""
 
@@ -209,12 +210,12 @@ def test_a_client_dripping_its_request_is_cut_off(
     recorder = Recorder(origin + SERVED, tmp_path / "r.yaml")
     total = 2000
     with ReferenceServer(host="127.0.0.1", port=0, app=recorder,
-                         request_deadline_s=0.5) as proxy:
+                         request_deadline_s=DRIP_DEADLINE_S) as proxy:
         port = int(urlsplit(proxy.base_url).port or 0)
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             head = f"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n"
-            sock.sendall(head.encode() + (b"\r\n" if drip == "body" else b""))
-            unit = b"x" if drip == "body" else b"X-Wait: .\r\n"
+            sock.sendall(head.encode() + (b"\r\n" if drip == "body" else b"X-Wait: "))
+            unit = b"x"  # one body byte, or one more byte of a header line that never ends
             sent = 0
             while sent < total:
                 try:
