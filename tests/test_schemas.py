@@ -1032,9 +1032,10 @@ def test_strictness_rule_fails_with_a_specific_message(
 
 
 def test_a_strict_case_covers_every_kind_but_profile_results_and_sequence() -> None:
-    """Profiles and results have their own cases below; sequences in test_sequence_files.py."""
+    """Profiles and results have their own cases below; sequences in test_sequence_files.py,
+    failure records in test_replay_records.py."""
     covered = {case[1] for case in STRICT_CASES}
-    assert covered == set(schemas.KINDS) - {"profile", "results", "sequence"}
+    assert covered == set(schemas.KINDS) - {"profile", "results", "sequence", "failure-record"}
 
 
 # --- Leniency: what the RFC allows passes --------------------------------------------------------

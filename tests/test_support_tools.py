@@ -101,7 +101,7 @@ def test_replay_runs_a_sequence_file_alone(tmp_path: Path) -> None:
     ("content", "said"),
     [
         ("just: yaml\n", "neither a failure record"),
-        ('{"check": "x", "test": "nowhere.py::t"}', "is not one of the suites"),
+        ('{"check": "x", "test": "nowhere.py::t"}', "requires one of the suites' items"),
         (None, "cannot read"),
     ],
 )

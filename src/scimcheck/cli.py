@@ -487,7 +487,7 @@ def load_test(args: argparse.Namespace) -> int:
 def record_traffic(args: argparse.Namespace) -> int:
     """``scimcheck record``: the recording proxy, in the foreground until Ctrl-C."""
     from scimcheck.errors import ConfigError
-    from scimcheck.record import Recorder
+    from scimcheck.record import REQUEST_DEADLINE_S, Recorder
     from scimcheck.server import ReferenceServer
 
     if not args.upstream.startswith(("http://", "https://")):
@@ -503,7 +503,8 @@ def record_traffic(args: argparse.Namespace) -> int:
         recorder = Recorder(args.upstream, out, verify=verify)
     except OSError as exc:
         return _fail(f"cannot write {args.out!r}: {exc.strerror or exc}")
-    proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder)
+    proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder,
+                            request_deadline_s=REQUEST_DEADLINE_S)
     try:
         proxy.start()
     except OSError as exc:
@@ -528,7 +529,8 @@ def replay_file(args: argparse.Namespace) -> int:
     from scimcheck.errors import ConfigError
 
     try:
-        target = rerun.load(Path(args.file), Path(_suites_path()))
+        target = rerun.load(Path(args.file), Path(_suites_path()),
+                            profile_given=args.profile is not None)
     except rerun.ReplayFileError as exc:
         return _fail(str(exc))
     if args.url and not args.url.startswith(("http://", "https://")):
@@ -551,6 +553,9 @@ def replay_file(args: argparse.Namespace) -> int:
         argv[0:1] = target.nodes
         return argv
 
+    if target.names_target and not args.url:  # a record never chooses where requests go
+        print("scimcheck: no URL given: replaying against the embedded reference server, "
+              "not the endpoint the record was written against")
     print(f"scimcheck: replaying {target.label}")
     try:
         _run_pytest(settings, token, report_dir, argv_for)

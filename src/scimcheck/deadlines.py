@@ -94,6 +94,20 @@ def start(seconds: float) -> Attempt:
     return attempt
 
 
+def watch(seconds: float, sock: Any) -> Attempt:
+    """A deadline for reading one request from a client's socket (a server's side): at the
+    deadline ``sock`` is shut down. Unlike :func:`start` it is not this thread's request, so
+    the transport's pools never report a connection to it; end it with ``Attempt.finish``."""
+    attempt = Attempt(deadline=time.monotonic() + seconds, connection=_Holder(sock))
+    _WATCHDOG.watch(attempt)
+    return attempt
+
+
+@dataclass(frozen=True)
+class _Holder:
+    sock: Any
+
+
 def stop(attempt: Attempt) -> None:
     """End the request begun by :func:`start`."""
     attempt.finish()

@@ -46,6 +46,18 @@ def bundled_names() -> list[str]:
     return sorted(p.stem for p in (bundled.fixtures_dir() / "profiles").glob("*.yaml"))
 
 
+def bundled_file(name_or_source: str) -> Path | None:
+    """The bundled profile file that ``name_or_source`` names, by its name (``entra-app``) or
+    by the exact path of that file (``Profile.source``); ``None`` for anything else. Nothing is
+    read: a failure record's profile is matched, never opened (docs/support.md)."""
+    directory = bundled.fixtures_dir() / "profiles"
+    for name in bundled_names():
+        file = directory / f"{name}.yaml"
+        if name_or_source in (name, str(file)):
+            return file
+    return None
+
+
 def load(name_or_path: str | None) -> Profile:
     """Load a bundled profile by name, or a profile file by path."""
     choice = name_or_path or DEFAULT_PROFILE

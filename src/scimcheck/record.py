@@ -13,6 +13,12 @@ suites (``--scim-sequences``) accept:
 - each answer's status becomes an expectation of ``recorded.same-status``.
 
 The file is rewritten after every exchange, so an interrupted recording is still complete.
+
+The proxy forwards only inside its upstream (:mod:`scimcheck.forward_target`): a request
+target that would reach another host or leave the upstream's base path is answered with a SCIM
+error (400 or 403), never sent, and logged. A request body larger than the transport accepts
+is answered 413; an upstream answer larger than that, or slower than Entra's 60 seconds, 502;
+a client that drips its request is cut off (``ReferenceServer(request_deadline_s=…)``).
 """
 
 from __future__ import annotations
@@ -21,18 +27,29 @@ import contextlib
 import datetime
 import json
 import os
+import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from scimcheck.forward_target import Refused, Upstream, forward_url
+from scimcheck.printable import one_line
 from scimcheck.results import public_url
 from scimcheck.server.app import BASE_PATH
-from scimcheck.transport import Forwarded, Forwarder, ForwardError
+from scimcheck.transport import (
+    DEADLINE_GRACE_S,
+    ENTRA_TIMEOUT_S,
+    MAX_BODY_BYTES,
+    Forwarded,
+    Forwarder,
+    ForwardError,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -42,43 +59,72 @@ _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
     "transfer-encoding", "upgrade", "host", "content-length", "content-encoding",
 })
-_UPSTREAM_TIMEOUT_S = 60.0  # Entra's own limit (entra-behavior.md §1.0)
+REQUEST_DEADLINE_S = ENTRA_TIMEOUT_S + DEADLINE_GRACE_S
+"""How long a client may take to send one request (line, headers, body), as the transport
+gives an answer: serve the proxy with ``ReferenceServer(request_deadline_s=…)``."""
+_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 class Recorder:
-    """The WSGI app of the proxy: forward, answer, record."""
+    """The WSGI app of the proxy: forward, answer, record. ``log`` gets one line per refused
+    request (control characters escaped)."""
 
-    def __init__(self, upstream: str, out: Path, verify: bool | str = True) -> None:
+    def __init__(
+        self, upstream: str, out: Path, verify: bool | str = True,
+        log: Callable[[str], None] = _stderr,
+    ) -> None:
         self.upstream = upstream.rstrip("/")
+        self._upstream = Upstream.parse(self.upstream)
+        self._log = log
         self.out = out
         self.steps: list[dict[str, Any]] = []
         self.ids: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._forwarder = Forwarder(verify=verify, timeout_s=_UPSTREAM_TIMEOUT_S)
+        self._forwarder = Forwarder(verify=verify, timeout_s=ENTRA_TIMEOUT_S)
         self._started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         self._write()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
+        request.max_content_length = MAX_BODY_BYTES
         raw = str(environ.get("RAW_URI") or request.full_path)
-        tail = raw[len(BASE_PATH):] if raw.startswith(BASE_PATH) else raw
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        body = request.get_data()
         try:
-            answer = self._forwarder.forward(request.method, self.upstream + tail, headers, body)
+            url = forward_url(raw, self._upstream, BASE_PATH)
+            declared = request.content_length or 0
+            body = request.get_data()
+            if declared > len(body) or len(body) > MAX_BODY_BYTES:  # the server dropped it
+                raise Refused(413, "the request body is larger than this proxy forwards")
+        except Refused as refused:
+            return self._refuse(request, raw, refused, environ, start_response)
+        except RequestEntityTooLarge:
+            too_large = Refused(413, f"the request body is larger than "
+                                     f"{MAX_BODY_BYTES // (1024 * 1024)} MiB")
+            return self._refuse(request, raw, too_large, environ, start_response)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        try:
+            answer = self._forwarder.forward(request.method, url, headers, body)
         except ForwardError as exc:
-            response = Response(
-                json.dumps({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-                            "status": "502", "detail": f"scimcheck record: {exc}"}),
-                status=502, content_type="application/scim+json",
-            )
-            return response(environ, start_response)
+            return _error(502, f"scimcheck record: {exc}")(environ, start_response)
         with self._lock:
             self._record(request, body, answer)
             self._write()
         passed = [(k, v) for k, v in answer.headers if k.lower() not in _HOP_BY_HOP]
         response = Response(answer.content, status=answer.status, headers=passed)
         return response(environ, start_response)
+
+    def _refuse(
+        self, request: Request, raw: str, refused: Refused, environ: WSGIEnvironment,
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        """Answer a request that is not forwarded, and say so in the log."""
+        self._log(one_line(f"scimcheck record: refused {request.method} {raw!r} "
+                           f"({refused.status}): {refused.reason}; nothing was forwarded"))
+        detail = f"scimcheck record: {refused.reason}; nothing was forwarded"
+        return _error(refused.status, detail)(environ, start_response)
 
     # --- the sequence file -------------------------------------------------------------------
 
@@ -142,3 +188,11 @@ class Recorder:
         partial = self.out.with_name(self.out.name + ".part")
         partial.write_text(text, encoding="utf-8")
         os.replace(partial, self.out)
+
+
+def _error(status: int, detail: str) -> Response:
+    """A SCIM error answer (RFC 7644 §3.12)."""
+    return Response(
+        json.dumps({"schemas": [_ERROR], "status": str(status), "detail": detail}),
+        status=status, content_type="application/scim+json",
+    )

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from scimcheck import profiles
 from scimcheck.curl import render_script
 from scimcheck.sequence import Evaluation, Sequence
 
@@ -66,12 +67,14 @@ def write(
             directory.mkdir(parents=True, exist_ok=True)
             path.write_text(script, encoding="utf-8")
             path.chmod(0o755)
+            used = profile or document.get("profile")
+            shipped = profiles.bundled_file(used) if used else None
             record = {
                 "check": entry["id"],
                 "test": failure.get("test", ""),
                 "message": failure.get("message", ""),
                 "seed": document.get("seed"),
-                "profile": profile or document.get("profile"),
+                "profile": shipped.stem if shipped else used,  # a name replays anywhere
                 "examples": examples,
                 "shards": shards,
                 "target": document.get("target"),

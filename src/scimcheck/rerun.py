@@ -9,19 +9,21 @@ Two kinds of FILE:
   replayed alone, in each dialect it declares, and every check it names is judged.
 
 Every request and answer is printed as it happens (token redacted). Without URL the embedded
-reference server is the target.
+reference server is the target: the URL a record names (``target``) is never used, nor is its
+``script``. FILE may come from someone else's report bundle, so nothing in it is executed or
+opened: a record names one of the bundled suites' items, and a bundled profile (or none).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from scimcheck import exitcodes
+from scimcheck import checks, exitcodes, profiles, schemas, sequence_files
+from scimcheck.printable import one_line
 
 
 class ReplayFileError(Exception):
@@ -37,45 +39,126 @@ class Target:
     check: str | None
     """The failure record's check, or None for a sequence file (every check counts)."""
     profile: str | None
+    """The bundled profile file the record names (never a path the record chose), or None."""
     label: str
+    names_target: bool = False
+    """The record names the URL its run tested; a replay never sends anything there."""
 
 
-def load(path: Path, suites: Path) -> Target:
-    """Read FILE; ``ReplayFileError`` when it cannot be replayed."""
+_NEITHER = (
+    "neither a failure record (reports/repro/*.json, written by 'scimcheck run') nor a "
+    "sequence file (docs/sequences.md)"
+)
+
+
+def load(path: Path, suites: Path, *, profile_given: bool = False) -> Target:
+    """Read FILE; ``ReplayFileError`` when it cannot be replayed.
+
+    FILE may come from someone else's report bundle, so it is data: a failure record must
+    validate against ``schemas/failure-record.schema.json`` and name an item of the bundled
+    ``suites`` (a bare file name and a test function they define); a sequence file must load
+    (``sequence_files.load``: safe YAML, its schema). ``profile_given``: ``--profile`` was
+    passed, so the record's profile is not used.
+    """
+    if path.suffix != ".json":
+        return _sequence(path, suites)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ReplayFileError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ReplayFileError(f"{path} is not UTF-8 text; it is {_NEITHER}") from None
     try:
-        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError):
-        raise ReplayFileError(f"{path} is not JSON or YAML") from None
-    if isinstance(data, dict) and "check" in data and "test" in data:
-        test = str(data["test"]).split("::", 1)
-        if len(test) != 2 or not (suites / test[0]).is_file():
-            raise ReplayFileError(f"{path}: test {data['test']!r} is not one of the suites")
-        options = ["--scim-seed", str(data["seed"])] if data.get("seed") is not None else []
-        if data.get("examples") is not None:
-            options += ["--scim-examples", str(data["examples"])]
-        if int(data.get("shards") or 1) > 1:  # the failing item is one shard of a property
-            options += ["--scim-shards", str(data["shards"])]
-        if not test[0].startswith("test_generated"):  # a property sends thousands of requests
-            options += ["--scim-verbose", "-s"]
-        return Target(
-            nodes=[f"{suites / test[0]}::{test[1]}"], options=options,
-            check=str(data["check"]), profile=data.get("profile"),
-            label=f"{data['check']} in {test[1]}",
-        )
-    if isinstance(data, dict) and "steps" in data:
-        return Target(
-            nodes=[f"{suites / 'test_entra_sequences.py'}::test_sequence"],
-            options=["--scim-sequence-file", str(path.resolve()), "--scim-verbose", "-s"],
-            check=None, profile=None, label=f"sequence {data.get('id', path.name)}",
-        )
-    raise ReplayFileError(
-        f"{path} is neither a failure record (reports/repro/*.json, written by "
-        "'scimcheck run') nor a sequence file (docs/sequences.md)"
+        data: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ReplayFileError(f"{path} is not JSON; it is {_NEITHER}") from None
+    if isinstance(data, dict) and "steps" in data and "check" not in data:
+        return _sequence(path, suites)
+    if not (isinstance(data, dict) and ("check" in data or "test" in data)):
+        raise ReplayFileError(f"{path} is {_NEITHER}")
+    return _record(path, data, suites, profile_given)
+
+
+def _sequence(path: Path, suites: Path) -> Target:
+    try:
+        spec = sequence_files.load(path)
+    except sequence_files.SequenceFileError as exc:
+        if "cannot read" in str(exc):
+            raise ReplayFileError(one_line(str(exc))) from None
+        raise ReplayFileError(one_line(f"{path} is {_NEITHER}: {exc}")) from None
+    return Target(
+        nodes=[f"{suites / 'test_entra_sequences.py'}::test_sequence"],
+        options=["--scim-sequence-file", str(path.resolve()), "--scim-verbose", "-s"],
+        check=None, profile=None, label=f"sequence {spec.id}",
     )
+
+
+def _record(path: Path, data: dict[str, Any], suites: Path, profile_given: bool) -> Target:
+    """A failure record as a Target, once every field is proven to be what scimcheck wrote."""
+    problems = schemas.validate("failure-record", data)
+    if problems:
+        raise ReplayFileError(one_line(
+            f"{path} is not a failure record scimcheck can replay: {problems[0].message}"
+        ))
+    check, test = data["check"], data["test"]
+    if check not in checks.REGISTRY:
+        raise ReplayFileError(one_line(
+            f"{path}: the record names the check {check!r}, which scimcheck does not have "
+            "('scimcheck checks' lists them); was it written by another version?"
+        ))
+    file_name, item = test.split("::", 1)
+    function = item.split("[", 1)[0]
+    suite = _suite_files(suites).get(file_name)
+    if suite is None or function not in _test_functions(suite):
+        raise ReplayFileError(one_line(
+            f"{path}: test {test!r} is not one of the suites' items (the suites are "
+            f"{', '.join(_suite_files(suites))}); a record can only name scimcheck's own tests"
+        ))
+    profile = None if profile_given else _profile(path, data.get("profile"))
+    options = ["--scim-seed", str(data["seed"])] if data.get("seed") is not None else []
+    if data.get("examples") is not None:
+        options += ["--scim-examples", str(data["examples"])]
+    if (data.get("shards") or 1) > 1:  # the failing item is one shard of a property
+        options += ["--scim-shards", str(data["shards"])]
+    if not file_name.startswith("test_generated"):  # a property sends thousands of requests
+        options += ["--scim-verbose", "-s"]
+    return Target(
+        nodes=[f"{suite}::{item}"], options=options, check=check, profile=profile,
+        label=f"{check} in {item}", names_target=bool(data.get("target")),
+    )
+
+
+def _profile(path: Path, value: str | None) -> str | None:
+    """The bundled profile file a record names; a record never chooses a file to read."""
+    if value is None:
+        return None
+    shipped = profiles.bundled_file(value)
+    if shipped is None:
+        raise ReplayFileError(one_line(
+            f"{path}: the record's profile {value!r} is not a bundled profile "
+            f"({', '.join(profiles.bundled_names())}), and a record cannot choose a file for "
+            "scimcheck to read; pass --profile NAME or --profile PATH to say which to use"
+        ))
+    return str(shipped)
+
+
+def _suite_files(suites: Path) -> dict[str, Path]:
+    """The bundled suite files by bare name: regular files directly in ``suites`` (a symlink,
+    which could lead anywhere, is not one)."""
+    return {
+        p.name: p for p in sorted(suites.glob("test_*.py"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def _test_functions(suite: Path) -> set[str]:
+    """The test functions a suite file defines, read from its syntax tree (nothing imported)."""
+    tree = ast.parse(suite.read_text(encoding="utf-8"), filename=str(suite))
+    return {
+        node.name for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
 
 
 def verdict(target: Target, document: dict[str, Any]) -> tuple[int, str]:

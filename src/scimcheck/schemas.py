@@ -40,6 +40,7 @@ KINDS: tuple[str, ...] = (
     "profile",
     "results",
     "sequence",
+    "failure-record",
 )
 
 # Where each kind's schema lives, relative to ``schemas/``.
@@ -48,6 +49,7 @@ _FILES: dict[str, str] = {
     "profile": "profile.schema.json",
     "results": "results.schema.json",
     "sequence": "sequence.schema.json",
+    "failure-record": "failure-record.schema.json",
 }
 
 # How a message names the whole instance of each kind.
@@ -55,6 +57,7 @@ _ROOT_NAMES: dict[str, str] = {
     "profile": "the profile",
     "results": "results.json",
     "sequence": "the sequence file",
+    "failure-record": "the failure record",
     "patch-op": "the request body",
 }
 

@@ -631,26 +631,39 @@ class Forwarded:
 
 
 class Forwarder:
-    """Forwards requests unchanged to an upstream (the recording proxy's one HTTP client)."""
+    """Forwards requests unchanged to an upstream (the recording proxy's one HTTP client),
+    under the transport's limits: an answer over ``MAX_BODY_BYTES`` or still arriving after
+    ``timeout_s`` + ``DEADLINE_GRACE_S`` is not passed on."""
 
     def __init__(self, verify: bool | str = True, timeout_s: float = ENTRA_TIMEOUT_S) -> None:
         self._pools = _pools(verify)
+        self._timeout_s = timeout_s
         self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=timeout_s)
 
     def forward(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
     ) -> Forwarded:
-        """Send; ``ForwardError`` (with a one-line diagnosis) when no answer came."""
+        """Send; ``ForwardError`` (with a one-line diagnosis) when no whole answer came."""
+        attempt = deadlines.start(self._timeout_s + DEADLINE_GRACE_S)
         try:
             answer = self._pools.urlopen(
                 method, url, body=body or None, headers=dict(headers), redirect=False,
-                retries=False, timeout=self._timeout,
+                retries=False, timeout=self._timeout, preload_content=False,
             )
+            content, cut = _read_capped(answer)
+            if attempt.expired:
+                raise TimeoutError("the deadline cut the answer short")
         except _READ_FAILURES as exc:
-            raise ForwardError(describe_network_error(exc, url)) from None
-        return Forwarded(
-            answer.status, answer.reason or "", list(answer.headers.itermerged()), answer.data
-        )
+            raise ForwardError(
+                _describe_overrun(url, self._timeout_s + DEADLINE_GRACE_S) if attempt.expired
+                else describe_network_error(exc, url)
+            ) from None
+        finally:
+            deadlines.stop(attempt)
+        if cut is not None:
+            raise ForwardError(f"the upstream's answer was not passed on: {cut}")
+        return Forwarded(answer.status, answer.reason or "", list(answer.headers.itermerged()),
+                         content)
 
 
 class ForwardError(Exception):

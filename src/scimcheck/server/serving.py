@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server, select_address_family
 
+from scimcheck import deadlines
 from scimcheck.server.app import BASE_PATH, MAX_BODY_BYTES, create_app
 from scimcheck.server.faults import Fault, Faults
 from scimcheck.server.responses import SCIM_CONTENT_TYPE
@@ -41,6 +42,7 @@ class _Handler(WSGIRequestHandler):
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    _reading: deadlines.Attempt | None = None
 
     def setup(self) -> None:
         super().setup()
@@ -49,6 +51,24 @@ class _Handler(WSGIRequestHandler):
     def finish(self) -> None:
         _tracker(self.server).discard(self.connection)
         super().finish()
+
+    def handle_one_request(self) -> None:
+        """With a request deadline (``ReferenceServer(request_deadline_s=…)``), a client gets
+        that long to send each request, from its first byte to the end of its body, and as
+        long to start one on an idle connection: a client dripping bytes is cut off."""
+        limit = getattr(self.server, "scimcheck_request_deadline_s", None)
+        if limit is None:
+            super().handle_one_request()
+            return
+        self.connection.settimeout(limit)  # an idle keep-alive connection is closed after it
+        peek = getattr(self.rfile, "peek", None)  # a BufferedReader's: waits, reads nothing
+        if peek is not None:
+            peek(1)
+        self._reading = deadlines.watch(limit, self.connection)
+        try:
+            super().handle_one_request()
+        finally:
+            self._reading.finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if getattr(self.server, "scimcheck_log_requests", False):
@@ -65,8 +85,15 @@ class _Handler(WSGIRequestHandler):
             body = self._read_body(environ)
         except (ValueError, OSError):
             self.close_connection = True
+            if self._reading is not None and self._reading.expired:
+                return  # cut off at the deadline: the socket is shut, nothing can be said
             self._send(400, "Bad Request", [("Content-Type", "text/plain")], b"bad request body\n")
             return
+        if self._reading is not None:
+            self._reading.finish()  # the request is in; the app's time is its own concern
+            if self._reading.expired:
+                self.close_connection = True
+                return
         if body is None:  # too large: the app answers 413 from CONTENT_LENGTH
             body = b""
         else:
@@ -222,7 +249,8 @@ class ReferenceServer:
     answer, to stand in for a slow or distant endpoint; ``app`` serves another WSGI app the same
     way (``scimcheck record``'s proxy); ``ssl_context`` serves HTTPS (tests/test_tls.py);
     ``faults`` injects 500s and connection resets and logs every request
-    (:mod:`scimcheck.server.faults`).
+    (:mod:`scimcheck.server.faults`); ``request_deadline_s`` gives a client that long to send
+    each request (``scimcheck record``: a client dripping bytes cannot hold a thread forever).
     """
 
     def __init__(
@@ -236,6 +264,7 @@ class ReferenceServer:
         app: WSGIApplication | None = None,
         ssl_context: ssl.SSLContext | None = None,
         faults: Faults | None = None,
+        request_deadline_s: float | None = None,
     ) -> None:
         check_variant(variant)
         self.host = host
@@ -248,6 +277,7 @@ class ReferenceServer:
         if latency_s > 0:
             self.app = _with_latency(self.app, latency_s)
         self.ssl_context = ssl_context
+        self.request_deadline_s = request_deadline_s
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -279,6 +309,7 @@ class ReferenceServer:
         server.scimcheck_log_requests = self.log_requests  # type: ignore[attr-defined]
         server.scimcheck_connections = ConnectionTracker()  # type: ignore[attr-defined]
         server.scimcheck_faults = self.faults  # type: ignore[attr-defined]
+        server.scimcheck_request_deadline_s = self.request_deadline_s  # type: ignore[attr-defined]
         self._server = server
         return server
 
