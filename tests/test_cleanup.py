@@ -116,11 +116,12 @@ def test_cleanup_needs_a_selection() -> None:
 
 # --- a fake endpoint: what cleanup must do whatever the listing looks like ----------------------
 
-NOW = datetime.datetime.now(datetime.UTC)
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
 
 
 def _when(ago: datetime.timedelta) -> str:
-    return (NOW - ago).isoformat().replace("+00:00", "Z")
+    return (_now() - ago).isoformat().replace("+00:00", "Z")
 
 
 class Endpoint:
@@ -186,7 +187,7 @@ def _user(user_id: str, name: str, ago: datetime.timedelta | None) -> dict[str, 
 def test_cleanup_all_deletes_only_runs_proven_older_than_the_limit() -> None:
     """--all leaves a run that may still be running (a resource changed lately), a run whose
     age the endpoint does not give, and anything whose own representation is not tagged."""
-    day, minutes = datetime.timedelta(days=3), datetime.timedelta(minutes=10)
+    day, minutes = datetime.timedelta(days=3), datetime.timedelta(minutes=10, seconds=30)
     users = {
         "a1": _user("a1", "scimcheck-aaaaaaaa-0001-old@example.com", day),
         "a2": _user("a2", "scimcheck-aaaaaaaa-0002-old@example.com", day),
@@ -227,10 +228,10 @@ def test_an_age_is_measured_against_the_earlier_of_the_two_clocks() -> None:
                      "lastModified": _when(datetime.timedelta(hours=30))}}
     assert 29.9 * 3600 < (cleanup._age(body, answer) or 0) < 30.1 * 3600
     answer.response_headers["Date"] = email.utils.format_datetime(
-        NOW - datetime.timedelta(hours=20), usegmt=True)
+        _now() - datetime.timedelta(hours=20), usegmt=True)
     assert 9.9 * 3600 < (cleanup._age(body, answer) or 0) < 10.1 * 3600
     answer.response_headers["Date"] = email.utils.format_datetime(
-        NOW + datetime.timedelta(days=20), usegmt=True)
+        _now() + datetime.timedelta(days=20), usegmt=True)
     assert (cleanup._age(body, answer) or 0) < 30.1 * 3600
     assert cleanup._age({"meta": {"lastModified": "2020-01-01T00:00:00"}}, answer) is None
     assert cleanup._age({"meta": {"created": "yesterday"}}, answer) is None
