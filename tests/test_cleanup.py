@@ -132,13 +132,15 @@ class Endpoint:
 
     def __init__(self, users: dict[str, dict[str, Any]], *, endless: bool = False,
                  break_at: int | None = None, broken: tuple[int, str] = (500, "{}"),
-                 listed: dict[str, dict[str, Any]] | None = None, padding: int = 0) -> None:
+                 listed: dict[str, dict[str, Any]] | None = None, padding: int = 0,
+                 unreadable: frozenset[str] = frozenset()) -> None:
         self.users = users
         self.endless = endless
         self.break_at = break_at
         self.broken = broken
         self.listed = listed or {}
         self.padding = "x" * padding
+        self.unreadable = unreadable
         self.deleted: list[str] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -154,6 +156,8 @@ class Endpoint:
             self.deleted.append(parts[1])
             del self.users[parts[1]]
             status = "204 No Content"
+        elif len(parts) == 2 and parts[1] in self.unreadable:
+            status, body = "500 Oops", json.dumps({"schemas": [ERROR], "status": "500"})
         elif len(parts) == 2 and parts[1] in self.users:
             body = json.dumps(self.users[parts[1]])
         else:
@@ -210,7 +214,7 @@ def test_cleanup_all_deletes_only_runs_proven_older_than_the_limit() -> None:
                "24h: it may still be running" in done.stdout
         assert "run cccccccc: the endpoint gives no meta.created/meta.lastModified" in done.stdout
         assert "delete it with --run-id cccccccc" in done.stdout
-        assert "/Users/victim" in done.stdout and "does not name that run's tag" in done.stdout
+        assert "/Users/victim" in done.stdout and "each names something else" in done.stdout
         recent = _cleanup(server.base_url, "--all", "--older-than", "5m")
         assert sorted(endpoint.deleted) == ["a1", "a2", "b1", "b2"], recent.stdout
         explicit = _cleanup(server.base_url, "--run-id", "cccccccc")
@@ -218,6 +222,17 @@ def test_cleanup_all_deletes_only_runs_proven_older_than_the_limit() -> None:
         assert endpoint.deleted[-1] == "c1"
         assert _cleanup(server.base_url, "--run-id", "dddddddd").returncode == exitcodes.OK
     assert "victim" not in endpoint.deleted and "fan" not in endpoint.deleted
+
+
+def test_a_candidate_that_cannot_be_read_is_not_deleted_and_the_exit_says_so() -> None:
+    old = datetime.timedelta(days=3)
+    users = {n: _user(n, f"scimcheck-aaaaaaaa-{n}@example.com", old) for n in ("u1", "u2")}
+    endpoint = Endpoint(users, unreadable=frozenset({"u2"}))
+    with ReferenceServer(app=endpoint) as server:
+        done = _cleanup(server.base_url, "--run-id", "aaaaaaaa")
+    assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
+    assert endpoint.deleted == ["u1"] and "could not be read by their id" in done.stdout
+    assert "some resources could not be read: they may be left" in done.stderr
 
 
 def test_an_age_is_measured_against_the_earlier_of_the_two_clocks() -> None:

@@ -71,9 +71,11 @@ def test_a_create_answered_with_an_id_but_no_name_is_owned_only_if_a_get_shows_i
                                ("u5", 200, {"id": "u5"})]:
         lookup = ledger.learn("POST", "/Users", {"userName": f"{TAG}-2@x"}, 201, {"id": rid})
         assert lookup is not None and not ledger.prove(lookup, status, shown)
+    assert "a GET of it answered 404" in (ledger.refusal("PATCH", "/Users/u2") or "")
     lookup = ledger.learn("POST", "/Users", {"userName": f"{TAG}-3@x"}, 201, {"id": "u3"})
     assert lookup is not None and ledger.prove(lookup, 200, {"id": "u3", "userName": f"{TAG}-3@x"})
     assert ledger.owned_paths() == ["/Users/u3"]
+    assert ledger.claim("/Users/u2", f"{TAG}-2@x")  # undecided, then found by name: ours
     assert len(ledger.defects) == 1 and "/Users/victim" in ledger.defects[0]
 
 

@@ -93,6 +93,8 @@ class Kept:
 
     leftovers: list[Leftover]
     reason: str
+    unread: bool = False
+    """They could not be read (a 5xx, no answer): whether they are left is not known."""
 
 
 @dataclass
@@ -114,6 +116,26 @@ def _wanted(name: Any, run_id: str | None) -> str | None:
     return match["run"]
 
 
+@dataclass
+class _Matches:
+    """The tagged candidates of one collection, kept as its pages go by (nothing else is)."""
+
+    attribute: str
+    single: Callable[[str], str]
+    run_id: str | None
+    found: dict[str, Leftover] = field(default_factory=dict)
+
+    def keep(self, resource: Any) -> None:
+        """Keep ``resource`` if its name carries the tag wanted."""
+        if not isinstance(resource, dict):
+            return
+        name, resource_id = resource.get(self.attribute), resource.get("id")
+        run = _wanted(name, self.run_id)
+        if run is not None and isinstance(resource_id, str) and resource_id:
+            path = self.single(resource_id)
+            self.found.setdefault(path, Leftover(path, str(name), run))
+
+
 def find(transport: Transport, run_id: str | None, older_than_s: float | None = None) -> Found:
     """Every tagged user and group (of ``run_id``, or of any run) that a read of it confirms;
     with ``older_than_s``, only those of runs whose newest resource is older than that."""
@@ -124,21 +146,12 @@ def find(transport: Transport, run_id: str | None, older_than_s: float | None = 
         (endpoints.USERS, "userName", endpoints.user),
         (endpoints.GROUPS, "displayName", endpoints.group),
     ):
-        seen: dict[str, Leftover] = {}
-
-        def keep(resource: Any, attribute: str = attribute, single: Any = single,
-                 seen: dict[str, Leftover] = seen) -> None:
-            name = resource.get(attribute) if isinstance(resource, dict) else None
-            run = _wanted(name, run_id)
-            resource_id = resource.get("id") if isinstance(resource, dict) else None
-            if run is not None and isinstance(resource_id, str) and resource_id:
-                seen.setdefault(resource_id, Leftover(single(resource_id), str(name), run))
-
-        problem = _search(transport, collection, attribute, prefix, keep, found.notes)
+        matches = _Matches(attribute, single, run_id)
+        problem = _search(transport, collection, attribute, prefix, matches.keep, found.notes)
         if problem is not None:
             found.notes.append(problem)
             found.unsearched.append(collection)
-        candidates += seen.values()
+        candidates += matches.found.values()
     _confirm(transport, candidates, found, run_id)
     if older_than_s is not None:
         _old_runs_only(found, older_than_s)
@@ -213,7 +226,8 @@ def _confirm(transport: Transport, candidates: list[Leftover], found: Found,
              run_id: str | None) -> None:
     """Keep the candidates whose own representation (a GET of the id) names the same run's
     tag, with their age; list the others as kept."""
-    unconfirmed: list[Leftover] = []
+    foreign: list[Leftover] = []
+    unread: list[Leftover] = []
     for leftover in candidates:
         answer = _sent(transport, "GET", leftover.path, label=f"cleanup: read {leftover.path}")
         body = answer.json()
@@ -223,15 +237,21 @@ def _confirm(transport: Transport, candidates: list[Leftover], found: Found,
         name = shown.get(ownership.NAME_OF[key[0]]) if shown is not None and key else None
         if answer.status == 404:
             continue  # gone meanwhile
-        if answer.status != 200 or shown is None or _wanted(name, run_id) != leftover.run_id:
-            unconfirmed.append(leftover)
-            continue
-        leftover.name = str(name)
-        leftover.age_s = _age(shown, answer)
-        found.leftovers.append(leftover)
-    if unconfirmed:
-        found.kept.append(Kept(unconfirmed, "read by its id, it does not name that run's tag (or "
-                                            "could not be read): never deleted by cleanup"))
+        if answer.status != 200 or shown is None:
+            unread.append(leftover)
+        elif _wanted(name, run_id) != leftover.run_id:
+            foreign.append(leftover)
+        else:
+            leftover.name = str(name)
+            leftover.age_s = _age(shown, answer)
+            found.leftovers.append(leftover)
+    if foreign:
+        found.kept.append(Kept(foreign, "the listing named them with a run's tag, but read by "
+                                        "its id each names something else: never deleted"))
+    if unread:
+        found.kept.append(Kept(unread, "they could not be read by their id (an error, or an "
+                                       "answer about another id), so they were not deleted",
+                               unread=True))
 
 
 def _timestamp(value: Any) -> datetime.datetime | None:

@@ -428,6 +428,8 @@ def clean_up(args: argparse.Namespace) -> int:
                 print(f"  {leftover.path}  {leftover.name}")
         unsearched = (f"{' and '.join(found.unsearched)} could not be searched to the end: "
                       "more may be left; run cleanup again") if found.unsearched else ""
+        if not unsearched and any(kept.unread for kept in found.kept):
+            unsearched = "some resources could not be read: they may be left; run cleanup again"
         if not found.leftovers:
             if unsearched:
                 return _fail(f"found nothing to delete left by {which}, but {unsearched}",

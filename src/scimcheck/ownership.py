@@ -83,7 +83,10 @@ class Ledger:
         self._contested: set[Key] = set()
         """Keys the endpoint gave for two creates: owned only once a GET shows which."""
         self._why_not: dict[Key, str] = {}
-        """Why a key is not ours, for the refusal message."""
+        """Keys a representation showed to be another resource's (never ours), and why."""
+        self._unproven: dict[Key, str] = {}
+        """Keys a create was answered with that a GET could not decide, and why (a later GET by
+        name may still show them ours)."""
         self.defects: list[str] = []
         """What the endpoint did wrong with ids (two creates, one id; an id reassigned)."""
         self.revoked: list[tuple[str, str]] = []
@@ -161,7 +164,7 @@ class Ledger:
         self._owned.pop(key, None)
         why = (f"the endpoint answered the create of {sent_name!r} with an id whose resource is "
                f"not ours ({seen})")
-        self._why_not[key] = why
+        (self._why_not if defect else self._unproven)[key] = why
         if defect:
             self.defects.append(f"{why}: a create must answer with the new resource's own id "
                                 f"(RFC 7643 §3.1, RFC 7644 §3.3); scimcheck will not change "
@@ -194,6 +197,7 @@ class Ledger:
         if key is None or not self.tagged(name) or self._deleted(key) or key in self._why_not:
             return False
         self._contested.discard(key)
+        self._unproven.pop(key, None)
         self._owned[key] = str(name)
         return True
 
@@ -202,7 +206,8 @@ class Ledger:
         create it answered is looked up by name at cleanup (contested, or not ours)."""
         key = resource_key(path)
         return key is not None and key not in self._owned and (
-            self._deleted(key) or key in self._contested or key in self._why_not)
+            self._deleted(key) or key in self._contested or key in self._why_not
+            or key in self._unproven)
 
     def _deleted(self, key: Key) -> bool:
         with self._run.lock:
@@ -211,11 +216,6 @@ class Ledger:
     def owns(self, path: str) -> bool:
         """``path`` is a resource this run created."""
         return resource_key(path) in self._owned
-
-    def created_as(self, path: str, name: str) -> bool:
-        """``path`` is owned, and its representation named it ``name``."""
-        key = resource_key(path)
-        return key is not None and str(self._owned.get(key, "")).lower() == name.lower()
 
     def refusal(self, method: str, path: str) -> str | None:
         """Why ``method path`` must not be sent, or ``None`` when it may."""
@@ -227,8 +227,8 @@ class Ledger:
             why = "this run already deleted that id (an id is never acted on twice)"
         elif key in self._contested:
             why = "the endpoint gave that id to two creates, so whose it is is not known"
-        elif key is not None and key in self._why_not:
-            why = self._why_not[key]
+        elif key is not None and (key in self._why_not or key in self._unproven):
+            why = self._why_not.get(key) or self._unproven[key]
         return (
             f"scimcheck refused to send {method} {path}: {why} (only resources whose own "
             f"representation names this run's tag {self.tag!r} are ever changed or deleted)"
