@@ -178,9 +178,9 @@ def _drive(plan: Plan, jobs: int, ids: Iterator[int]) -> list[Step]:
                     continue
                 sent.append(step)
                 if step.method == "POST":
-                    name = step.body.get("userName") or step.body.get("displayName")
-                    answer = Answer(201, {"id": f"id{next(ids)}", "userName": name}
-                                    if "userName" in step.body else {"id": f"id{next(ids)}"})
+                    attribute = "userName" if "userName" in step.body else "displayName"
+                    answer = Answer(201, {"id": f"id{next(ids)}",
+                                          attribute: step.body[attribute]})
                 else:
                     answer = Answer(200 if step.method == "GET" else 204)
         except StopIteration:
@@ -225,6 +225,25 @@ def test_a_create_answered_with_somebody_elses_account_is_never_changed() -> Non
         job.send(Answer(201, {"id": "x1", "userName": "someone@example.com"}))
     assert plan.created == [] and not plan.owns("/Users/x1")
     assert plan.next_job() is None  # nothing of ours to change in any cycle
+
+
+@pytest.mark.parametrize(("shown", "ours"), [
+    ({"id": "x1", "userName": "someone@example.com"}, False),
+    ({"id": "x1", "userName": "SCIMCHECK-0123ABCD-x@example.com"}, True),
+])
+def test_a_create_answered_with_an_id_but_no_name_is_read_before_it_is_changed(
+    shown: dict[str, str], ours: bool
+) -> None:
+    plan = Plan("scimcheck-0123abcd", users=1, groups=0, seed=1)
+    job = plan.next_job()
+    assert job is not None
+    job.send(None)
+    job.send(Answer(200))
+    read = job.send(Answer(201, {"id": "x1"}))
+    assert isinstance(read, Step) and (read.method, read.path) == ("GET", "/Users/x1")
+    with pytest.raises(StopIteration):
+        job.send(Answer(200, shown))
+    assert plan.owns("/Users/x1") is ours and len(plan.created) == int(ours)
 
 
 # --- the verdict ----------------------------------------------------------------------------------

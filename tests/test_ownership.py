@@ -12,14 +12,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from conftest import TEST_TOKEN, RunSuites
+from werkzeug.test import Client
 
 from scimcheck.ownership import Ledger, resource_key
 from scimcheck.sequence import Sequence
 from scimcheck.server import ReferenceServer
-from scimcheck.server.app import create_app
+from scimcheck.server.app import BASE_PATH, ScimApp, create_app
 from scimcheck.server.faults import Faults
+from scimcheck.server.schema import GROUP_TYPE, USER_TYPE, ResourceType
+from scimcheck.server.store import Store
+from scimcheck.server.variants import behaviour_for
 from scimcheck.transport import Transport, TransportConfig
 
 TAG = "scimcheck-0badcafe"
@@ -40,13 +45,55 @@ def test_only_tagged_creates_confirmed_by_the_answer_are_owned() -> None:
     _created(ledger, f"{TAG}-3-cy@example.com", "ceo@corp.example", "someone-elses")
     _created(ledger, "ceo@corp.example", "ceo@corp.example", "untagged")
     ledger.learn("POST", "/Users", {"userName": f"{TAG}-4@x"}, 409, {"id": "refused"})
-    assert ledger.owned_paths() == ["/Users/mine", "/Users/no-name-in-answer"]
+    assert ledger.owned_paths() == ["/Users/mine"]
     assert ledger.refusal("PATCH", "/Users/mine") is None
     assert ledger.refusal("GET", "/Users/someone-elses") is None
     for method, path in [("PATCH", "/Users/someone-elses"), ("DELETE", "/Users/untagged"),
                          ("PUT", "/Users/refused"), ("DELETE", "/Users"),
-                         ("DELETE", "/Groups/mine"), ("PATCH", "/ServiceProviderConfig")]:
+                         ("DELETE", "/Groups/mine"), ("PATCH", "/ServiceProviderConfig"),
+                         ("DELETE", "/Users/no-name-in-answer")]:
         assert "refused to send" in (ledger.refusal(method, path) or ""), (method, path)
+    assert "answer names 'ceo@corp.example'" in (ledger.refusal("PATCH", "/Users/someone-elses")
+                                                 or "")
+
+
+def test_a_create_answered_with_an_id_but_no_name_is_owned_only_if_a_get_shows_it_is() -> None:
+    ledger = Ledger(TAG)
+    sent = {"userName": f"{TAG}-1@x"}
+    lookup = ledger.learn("POST", "/Users", sent, 201, {"id": "victim"})
+    assert lookup is not None and lookup.path == "/Users/victim" and not ledger.owns(lookup.path)
+    assert not ledger.prove(lookup, 200, {"id": "victim", "userName": "ceo@corp.example"})
+    refusal = ledger.refusal("DELETE", "/Users/victim") or ""
+    assert "an id whose resource is not ours" in refusal and "ceo@corp.example" in refusal
+    assert not ledger.claim("/Users/victim", f"{TAG}-1@x")  # once foreign, never ours
+    for rid, status, shown in [("u2", 404, None),
+                               ("u4", 200, {"id": "other", "userName": f"{TAG}-2@x"}),
+                               ("u5", 200, {"id": "u5"})]:
+        lookup = ledger.learn("POST", "/Users", {"userName": f"{TAG}-2@x"}, 201, {"id": rid})
+        assert lookup is not None and not ledger.prove(lookup, status, shown)
+    assert "a GET of it answered 404" in (ledger.refusal("PATCH", "/Users/u2") or "")
+    lookup = ledger.learn("POST", "/Users", {"userName": f"{TAG}-3@x"}, 201, {"id": "u3"})
+    assert lookup is not None and ledger.prove(lookup, 200, {"id": "u3", "userName": f"{TAG}-3@x"})
+    assert ledger.owned_paths() == ["/Users/u3"]
+    assert ledger.claim("/Users/u2", f"{TAG}-2@x")  # undecided, then found by name: ours
+    assert len(ledger.defects) == 1 and "/Users/victim" in ledger.defects[0]
+
+
+def test_two_creates_given_one_id_and_an_id_given_again_after_a_delete_are_defects() -> None:
+    ledger = Ledger(TAG)
+    _created(ledger, f"{TAG}-a@x", f"{TAG}-a@x", "same")
+    _created(ledger, f"{TAG}-b@x", f"{TAG}-b@x", "same")
+    assert not ledger.owns("/Users/same") and len(ledger.defects) == 1
+    assert "two creates" in ledger.defects[0] and "RFC 7643 §3.1" in ledger.defects[0]
+    assert "two creates" in (ledger.refusal("PATCH", "/Users/same") or "")
+    assert ledger.revoked == [("/Users", f"{TAG}-a@x"), ("/Users", f"{TAG}-b@x")]
+    assert ledger.accounted("/Users/same")
+    assert ledger.claim("/Users/same", f"{TAG}-b@x")  # a GET showed whose it is: acted on once
+    ledger.learn("DELETE", "/Users/same", None, 204, None)
+    _created(ledger, f"{TAG}-c@x", f"{TAG}-c@x", "same")
+    assert len(ledger.defects) == 2 and "already deleted" in ledger.defects[1]
+    assert not ledger.owns("/Users/same") and not ledger.claim("/Users/same", f"{TAG}-c@x")
+    assert "already deleted" in (ledger.refusal("DELETE", "/Users/same") or "")
 
 
 def test_a_delete_gives_the_resource_up_and_claims_need_the_tag() -> None:
@@ -78,6 +125,42 @@ def test_an_endpoint_answering_with_another_account_never_gets_it_changed(
     assert after == before
     assert left["totalResults"] == 0, [u["userName"] for u in left["Resources"]]
     assert "refused to send" in json.dumps(document)
+
+
+def _tagged(store: Store, rtype: ResourceType, tag: str) -> list[str]:
+    name = "userName" if rtype is USER_TYPE else "displayName"
+    return [str(r.get(name)) for r in store.query(rtype)[1] if tag in str(r.get(name)).lower()]
+
+
+@pytest.mark.parametrize(
+    ("variant", "finding"),
+    [
+        ("create-answers-foreign-id", "an id whose resource is not ours"),
+        ("create-answers-same-id", "resource.id-unique"),
+        ("create-reuses-deleted-id", "resource.id-unique"),
+    ],
+)
+def test_a_create_answered_with_a_wrong_id_never_changes_another_resource(
+    variant: str, finding: str, run_suites: RunSuites
+) -> None:
+    """A victim that was on the endpoint before the run (the oldest user: the id the
+    foreign-id variant hands back) comes out byte-identical; what the run made is all gone."""
+    store = Store()
+    seeding = Client(ScimApp(token=TEST_TOKEN, store=store))
+    created = seeding.post(BASE_PATH + "/Users", headers={"Authorization": f"Bearer {TEST_TOKEN}"},
+                           json={"schemas": [USER], "userName": "ceo@corp.example",
+                                 "displayName": "The CEO", "active": True})
+    victim = created.get_json()["id"]
+    before = json.dumps(store.get(USER_TYPE, victim))
+    app = ScimApp(token=TEST_TOKEN, behaviour=behaviour_for(variant), store=store)
+    with ReferenceServer(app=app) as server:
+        document = run_suites(server.base_url, "-k", "lifecycle or groups-membership or "
+                                                      "pagination or create-minimal")
+    tag = f"scimcheck-{document['run_id']}"
+    assert json.dumps(store.get(USER_TYPE, victim)) == before
+    assert _tagged(store, USER_TYPE, tag) == [] and _tagged(store, GROUP_TYPE, tag) == []
+    assert finding in json.dumps(document)
+    assert "may be left on the endpoint" not in document["_stdout"]
 
 
 def _failing_deletes(app: Any, failures: int) -> Any:

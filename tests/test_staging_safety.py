@@ -419,7 +419,7 @@ def test_cleanup_that_cannot_search_says_so_and_exits_1() -> None:
             check=False,
         )
         assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
-        assert "could not be searched (HTTP 500)" in done.stdout
+        assert "could not be searched (HTTP 500 at startIndex 1)" in done.stdout
         assert "more may be left; run cleanup again" in done.stderr
         assert "nothing left by" not in done.stdout
         assert [s.method for s in faults.writes()] == []

@@ -288,6 +288,22 @@ _CHECKS: tuple[Check, ...] = (
         fix='Reject a duplicate userName (compared case-insensitively) with 409 and scimType '
         '"uniqueness".',
     ),
+    Check(
+        id="resource.id-unique",
+        title="Each create is answered with an id no other resource has had",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7643 §3.1 (id 'MUST be unique across the SCIM service provider's entire set "
+        "of resources', 'a stable, non-reassignable identifier'); RFC 7644 §3.3",
+        url=RFC7643 + "#section-3.1",
+        consequence=(
+            "Entra keeps the id a create returns and sends every later update, disable and "
+            "delete of that user or group to it: an id given to two resources, or reused after "
+            "a delete, makes those changes land on the wrong account."
+        ),
+        fix="Return the new resource's own id from every create (a fresh one each time; e.g. a "
+        "UUID) and never give a deleted resource's id to another.",
+    ),
     # --- Matching --------------------------------------------------------------------------------
     Check(
         id="filter.finds-user",

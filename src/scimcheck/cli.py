@@ -129,7 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("url", help="SCIM base URL (the token comes from SCIM_TOKEN)")
     which = cleanup.add_mutually_exclusive_group(required=True)
     which.add_argument("--run-id", metavar="ID", help="the run whose leftovers to delete")
-    which.add_argument("--all", action="store_true", help="leftovers of every scimcheck run")
+    which.add_argument("--all", action="store_true",
+                       help="leftovers of every scimcheck run older than --older-than")
+    cleanup.add_argument("--older-than", metavar="DURATION",
+                         help="with --all: only runs whose newest resource is older than this, "
+                         "by the endpoint's meta timestamps (e.g. 30m, 2h, 7d; default 24h)")
     cleanup.add_argument("--dry-run", action="store_true",
                          help="list what would be deleted; delete nothing")
     cleanup.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -393,6 +397,16 @@ def clean_up(args: argparse.Namespace) -> int:
     if run_id is not None and not re.fullmatch(r"[0-9a-f]{8}", run_id):
         return _fail(f"--run-id {args.run_id!r} is not a run id: 8 hex digits, as printed by "
                      "'scimcheck run' (run tag scimcheck-<id>) and stored in results.json")
+    if args.older_than is not None and run_id is not None:
+        return _fail("--older-than applies to --all only: --run-id deletes that run's "
+                     "leftovers whatever their age")
+    older_than_s: float | None = None
+    if args.all:
+        try:
+            older_than_s = cleanup.parse_duration(args.older_than) \
+                if args.older_than is not None else cleanup.DEFAULT_OLDER_THAN_S
+        except ValueError as exc:
+            return _fail(f"--older-than: {exc}")
     try:
         verify = _tls_verify(args)
     except ConfigError as exc:
@@ -403,24 +417,31 @@ def clean_up(args: argparse.Namespace) -> int:
         return code
     config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S, verify=verify)
     with Transport(config) as transport:
-        found = cleanup.find(transport, run_id)
+        found = cleanup.find(transport, run_id, older_than_s)
         for note in found.notes:
             print(f"scimcheck: {note}")
-        which = f"run {run_id}" if run_id else "any scimcheck run"
+        which = f"run {run_id}" if run_id else (
+            f"any scimcheck run older than {cleanup.describe_duration(older_than_s or 0)}")
+        for kept in found.kept:
+            print(f"scimcheck: kept {len(kept.leftovers)} resource(s): {kept.reason}")
+            for leftover in kept.leftovers:
+                print(f"  {leftover.path}  {leftover.name}")
         unsearched = (f"{' and '.join(found.unsearched)} could not be searched to the end: "
                       "more may be left; run cleanup again") if found.unsearched else ""
+        if not unsearched and any(kept.unread for kept in found.kept):
+            unsearched = "some resources could not be read: they may be left; run cleanup again"
         if not found.leftovers:
             if unsearched:
-                return _fail(f"found nothing left by {which}, but {unsearched}",
+                return _fail(f"found nothing to delete left by {which}, but {unsearched}",
                              exitcodes.CHECKS_FAILED)
-            print(f"scimcheck: nothing left by {which}")
+            print(f"scimcheck: nothing {'else ' if found.kept else ''}left by {which}")
             return exitcodes.OK
         verb = "would delete" if args.dry_run else "deleting"
         print(f"scimcheck: {verb} {len(found.leftovers)} resource(s) left by {which}:")
         for leftover in found.leftovers:
             print(f"  {leftover.path}  {leftover.name}")
         if args.dry_run:
-            return exitcodes.OK
+            return _fail(unsearched, exitcodes.CHECKS_FAILED) if unsearched else exitcodes.OK
         problems = cleanup.delete(transport, found.leftovers)
     for problem in problems:
         print(f"scimcheck: could not delete {problem}", file=sys.stderr)

@@ -460,7 +460,10 @@ def _clean_up(url: str, token: str | None, options: Options, settings: Settings,
         found = cleanup.find(transport, settings.run_id)
         problems += cleanup.delete(transport, found.leftovers)
         problems += found.notes
-        left = len(cleanup.find(transport, settings.run_id).leftovers)
+        problems += [f"{kept.reason}: {', '.join(x.path for x in kept.leftovers)}"
+                     for kept in found.kept]
+        again = cleanup.find(transport, settings.run_id)
+        left = len(again.leftovers) + sum(len(k.leftovers) for k in again.kept if k.unread)
     if created or found.leftovers:
         print(f"scimcheck: cleanup: deleted {len(created)} created resource(s) by id and "
               f"{len(found.leftovers)} more found by the run tag; {left} left", flush=True)

@@ -228,6 +228,12 @@ class Plan:
                 return
             body = make_body()
             answer = yield Step("POST", collection, f"create {noun}: POST /{where}", body=body)
+            lookup = None if answer is None else self.ledger.learn(
+                "POST", collection, body, answer.status, answer.body)
+            if lookup is not None:  # an id but no name: a GET of it says whose it is
+                seen = yield Step("GET", lookup.path, f"read created {noun}: GET /{where}/{{id}}")
+                if seen is not None:
+                    self.ledger.prove(lookup, seen.status, seen.body)
             thing.path = self._learn(collection, body, attribute, answer)
         finally:
             thing.done = True
@@ -236,7 +242,6 @@ class Plan:
                answer: Answer | None) -> str | None:
         if answer is None:
             return None
-        self.ledger.learn("POST", collection, body, answer.status, answer.body)
         resource_id = answer.body.get("id") if isinstance(answer.body, dict) else None
         if not isinstance(resource_id, str):
             return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from scimcheck import checks, endpoints, schemas
+from scimcheck import checks, endpoints, ownership, schemas
 from scimcheck.checks import Check
 from scimcheck.dialects import Dialect
 from scimcheck.errors import HarnessError, SequenceAborted
@@ -117,6 +117,8 @@ class Sequence:
         attempt = self._create_attempt(method, path, kwargs.get("body"))
         if attempt is not None:
             self._unconfirmed.append(attempt)
+        ledger = self.transport.ledger
+        defects = len(ledger.defects) if ledger is not None else 0
         exchange = self.transport.send(method, path, **kwargs)
         self.generic_checks(exchange)
         exchange = self._diagnose_media_types(exchange, method, path, kwargs)
@@ -130,8 +132,13 @@ class Sequence:
                 exchange,
             )
         created_id = exchange.json().get("id") if isinstance(exchange.json(), dict) else None
-        if attempt is not None and exchange.ok and isinstance(created_id, str) and created_id \
-                and self.transport.owns(f"{attempt[0]}/{quote(created_id, safe='')}"):
+        if attempt is None or not exchange.ok or not isinstance(created_id, str) or not created_id:
+            return exchange
+        if ledger is not None:
+            found = ledger.defects[defects:]
+            self.check("resource.id-unique", not found,
+                       f"{exchange.summary()}: {'; '.join(found)}", exchange)
+        if self.transport.owns(f"{attempt[0]}/{quote(created_id, safe='')}"):
             self._unconfirmed.remove(attempt)  # else swept at cleanup by the name sent
         return exchange
 
@@ -273,12 +280,20 @@ class Sequence:
     def cleanup(self) -> list[str]:
         """Delete what this sequence created and did not delete; returns problems, if any."""
         problems: list[str] = []
+        ledger = self.transport.ledger
         for path, description in reversed(list(self._created.items())):
+            if ledger is not None and ledger.accounted(path):
+                continue  # gone already, or not ours: its create is looked up by name below
             exchange = self._delete(path, f"cleanup: {description}")
             if not (exchange.ok or exchange.status == 404):
                 problems.append(f"could not delete {description} ({exchange.summary()})")
         self._created.clear()
-        for collection, attribute, value in self._unconfirmed:
+        sweeps = dict.fromkeys(self._unconfirmed)
+        if self.transport.ledger is not None:  # creates whose id another create was given too
+            sweeps.update(dict.fromkeys((collection, ownership.NAME_OF[collection], name)
+                                        for collection, name in self.transport.ledger.revoked))
+            self.transport.ledger.revoked.clear()
+        for collection, attribute, value in sweeps:
             problems += self._sweep(collection, attribute, value)
         self._unconfirmed.clear()
         return problems
@@ -316,8 +331,8 @@ class Sequence:
             if str(resource.get(attribute, "")).lower() != value.lower():
                 continue
             path = f"{collection}/{quote(resource['id'], safe='')}"
-            if not self.transport.claim(path, resource.get(attribute)):
-                continue  # not tagged by this run: never ours to delete
+            if not self.transport.owns(path) and not self.transport.adopt(path, value):
+                continue  # its own representation does not name this run: never ours to delete
             gone = self._delete(path, f"cleanup: {value!r}")
             if not (gone.ok or gone.status == 404):
                 problems.append(f"could not delete {value!r} ({gone.summary()})")

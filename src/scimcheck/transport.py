@@ -269,7 +269,8 @@ class Transport:
         self.retries = 0
         self.retry_wait_s = 0.0
         self._on_exchange = on_exchange
-        self.ledger = ownership.Ledger(config.owner_tag) if config.owner_tag else None
+        self.ledger = ownership.Ledger(config.owner_tag, ownership.run_ids(config.owner_tag)) \
+            if config.owner_tag else None
         self._pools = _pools(config.verify)
         self._by_origin: dict[str, HTTPConnectionPool] = {}
         self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=config.timeout_s)
@@ -322,7 +323,7 @@ class Transport:
             wait = self._retry_wait(method, exchange, attempt)
             if wait is None:
                 if self.ledger is not None:
-                    self.ledger.learn(method, path, body, exchange.status, exchange.json())
+                    self._learn(method, path, body, exchange)
                 return exchange
             cause = exchange.status or "no answer"
             exchange.label = f"{exchange.label} (answered {cause}; retried after {wait:g} s)"
@@ -330,6 +331,33 @@ class Transport:
             self.retries += 1
             self.retry_wait_s += wait
             attempt += 1
+
+    def _learn(self, method: str, path: str, body: Any, exchange: Exchange) -> None:
+        """Tell the ledger what a request did; a create answered with an id but no name is
+        decided by a GET of that id (its own representation; GET changes nothing)."""
+        assert self.ledger is not None
+        lookup = self.ledger.learn(method, path, body, exchange.status, exchange.json())
+        if lookup is not None:
+            seen = self.send("GET", lookup.path, label="ownership: read the resource a create "
+                             "answered with an id but no name")
+            self.ledger.prove(lookup, seen.status, seen.json())
+
+    def adopt(self, path: str, name: str) -> bool:
+        """Take ``path``, found by its exact tagged ``name`` (a create whose answer was lost
+        or whose id was contested), as this run's, if a GET of it names it ``name``. Always
+        true without a ledger."""
+        if self.ledger is None:
+            return True
+        seen = self.send("GET", path, label=f"ownership: read {name!r} before deleting it")
+        body = seen.json()
+        key = ownership.resource_key(path)
+        attribute = ownership.NAME_OF[key[0]] if key else ""
+        shown = body.get(attribute) if isinstance(body, dict) else None
+        if seen.status != 200 or not isinstance(body, dict) or key is None \
+                or body.get("id") != key[1] or not isinstance(shown, str) \
+                or shown.lower() != name.lower():
+            return False
+        return self.ledger.claim(path, shown)
 
     def _retry_wait(self, method: str, exchange: Exchange, attempt: int) -> float | None:
         if method not in _IDEMPOTENT or attempt >= self.config.max_retries:

@@ -147,6 +147,43 @@ def test_create_answers_oldest_user() -> None:
     assert body_of(broken.get("/Users"))["totalResults"] == 2
 
 
+def test_create_answers_foreign_id() -> None:
+    correct, broken = _pair("create-answers-foreign-id")
+    for api in (correct, broken):
+        api.post("/Users", {"userName": "first@x.com"})
+    assert body_of(correct.post("/Users", {"userName": "second@x.com"}))["userName"] == \
+        "second@x.com"
+    first = body_of(broken.get("/Users", query={"filter": 'userName eq "first@x.com"'}))
+    answer = broken.post("/Users", {"userName": "second@x.com"})
+    assert answer.status_code == 201 and "userName" not in body_of(answer)
+    assert body_of(answer)["id"] == first["Resources"][0]["id"]
+    assert body_of(broken.get("/Users"))["totalResults"] == 2
+
+
+def test_create_answers_same_id() -> None:
+    correct, broken = _pair("create-answers-same-id")
+    ids = {api: [body_of(api.post("/Users", {"userName": f"u{n}@x.com"}))["id"]
+                 for n in range(3)] for api in (correct, broken)}
+    assert len(set(ids[correct])) == 3
+    assert len(set(ids[broken])) == 1
+    answer = body_of(broken.post("/Users", {"userName": "u3@x.com"}))
+    assert answer["userName"] == "u3@x.com" and answer["id"] == ids[broken][0]
+    assert body_of(broken.get("/Users"))["totalResults"] == 4
+    assert body_of(broken.post("/Groups", {"displayName": "G"}))["id"] != ids[broken][0]
+
+
+def test_create_reuses_deleted_id() -> None:
+    correct, broken = _pair("create-reuses-deleted-id")
+    for api, reused in ((correct, False), (broken, True)):
+        gone = body_of(api.post("/Users", {"userName": "gone@x.com"}))["id"]
+        assert api.delete(f"/Users/{gone}").status_code == 204
+        answer = body_of(api.post("/Users", {"userName": "next@x.com"}))
+        assert (answer["id"] == gone) is reused
+        assert api.get(f"/Users/{gone}").status_code == 404  # stored under another id
+        later = body_of(api.post("/Users", {"userName": "later@x.com"}))
+        assert later["id"] != gone  # only the next create after a delete
+
+
 def test_echoes_token() -> None:
     correct, broken = _pair("echoes-token")
     assert "X-Debug-Authorization" not in correct.get("/Users").headers

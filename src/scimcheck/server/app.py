@@ -86,6 +86,8 @@ class ScimApp:
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self.store = store or Store(self.behaviour.store)
         self.filter_options = FilterOptions(self.behaviour.filter_case_exact_names)
+        self._first_user_id: str | None = None
+        self._deleted_user_ids: list[str] = []
         base = self.base_path
         rules = []
         for rtype in (USER_TYPE, GROUP_TYPE):
@@ -251,10 +253,29 @@ class ScimApp:
         resource = self.store.create(rtype, attrs, self.base_url(request))
         if self.behaviour.create_answers_oldest and rtype is USER_TYPE:
             resource = self.store.query(rtype, None, 0, 1)[1][0]
-        return scim_response(
-            self._render(rtype, resource, self._query_params(request)), 201,
-            {"Location": resource["meta"]["location"]},
-        )
+        shown = self._render(rtype, resource, self._query_params(request))
+        if self.behaviour.create_answers_id and rtype is USER_TYPE:
+            shown = self._wrong_id(rtype, shown)
+        return scim_response(shown, 201, {"Location": shown["meta"]["location"]})
+
+    def _wrong_id(self, rtype: ResourceType, shown: Resource) -> Resource:
+        """The create answer of the ``create-answers-*-id`` variants: another resource's id."""
+        how = self.behaviour.create_answers_id
+        if how == "oldest":
+            oldest = self._render(rtype, self.store.query(rtype, None, 0, 1)[1][0],
+                                  ListParams())
+            oldest.pop("userName", None)
+            return oldest
+        if how == "first" and self._first_user_id is None:
+            self._first_user_id = shown["id"]
+            return shown
+        wrong = self._first_user_id if how == "first" else (
+            self._deleted_user_ids.pop() if self._deleted_user_ids else None)
+        if wrong is None:
+            return shown
+        location = shown["meta"]["location"]
+        return {**shown, "id": wrong, "meta": {
+            **shown["meta"], "location": location[: location.rfind("/") + 1] + wrong}}
 
     def _predicate(
         self, rtype: ResourceType, text: str | None
@@ -328,6 +349,8 @@ class ScimApp:
             self.store.get(rtype, resource_id)
             return no_content()
         resource = self.store.delete(rtype, resource_id)
+        if self.behaviour.create_answers_id == "deleted" and rtype is USER_TYPE:
+            self._deleted_user_ids[:] = [resource_id]
         if self.behaviour.delete_returns_body:
             return scim_response(self._render(rtype, resource, params))
         return no_content()

@@ -47,6 +47,12 @@ VARIANTS: dict[str, str] = {
     "non-ascii-question-marks": "every non-ASCII character is stored as '?' (D28)",
     "create-answers-oldest-user": "POST /Users creates the user but answers with the oldest "
     "user in the store (an upsert that hands back an existing account)",
+    "create-answers-foreign-id": "POST /Users creates the user but answers with the oldest "
+    "user's id and no userName (the answer describes somebody else's account)",
+    "create-answers-same-id": "every POST /Users after the first creates the user but answers "
+    "with the first created user's id",
+    "create-reuses-deleted-id": "after a user is deleted, the next POST /Users creates the user "
+    "but answers with the deleted user's id",
     "echoes-token": "every answer repeats the Authorization header (a debug echo left on)",
     "latin1-bodies": "JSON bodies are encoded ISO-8859-1 while claiming charset=utf-8",
     "rate-limited-gets": "every third GET is answered 429 with Retry-After: 0 (D31)",
@@ -136,6 +142,9 @@ class Behaviour:
     require_emails: bool = False
     require_listed_extensions: bool = False
     create_answers_oldest: bool = False
+    create_answers_id: str | None = None
+    """Whose id a POST /Users is answered with: "oldest" (and no userName), "first" or
+    "deleted" (the id deleted last, once)."""
 
 
 def _patch(**changes: Any) -> Behaviour:
@@ -149,6 +158,9 @@ def _coercion(**changes: Any) -> Behaviour:
 
 _BEHAVIOURS: dict[str, Behaviour] = {
     "create-answers-oldest-user": Behaviour(create_answers_oldest=True),
+    "create-answers-foreign-id": Behaviour(create_answers_id="oldest"),
+    "create-answers-same-id": Behaviour(create_answers_id="first"),
+    "create-reuses-deleted-id": Behaviour(create_answers_id="deleted"),
     "ops-case-sensitive": _patch(ops_case_sensitive=True),
     "string-false-truthy": _coercion(truthy_strings=True),
     "duplicate-accepted": Behaviour(store=StoreOptions(unique_user_names_on_create=False)),
