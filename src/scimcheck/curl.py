@@ -174,7 +174,7 @@ class _Chain:
     def _unsendable(self, exchange: Exchange) -> str | None:
         if not exchange.url.startswith(self.base):
             return "its URL is not under the run's base URL"
-        texts = [exchange.method, exchange.url, *exchange.request_headers.keys(),
+        texts = [exchange.method, exchange.url[len(self.base):], *exchange.request_headers.keys(),
                  *exchange.request_headers.values()]
         if any("\0" in text for text in texts):
             return "its method, URL or a header holds a NUL byte, which curl cannot send"
