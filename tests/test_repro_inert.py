@@ -328,6 +328,7 @@ def test_any_chain_replays_exactly_and_runs_nothing_else(
     base_url = "http://127.0.0.1:9/" + base
     script = render_script(_exchanges(steps, base_url, recorded), base_url, title)
     assert TOKEN not in script
+    assert all(c == "\n" or c.isprintable() for c in script), "a raw control character"
     use_default = use_default and "\0" not in base_url
     result = replay(script, tmp_path_factory.mktemp("replay"), new_ids,
                     env_url=None if use_default else REPLAY_URL, locale=locale)
@@ -415,3 +416,26 @@ def test_a_create_answered_without_a_usable_id_stops_the_script(
         assert result.returncode != 0
         assert len(result.calls) == 1
         assert "without a usable id" in result.stderr
+
+
+def test_what_curl_cannot_send_is_left_out_and_said_so(tmp_path: Path) -> None:
+    """A NUL in the run's URL only means there is no default ``SCIM_URL``; a NUL in a request's
+    own URL or a header, or a URL outside the base, leaves that request out, with a comment."""
+    base = "http://127.0.0.1:9/scim\0x"
+
+    def exchange(n: int, url: str, headers: dict[str, str]) -> Exchange:
+        return Exchange(index=n, method="GET", url=url, request_headers=headers,
+                        request_body=None, status=200)
+
+    chain = [exchange(1, base + "/Users", {}), exchange(2, base + "/Users/a\0b", {}),
+             exchange(3, base + "/Users", {"X-Test": "a\0b"}),
+             exchange(4, "http://elsewhere.example/Users", {}), exchange(5, base + "/Groups", {})]
+    script = render_script(chain, base)
+    assert script.count("# not replayed: ") == 3
+    assert "then SCIM_URL=" not in script  # no default
+    result = replay(script, tmp_path, [])
+    assert result.returncode == 0, result.stderr
+    assert [request_of(c)[1] for c in result.calls] == [REPLAY_URL + "/Users",
+                                                        REPLAY_URL + "/Groups"]
+    unset = replay(script, tmp_path, [], env_url=None)
+    assert unset.returncode != 0 and unset.calls == [] and "set SCIM_URL" in unset.stderr
