@@ -7,8 +7,10 @@ import subprocess
 
 import pytest
 from conftest import TEST_TOKEN
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scimcheck.curl import render_script
+from scimcheck.curl import comment, render_script, shell_word
 from scimcheck.server import ReferenceServer
 from scimcheck.transport import Transport, TransportConfig
 
@@ -35,8 +37,9 @@ def test_the_script_names_no_secret_and_captures_ids(reference_server: Reference
     assert '"Authorization: Bearer $SCIM_TOKEN"' in script
     user_id = chain[0].json()["id"]
     assert user_id not in script  # replaced by the captured ${ID1}
-    assert '"$SCIM_URL/Users/${ID1}"' in script
+    assert '"$SCIM_URL"/Users/"$ID1_PATH"' in script  # percent-encoded at run time
     assert "-H 'User-Agent:' -H 'Accept:'" in script  # Entra sends neither
+    assert '\n  "userName": "curl@example.com",\n' in script  # the body, pretty-printed
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
@@ -51,3 +54,37 @@ def test_the_script_replays_awkward_values_exactly(reference_server: ReferenceSe
     assert replay.returncode == 0, replay.stderr
     # the GET and the filter echo it (the POST's answer feeds ${ID1})
     assert replay.stdout.count('O\'Brien \\"Bob\\" \\\\ $HOME `id` 𝄞') == 2
+
+
+_hostile = st.text(alphabet=st.one_of(
+    st.characters(), st.sampled_from("\\'\"$`\n\r\x00\x1b\x85\u2028\u202e\U0001d11e")))
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@settings(max_examples=100, deadline=None)
+@given(text=_hostile.filter(lambda s: "\0" not in s), multiline=st.booleans())
+def test_a_shell_word_stands_for_exactly_its_text(text: str, multiline: bool) -> None:
+    word = shell_word(text, multiline=multiline)
+    assert "\n" not in word or multiline
+    bash = shutil.which("bash") or "bash"
+    shown = subprocess.run([bash, "-c", f"printf '%s' {word}"], capture_output=True, timeout=30,
+                           env={"PATH": "", "LC_ALL": "C"})
+    assert shown.stdout == text.encode("utf-8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=_hostile)
+def test_a_comment_is_one_line_of_printable_text(text: str) -> None:
+    line = comment(text)
+    assert line.startswith("#")
+    assert line.isprintable(), line
+
+
+def test_a_comment_tells_an_escape_from_the_character() -> None:
+    assert comment("a\nb") == "# a\\nb"
+    assert comment("a\\nb") == "# a\\\\nb"
+
+
+def test_a_shell_word_refuses_a_nul() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        shell_word("a\0b")

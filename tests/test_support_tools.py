@@ -143,6 +143,26 @@ def test_record_writes_a_sequence_that_replays_with_the_same_outcome(
         assert {c["id"] for c in document["checks"] if c["outcome"] == "failed"} == failing
 
 
+def test_record_writes_hostile_text_as_it_was_sent(
+    tmp_path: Path, reference_server: ReferenceServer,
+) -> None:
+    """Control characters, NEL and line separators in recorded traffic are escaped in the
+    sequence file and read back unchanged (a raw NEL was read back as a space)."""
+    import requests
+
+    hostile = ["a\x85b", "a\u2028b", "a\u2029b", "a\u202eb", "a\ufeffb", "a\x1b[2Jb", "a\rb",
+               "a\x00b", "a 'b\" {id1}: #c\n- d", "Zoë 𝄞", "a\x85b\x00c"]
+    out = tmp_path / "recorded.yaml"
+    recorder = Recorder(reference_server.base_url, out)
+    with ReferenceServer(host="127.0.0.1", port=0, app=recorder) as proxy:
+        requests.post(f"{proxy.base_url}/Users", timeout=30, json={"hostile": hostile},
+                      headers={"Authorization": f"Bearer {TEST_TOKEN}"})
+    text = out.read_text(encoding="utf-8")
+    assert not any(c in text for c in "\x85\u2028\u2029\x1b\r\x00"), "written raw"
+    (step,) = yaml.safe_load(text)["steps"]
+    assert step["request"]["body"]["hostile"] == hostile
+
+
 def test_record_refuses_a_bad_upstream_or_output(tmp_path: Path) -> None:
     bad = _scimcheck("record", "--upstream", "ftp://x", "--out", str(tmp_path / "o.yaml"))
     assert bad.returncode == exitcodes.USAGE and "not an http(s) URL" in bad.stderr

@@ -1,58 +1,208 @@
-"""A request chain as a shell script of curl commands that replays it against any endpoint.
+"""A request chain as a bash script of curl commands that replays it against any endpoint.
 
 The script reads ``SCIM_URL`` and ``SCIM_TOKEN`` from the environment (the token is never
 written into it). Ids the endpoint assigned in answer to a POST are captured into shell
-variables and substituted wherever later requests used them, so the chain replays on a fresh
-endpoint, not just against the run that recorded it. Requests keep Entra's headers
-(entra-behavior.md §1.0).
+variables and spliced wherever later requests used them, so the chain replays on a fresh
+endpoint, not just against the run that recorded it. Requests keep Entra's headers: writes as
+``application/scim+json; charset=utf-8``, no ``Accept`` on reads, no ``User-Agent``.
+
+Everything in a chain is hostile data (an endpoint chose its ids, answers and reason phrases; a
+recording chose paths and step names), so the script is inert by construction, not by escaping
+text and substituting into it afterwards:
+
+- every literal (method, URL, header, body, the default ``SCIM_URL``) is one shell word built
+  by :func:`shell_word`: single-quoted, with control and invisible characters written as
+  ``$'\\xHH'`` bytes; nothing in it is ever expanded. A NUL cannot be in a shell word, so a
+  body's NUL bytes are written by ``printf '\\000'`` and a request with one in its URL or a
+  header (curl could not send it) is left out, and said so;
+- a body is ``printf '%s'`` of literal pieces and ``"$ID1_JSON"``-style expansions in double
+  quotes: a captured id is data at run time, never shell source;
+- a captured id is checked at run time (non-empty, no control or invisible characters) or the
+  script stops, and it is spliced encoded for where it goes: percent-encoded in a URL path
+  (RFC 3986 §2.1, as :mod:`scimcheck.endpoints` does), as ``+``-form in a query, JSON-escaped
+  in a JSON body (RFC 8259 §7);
+- comments (title, labels, recorded answers) have every such character written as an escape,
+  so no newline from a step name ends a comment;
+- curl gets the URL with ``--url`` (never read as an option) and ``--globoff`` (no ``{}``/``[]``
+  expansion); answers are printed with control characters escaped, so an endpoint cannot
+  drive the terminal of the person replaying it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
-import shlex
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote, quote_plus
 
 from scimcheck.transport import Exchange
 
-_BODY_END = "SCIMCHECK_BODY"
 _SKIPPED_HEADERS = {"authorization", "content-length", "host"}
+_AWKWARD = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories a captured id may not hold: controls (C0, DEL, C1), invisible format
+characters (bidi overrides, zero-width), surrogates, line and paragraph separators. (What the
+script shows is stricter: every character Python does not call printable is escaped.)"""
+_BARE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+MIN_CAPTURED_ID = 4
+"""Shorter ids are not spliced: a two-character id would match inside unrelated text."""
+
+# The one helper the script runs (python3, isolated: the working directory, which may be an
+# unpacked report bundle, is not on its import path). `scim id` reads a create's answer, shows
+# it and prints its id, or stops the script; `scim show` prints answers; `scim path|query|json
+# VALUE` encodes a captured id for where it is spliced. No single quote in it (it is quoted).
+_HELPER = f"""
+import json, os, sys, unicodedata
+from urllib.parse import quote, quote_plus
+AWKWARD = {json.dumps(sorted(_AWKWARD))}
+def shown(text):
+    return "".join(c if c in "\\n\\t" or c.isprintable() else ascii(c)[1:-1] for c in text)
+def show(data, out):
+    out.write(shown(data.decode("utf-8", "backslashreplace")).encode("utf-8"))
+    out.flush()
+mode = sys.argv[1]
+if mode == "show":
+    for line in sys.stdin.buffer:
+        show(line, sys.stdout.buffer)
+elif mode == "id":
+    raw = sys.stdin.buffer.read()
+    show(raw, sys.stderr.buffer)
+    try:
+        found = json.loads(raw).get("id")
+    except (ValueError, AttributeError, RecursionError):
+        found = None
+    if not isinstance(found, str) or not found or any(
+            unicodedata.category(c) in AWKWARD for c in found):
+        sys.exit("stopping: the create was answered without a usable id (none, empty, or with "
+                 "control characters): " + shown(repr(found)))
+    sys.stdout.buffer.write(found.encode("utf-8"))
+else:
+    value = os.fsencode(sys.argv[2]).decode("utf-8")
+    if mode == "path":
+        value = quote(value, safe="")
+    elif mode == "query":
+        value = quote_plus(value, safe="")
+    else:
+        value = json.dumps(value, ensure_ascii=False)[1:-1]
+    sys.stdout.buffer.write(value.encode("utf-8"))
+"""
+
+
+@dataclass(frozen=True)
+class _Var:
+    """A shell variable spliced at run time (always inside double quotes)."""
+
+    name: str
+
+
+_Piece = str | _Var
 
 
 def render_script(exchanges: Iterable[Exchange], base_url: str, title: str = "") -> str:
     """A bash script replaying the exchanges in order (``base_url`` becomes ``$SCIM_URL``)."""
     base = base_url.rstrip("/")
+    default = (
+        f"if [[ -z ${{SCIM_URL:-}} ]]; then SCIM_URL={shell_word(base)}; fi"
+        if "\0" not in base else "# (the run's URL holds a NUL byte: set SCIM_URL)"
+    )
     lines = [
         "#!/usr/bin/env bash",
-        f"# {title}" if title else "# A request chain recorded by scimcheck.",
+        comment(title or "A request chain recorded by scimcheck."),
         "# Replays against any SCIM endpoint: SCIM_URL=https://host/scim/v2 SCIM_TOKEN=… bash "
         "this-file",
+        "# Every value is a quoted literal; ids a create answered are kept in ID1, ID2, … and "
+        "spliced quoted.",
         "set -u",
-        f': "${{SCIM_URL:={base}}}"',
+        default,
+        ': "${SCIM_URL:?set SCIM_URL to the SCIM base URL}"',
+        "SCIM_URL=${SCIM_URL%/}",
         ': "${SCIM_TOKEN:?set SCIM_TOKEN to the bearer token}"',
-        "scim_id() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(\"id\",\"\"))'; }",
+        f"scim() {{ python3 -I -c {shell_word(_HELPER, multiline=True)} \"$@\"; }}",
     ]
-    ids: dict[str, str] = {}
+    chain = _Chain(base)
     for exchange in exchanges:
         lines.append("")
+        lines += chain.render(exchange)
+    return "\n".join(lines) + "\n"
+
+
+class _Chain:
+    """The ids captured so far, and the encoded forms of them already computed."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.ids: dict[str, str] = {}
+        self.defined: set[str] = set()
+
+    def render(self, exchange: Exchange) -> list[str]:
         outcome = (
             f"{exchange.status} {exchange.reason}".strip() if exchange.status is not None
             else f"no answer ({exchange.error})"
         )
-        lines.append(f"# #{exchange.index} {exchange.label} → recorded answer: {outcome}".rstrip())
-        command, body = _command(exchange, base, ids)
-        heredoc = f" <<{_BODY_END}" if body is not None else ""
-        tail = f"\n{body}\n{_BODY_END}" if body is not None else ""
+        step = f"#{exchange.index} {exchange.label}".rstrip()
+        lines = [comment(f"{step} → recorded answer: {outcome}")]
+        unsendable = self._unsendable(exchange)
+        if unsendable:
+            return [*lines, comment(f"not replayed: {unsendable}")]
+        url = self._url(exchange.url[len(self.base):])
+        body = None if exchange.request_body is None else self._body(exchange.request_body)
+        needed = [
+            p.name for p in (*url, *(body or ())) if isinstance(p, _Var)
+            and p.name not in self.defined
+        ]
+        for name in dict.fromkeys(needed):  # an id's encoded form, the first time it is used
+            plain, _, mode = name.partition("_")
+            lines.append(f'{name}=$(scim {mode.lower()} "${plain}") || exit 1')
+            self.defined.add(name)
+        command = " ".join([
+            "curl -sS --globoff -w '\\n'", "-X", shell_word(exchange.method),
+            "--url", '"$SCIM_URL"' + _words(url), *_headers(exchange),
+        ])
+        if body is not None:
+            command = f"{_printf(body)} | {command} --data-binary @-"
         new_id = _assigned_id(exchange)
-        if new_id and new_id not in ids:
-            name = f"ID{len(ids) + 1}"
-            ids[new_id] = name
-            lines.append(f"{name}=$({command}{heredoc} | scim_id{tail}\n)")
-            lines.append(f'echo "{name}=${{{name}}}"')
-        else:
-            lines.append(f"{command}{heredoc}{tail}")
-    return "\n".join(lines) + "\n"
+        if new_id is None or new_id in self.ids:
+            return [*lines, f"{command} | scim show"]
+        name = f"ID{len(self.ids) + 1}"
+        self.ids[new_id] = name
+        self.defined.add(name)
+        return [*lines, f"{name}=$({command} | scim id) || exit 1",
+                f"printf '%s\\n' \"{name}=${name}\""]
+
+    def _unsendable(self, exchange: Exchange) -> str | None:
+        if not exchange.url.startswith(self.base):
+            return "its URL is not under the run's base URL"
+        texts = [exchange.method, exchange.url[len(self.base):], *exchange.request_headers.keys(),
+                 *exchange.request_headers.values()]
+        if any("\0" in text for text in texts):
+            return "its method, URL or a header holds a NUL byte, which curl cannot send"
+        return None
+
+    def _url(self, tail: str) -> list[_Piece]:
+        """The URL after ``$SCIM_URL``: ids in the path as ``IDn_PATH``, in the query as
+        ``IDn_QUERY`` (the forms :func:`urllib.parse.quote` and ``urlencode`` gave them)."""
+        path, mark, query = tail.partition("?")
+        pieces = _split(path, {quote(i, safe=""): f"{n}_PATH" for i, n in self.ids.items()},
+                        encoded=True)
+        if mark:
+            pieces.append(mark)
+            pieces += _split(query, {quote_plus(i, safe=""): f"{n}_QUERY"
+                                     for i, n in self.ids.items()}, encoded=True)
+        return pieces
+
+    def _body(self, body: str) -> list[_Piece]:
+        """A JSON body pretty-printed with ids as ``IDn_JSON``; any other body as it was sent,
+        with ids as ``IDn``. JSON is re-indented only when that keeps the document exactly
+        (no duplicate names, no number that would change)."""
+        with contextlib.suppress(ValueError, RecursionError):
+            document = json.loads(body)
+            if json.dumps(document, ensure_ascii=False) == body:
+                pieces: list[_Piece] = []
+                _json(document, {i: f"{n}_JSON" for i, n in self.ids.items()}, 0, pieces)
+                return pieces
+        return _split(body, dict(self.ids), encoded=False)
 
 
 def _assigned_id(exchange: Exchange) -> str | None:
@@ -60,47 +210,155 @@ def _assigned_id(exchange: Exchange) -> str | None:
         return None
     body = exchange.json()
     new_id = body.get("id") if isinstance(body, dict) else None
-    return new_id if isinstance(new_id, str) and len(new_id) >= 4 else None
+    return new_id if isinstance(new_id, str) and len(new_id) >= MIN_CAPTURED_ID else None
 
 
-def _substitute(text: str, ids: dict[str, str]) -> str:
-    for value, name in ids.items():
-        text = text.replace(value, f"${{{name}}}")
-    return text
+def _split(text: str, forms: dict[str, str], *, encoded: bool) -> list[_Piece]:
+    """``text`` as literal pieces and variables where a form of an id occurs (longest first;
+    in URL text never starting inside a ``%XX`` escape)."""
+    if not forms:
+        return [text] if text else []
+    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    pattern = re.compile(f"(?<!%)(?<!%[0-9A-Fa-f])(?:{alternatives})" if encoded
+                         else alternatives)
+    pieces: list[_Piece] = []
+    at = 0
+    for match in pattern.finditer(text):
+        if match.start() > at:
+            pieces.append(text[at:match.start()])
+        pieces.append(_Var(forms[match.group()]))
+        at = match.end()
+    if at < len(text):
+        pieces.append(text[at:])
+    return pieces
 
 
-def _url(exchange: Exchange, base: str, ids: dict[str, str]) -> str:
-    tail = exchange.url[len(base):] if exchange.url.startswith(base) else exchange.url
-    escaped = tail.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
-    return f'"$SCIM_URL{_substitute(escaped, ids)}"'
+def _json(value: object, forms: dict[str, str], depth: int, out: list[_Piece]) -> None:
+    """``json.dumps(value, indent=2, ensure_ascii=False)`` as pieces, ids in strings spliced."""
+    inner = "\n" + "  " * (depth + 1)
+    if isinstance(value, dict) and value:
+        out.append("{")
+        for n, (key, item) in enumerate(value.items()):
+            out.append(("," if n else "") + inner)
+            _json(key, forms, depth + 1, out)
+            out.append(": ")
+            _json(item, forms, depth + 1, out)
+        out.append("\n" + "  " * depth + "}")
+    elif isinstance(value, list) and value:
+        out.append("[")
+        for n, item in enumerate(value):
+            out.append(("," if n else "") + inner)
+            _json(item, forms, depth + 1, out)
+        out.append("\n" + "  " * depth + "]")
+    elif isinstance(value, str):
+        out.append('"')
+        for piece in _split(value, forms, encoded=False):
+            out.append(piece if isinstance(piece, _Var)
+                       else json.dumps(piece, ensure_ascii=False)[1:-1])
+        out.append('"')
+    else:
+        out.append(json.dumps(value, ensure_ascii=False))
 
 
-def _command(exchange: Exchange, base: str, ids: dict[str, str]) -> tuple[str, str | None]:
-    """The curl command line, and the body to feed it on standard input (if any)."""
-    parts: list[str] = ["curl -sS -w '\\n'", f"-X {exchange.method}", _url(exchange, base, ids)]
+def _headers(exchange: Exchange) -> list[str]:
+    """curl's ``-H`` options: the recorded headers, the token from the environment, and
+    the removal of the two headers curl adds that Entra never sends."""
+    words: list[str] = []
+    names = {name.lower() for name in exchange.request_headers}
     for name, value in exchange.request_headers.items():
         if name.lower() in _SKIPPED_HEADERS:
             continue
-        parts.append(f"-H {shlex.quote(f'{name}: {value}')}")
-    if exchange.request_headers.get("Authorization") or any(
-        k.lower() == "authorization" for k in exchange.request_headers
-    ):
-        parts.append('-H "Authorization: Bearer $SCIM_TOKEN"')
-    # curl adds these unless told not to; Entra sends neither on its requests
-    parts += ["-H 'User-Agent:'", "-H 'Accept:'"] if "Accept" not in exchange.request_headers \
-        else ["-H 'User-Agent:'"]
-    if exchange.request_body is None:
-        return " ".join(parts), None
-    parts.append("--data-binary @-")
-    return " ".join(parts), _heredoc(exchange.request_body, ids)
+        # curl drops a header given as "Name:" with no value; "Name;" sends it empty
+        line = f"{name}: {value}" if value.strip(" \t") else f"{name};"
+        words += ["-H", shell_word(line)]
+    if "authorization" in names:
+        words += ["-H", '"Authorization: Bearer $SCIM_TOKEN"']
+    words += ["-H", "'User-Agent:'"]
+    if "accept" not in names:
+        words += ["-H", "'Accept:'"]
+    return words
 
 
-def _heredoc(body: str, ids: dict[str, str]) -> str:
-    """The body for an unquoted here-document: only the captured ids expand."""
-    with contextlib.suppress(ValueError):
-        body = json.dumps(json.loads(body), ensure_ascii=False, indent=2)
-    escaped = body.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
-    return _substitute(escaped, ids)
+def _merged(pieces: list[_Piece]) -> list[_Piece]:
+    """Adjacent literal pieces joined (one quoted run each, easier to read)."""
+    out: list[_Piece] = []
+    for piece in pieces:
+        if isinstance(piece, str) and out and isinstance(out[-1], str):
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return out
+
+
+def _words(pieces: list[_Piece]) -> str:
+    """The pieces as one shell word (for a URL: no NUL, checked by ``_unsendable``)."""
+    return "".join(f'"${p.name}"' if isinstance(p, _Var) else shell_word(p)
+                   for p in _merged(pieces))
+
+
+def _printf(pieces: list[_Piece]) -> str:
+    """A command writing the pieces to standard output byte for byte; NUL bytes (which no
+    shell word can hold) by ``printf '\\000'``."""
+    commands: list[str] = []
+    args: list[str] = []
+    for piece in _merged(pieces):
+        if isinstance(piece, _Var):
+            args.append(f'"${piece.name}"')
+            continue
+        for n, part in enumerate(piece.split("\0")):
+            if n:
+                if args:
+                    commands.append("printf '%s' " + " ".join(args))
+                    args = []
+                commands.append("printf '\\000'")
+            if part:
+                args.append(shell_word(part, multiline=True))
+    if args or not commands:
+        commands.append("printf '%s' " + (" ".join(args) or "''"))
+    return commands[0] if len(commands) == 1 else "{ " + "; ".join(commands) + "; }"
+
+
+def shell_word(text: str, *, multiline: bool = False) -> str:
+    """``text`` as one bash word that stands for exactly its UTF-8 bytes and expands nothing:
+    single-quoted runs, with control and invisible characters (and newlines, unless
+    ``multiline``) as ``$'\\xHH'`` runs. ``ValueError`` on a NUL, which no word can hold."""
+    if "\0" in text:
+        raise ValueError("a shell word cannot hold a NUL byte")
+    if _BARE.fullmatch(text):
+        return text
+    if not text:
+        return "''"
+    out: list[str] = []
+    for run, awkward in _runs(text, multiline):
+        if awkward:
+            escaped = "".join(f"\\x{b:02x}" for b in run.encode("utf-8", "surrogatepass"))
+            out.append(f"$'{escaped}'")
+        else:
+            out.append("'" + run.replace("'", "'\\''") + "'")
+    return "".join(out)
+
+
+def _is_awkward(char: str, multiline: bool = False) -> bool:
+    """Written as an escape: not printable (controls, format and private-use characters,
+    separators other than the space, unassigned code points), or a newline outside a body."""
+    if char == "\n":
+        return not multiline
+    return not char.isprintable()
+
+
+def _runs(text: str, multiline: bool) -> list[tuple[str, bool]]:
+    """``text`` cut where it changes between printable and awkward characters."""
+    return [("".join(run), awkward) for awkward, run in
+            itertools.groupby(text, lambda char: _is_awkward(char, multiline))]
+
+
+def comment(text: str) -> str:
+    """A ``#`` comment line showing ``text``: backslashes and every control or invisible
+    character (newline, CR, ESC, U+2028, bidi overrides …) written as escapes."""
+    shown = "".join(
+        ascii(c)[1:-1] if _is_awkward(c) else "\\\\" if c == "\\" else c for c in text
+    )
+    return f"# {shown}".rstrip()
 
 
 def chain_of(exchanges: Sequence[Exchange], start: int) -> list[Exchange]:

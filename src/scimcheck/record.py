@@ -184,7 +184,8 @@ class Recorder:
 
     def _write(self) -> None:
         text = "# Written by 'scimcheck record'; replay with 'scimcheck replay FILE [URL]'.\n"
-        text += yaml.safe_dump(self.document(), sort_keys=False, allow_unicode=True, width=100)
+        text += yaml.dump(self.document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                          width=100)
         partial = self.out.with_name(self.out.name + ".part")
         partial.write_text(text, encoding="utf-8")
         os.replace(partial, self.out)
@@ -196,3 +197,18 @@ def _error(status: int, detail: str) -> Response:
         json.dumps({"schemas": [_ERROR], "status": str(status), "detail": detail}),
         status=status, content_type="application/scim+json",
     )
+
+
+class _Dumper(yaml.SafeDumper):
+    """A string holding a character that is not printable (a control character, NEL, U+2028,
+    a format character …) is written double-quoted, where the emitter escapes it: a plain or
+    single-quoted scalar would carry it raw, and a reader folds NEL into a space (YAML 1.1
+    §5.4), so the replay would send something else than what was recorded."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                   style=None if value.isprintable() else '"')
+
+
+_Dumper.add_representer(str, _string)
