@@ -439,3 +439,21 @@ def test_what_curl_cannot_send_is_left_out_and_said_so(tmp_path: Path) -> None:
                                                         REPLAY_URL + "/Groups"]
     unset = replay(script, tmp_path, [], env_url=None)
     assert unset.returncode != 0 and unset.calls == [] and "set SCIM_URL" in unset.stderr
+
+
+def test_a_request_scimcheck_refused_to_send_is_not_in_the_script(tmp_path: Path) -> None:
+    """A DELETE the ownership ledger refused (the id named somebody else's resource) never left
+    scimcheck; a support engineer running the script must not send it either."""
+    base = "http://127.0.0.1:9/scim/v2"
+    chain = [
+        Exchange(index=1, method="GET", url=base + "/Users", request_headers={},
+                 request_body=None, status=200),
+        Exchange(index=2, method="DELETE", url=base + "/Users/ceo-account", request_headers={},
+                 request_body=None, error="scimcheck refused to send DELETE", refused=True),
+    ]
+    script = render_script(chain, base)
+    assert "ceo-account" not in script.split("# not replayed: ")[0].split("#2 ")[0]
+    assert script.count("# not replayed: ") == 1
+    result = replay(script, tmp_path, [])
+    assert result.returncode == 0, result.stderr
+    assert [request_of(c)[:2] for c in result.calls] == [("GET", REPLAY_URL + "/Users")]

@@ -172,6 +172,8 @@ class _Chain:
                 f"printf '%s\\n' \"{name}=${name}\""]
 
     def _unsendable(self, exchange: Exchange) -> str | None:
+        if exchange.refused:  # aimed at a resource this run could not prove its own
+            return "scimcheck refused to send it, and so does this script"
         if not exchange.url.startswith(self.base):
             return "its URL is not under the run's base URL"
         texts = [exchange.method, exchange.url[len(self.base):], *exchange.request_headers.keys(),

@@ -65,6 +65,8 @@ class Exchange:
     elapsed_s: float = 0.0
     error: str | None = None
     label: str = ""
+    refused: bool = False
+    """scimcheck refused to send this request (:mod:`scimcheck.ownership`): it never left."""
     _parsed: Any = field(default=_NO_BODY, repr=False)
 
     @property
@@ -410,6 +412,7 @@ class Transport:
         )
         if refusal is not None:  # recorded, never sent
             exchange.error = refusal
+            exchange.refused = True
             return self._recorded(exchange)
         started = time.perf_counter()
         # a little past the read timeout, so a silent endpoint is told apart from a slow drip
