@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scimcheck import TOKEN_ENV, __version__, exitcodes, repro
+from scimcheck import TOKEN_ENV, __version__, exitcodes, redaction, repro
 
 
 class _Parser(argparse.ArgumentParser):
@@ -206,6 +206,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.USAGE
     if pytest_args and args.command != "run":
         parser.error("arguments after '--' are pytest options and only go with 'run'")
+    token = getattr(args, "token", None) or os.environ.get(TOKEN_ENV) or None
+    urls = (getattr(args, "url", None), getattr(args, "upstream", None))
+    secrets_ = [token, *(s for url in urls for s in redaction.url_secrets(url))]
+    with redaction.registered(*secrets_), redaction.redacted_std_streams():
+        redaction.install_log_redaction()
+        try:
+            warning = redaction.short_secret_warning(token)
+            if warning and args.command in ("run", "replay", "cleanup", "load"):
+                print(warning, file=sys.stderr)
+            return _command(args, pytest_args)
+        except Exception:  # a bug: its traceback, cleaned of secrets, and the documented code
+            import traceback
+
+            print(redaction.for_terminal(traceback.format_exc(), multiline=True),
+                  file=sys.stderr)
+            return exitcodes.HARNESS_ERROR
+        finally:
+            redaction.uninstall_log_redaction()
+
+
+def _command(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    """Run the chosen command."""
     try:
         if args.command == "run":
             return run(args, pytest_args)
@@ -229,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int = exitcodes.USAGE) -> int:
-    print(f"scimcheck: {message}", file=sys.stderr)
+    print(f"scimcheck: {redaction.for_terminal(message)}", file=sys.stderr)
     return code
 
 
@@ -405,7 +427,7 @@ def clean_up(args: argparse.Namespace) -> int:
     with Transport(config) as transport:
         found = cleanup.find(transport, run_id)
         for note in found.notes:
-            print(f"scimcheck: {note}")
+            print(f"scimcheck: {redaction.for_terminal(note)}")
         which = f"run {run_id}" if run_id else "any scimcheck run"
         unsearched = (f"{' and '.join(found.unsearched)} could not be searched to the end: "
                       "more may be left; run cleanup again") if found.unsearched else ""
@@ -417,13 +439,14 @@ def clean_up(args: argparse.Namespace) -> int:
             return exitcodes.OK
         verb = "would delete" if args.dry_run else "deleting"
         print(f"scimcheck: {verb} {len(found.leftovers)} resource(s) left by {which}:")
-        for leftover in found.leftovers:
-            print(f"  {leftover.path}  {leftover.name}")
+        for leftover in found.leftovers:  # both chosen by the endpoint: shown inert
+            print(f"  {redaction.for_terminal(leftover.path)}  "
+                  f"{redaction.for_terminal(leftover.name)}")
         if args.dry_run:
             return exitcodes.OK
         problems = cleanup.delete(transport, found.leftovers)
     for problem in problems:
-        print(f"scimcheck: could not delete {problem}", file=sys.stderr)
+        print(f"scimcheck: could not delete {redaction.for_terminal(problem)}", file=sys.stderr)
     if problems:
         return exitcodes.CHECKS_FAILED
     print(f"scimcheck: deleted {len(found.leftovers)} resource(s)")
@@ -574,6 +597,7 @@ def _target(url: str | None, token: str | None) -> Iterator[tuple[str, str | Non
     from scimcheck.server import ReferenceServer
 
     embedded_token = token or secrets.token_urlsafe(24)
+    redaction.register(embedded_token)
     with ReferenceServer(host="127.0.0.1", port=0, token=embedded_token) as server:
         print(f"scimcheck: testing the embedded reference server at {server.base_url}")
         yield server.base_url, embedded_token

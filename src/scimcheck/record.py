@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import yaml
 from werkzeug.wrappers import Request, Response
 
+from scimcheck import redaction
 from scimcheck.results import public_url
 from scimcheck.server.app import BASE_PATH
 from scimcheck.transport import Forwarded, Forwarder, ForwardError
@@ -64,6 +65,8 @@ class Recorder:
         tail = raw[len(BASE_PATH):] if raw.startswith(BASE_PATH) else raw
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         body = request.get_data()
+        credentials = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        redaction.register(credentials)  # never written, nor what repeats it (docs/security.md)
         try:
             answer = self._forwarder.forward(request.method, self.upstream + tail, headers, body)
         except ForwardError as exc:
@@ -140,5 +143,5 @@ class Recorder:
         text = "# Written by 'scimcheck record'; replay with 'scimcheck replay FILE [URL]'.\n"
         text += yaml.safe_dump(self.document(), sort_keys=False, allow_unicode=True, width=100)
         partial = self.out.with_name(self.out.name + ".part")
-        partial.write_text(text, encoding="utf-8")
+        redaction.write_text(partial, text)
         os.replace(partial, self.out)
