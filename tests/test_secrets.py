@@ -158,18 +158,21 @@ def test_no_output_holds_the_token_in_any_form(token: str, tmp_path: Path) -> No
             "--log-file-level=DEBUG", token=token,
         )
         records = sorted((reports / "repro").glob("*.json"))
-        assert records, "a failing run wrote no failure record"
-        replay = _scimcheck("replay", str(records[0]), h.base_url,
-                            "--report-dir", str(tmp_path / "replay"), token=token)
+        terminal = [run.stdout, run.stderr]
+        for record in records[:1]:
+            replay = _scimcheck("replay", str(record), h.base_url,
+                                "--report-dir", str(tmp_path / "replay"), token=token)
+            terminal += [replay.stdout, replay.stderr]
         cleanup = _scimcheck("cleanup", h.base_url, "--all", "--dry-run", token=token)
+        terminal += [cleanup.stdout, cleanup.stderr]
         hostile_answers = h.hostile_answers
     assert run.returncode in (exitcodes.OK, exitcodes.CHECKS_FAILED), run.stdout[-3000:]
     assert hostile_answers > 20
-    terminal = [run.stdout, run.stderr, replay.stdout, replay.stderr, cleanup.stdout,
-                cleanup.stderr]
     files = _every_file(tmp_path)
+    leaks = _leaks(token, files, terminal)
+    assert leaks == [], "\n".join(leaks)
+    assert records, "a failing run wrote no failure record"
     assert {".html", ".xml", ".json", ".sh", ".log"} <= {path.suffix for path in files}
-    assert _leaks(token, files, terminal) == []
     assert "auth.token-not-echoed" in run.stdout
     assert "<redacted>" in run.stdout  # not vacuous: the leaks were printed, redacted
     if len(token) < 8:
@@ -188,7 +191,8 @@ def test_a_token_quoted_from_a_malformed_status_line_reaches_no_report(
     assert run.returncode == exitcodes.TARGET_UNAVAILABLE, run.stderr
     files = _every_file(tmp_path)
     assert {p.name for p in files} >= {"results.json", "junit.xml", "report.html"}
-    assert _leaks(token, files, [run.stdout, run.stderr]) == []
+    leaks = _leaks(token, files, [run.stdout, run.stderr])
+    assert leaks == [], "\n".join(leaks)
     assert "2OO Bearer <redacted>" in run.stderr  # the diagnosis still quotes the answer
     assert "<redacted>" in files[reports / "results.json"].decode()
 
