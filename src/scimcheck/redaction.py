@@ -37,6 +37,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 REDACTED = "<redacted>"
 _MARKERS = (REDACTED, "<hidden>", "<secret>", "[redacted]", "***", "#")
+_MARKUP_MARKERS = ("[redacted]", "[hidden]", "[secret]", "***", "#")
+"""Markers that need no escaping in XML or HTML (for files swept after another tool wrote
+them)."""
 SHORT_SECRET = 8
 """Below this many characters a secret also matches ordinary text: warned about once."""
 MIN_BASE64_CORE = 6
@@ -121,14 +124,57 @@ def secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(sorted(alternatives, key=len, reverse=True)))
 
 
+_ESCAPE_OPEN = re.compile(r"\\(?:u[0-9a-fA-F]{0,3}|U[0-9a-fA-F]{0,7}|x[0-9a-fA-F]?)?$")
+_ENTITY_OPEN = re.compile(r"&#?[0-9a-zA-Z]{0,8}$")
+_ESCAPE_REST = {"u": 4, "U": 8, "x": 2}
+
+
+def _escaping(text: str, at: int) -> bool:
+    """The backslash at ``at`` escapes what follows it (an odd run of backslashes ends there)."""
+    run = at
+    while run >= 0 and text[run] == "\\":
+        run -= 1
+    return (at - run) % 2 == 1
+
+
+def _widened(text: str, start: int, end: int, markup: bool) -> tuple[int, int]:
+    """A match grown to whole escape sequences (``\\n``, ``\\u0074``, ``&#116;``) at both
+    ends, so replacing it leaves JSON, XML and HTML well-formed (in markup, a backslash never
+    takes the markup's own punctuation with it)."""
+    head = text[max(0, start - 9) : start]
+    escape = _ESCAPE_OPEN.search(head)
+    if escape and _escaping(text, start - len(escape[0])):
+        start -= len(escape[0])
+    entity = _ENTITY_OPEN.search(head)
+    if entity:
+        start -= len(entity[0])
+    tail = text[start:end]
+    escape = _ESCAPE_OPEN.search(tail)
+    if escape and _escaping(text, end - len(escape[0])) and not (
+        markup and text[end : end + 1] in ("\"", "'", "<", ">", "&")
+    ):
+        kind = escape[0][1:2] or text[end : end + 1]  # what the open backslash escapes
+        end = min(len(text), end - len(escape[0]) + 2 + _ESCAPE_REST.get(kind, 0))
+    entity = _ENTITY_OPEN.search(tail)
+    if entity:
+        closing = text.find(";", end, end + 10)
+        if closing != -1 and re.fullmatch(r"[#0-9a-zA-Z]*", text[end:closing]):
+            end = closing + 1
+    return start, end
+
+
 class Redactor:
     """Finds and removes a fixed set of secrets; the empty set changes nothing."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self.secrets: tuple[str, ...] = tuple(sorted({s for s in secrets if s}))
         self.pattern = secret_pattern(self.secrets)
-        self.marker = next(
-            (m for m in _MARKERS if self.pattern is None or not self.pattern.search(m)), ""
+        self.marker = self._marker(_MARKERS)
+        self.markup_marker = self._marker(_MARKUP_MARKERS)
+
+    def _marker(self, candidates: tuple[str, ...]) -> str:
+        return next(
+            (m for m in candidates if self.pattern is None or not self.pattern.search(m)), ""
         )
 
     def __bool__(self) -> bool:
@@ -138,31 +184,30 @@ class Redactor:
         """``text`` holds a secret, in any form."""
         return bool(text and self.pattern is not None and self.pattern.search(text))
 
-    def redact(self, text: str) -> str:
-        """``text`` with every form of every secret replaced by the marker. JSON stays valid: a
-        match that starts inside an escaped backslash takes the backslash with it."""
+    def redact(self, text: str, *, markup: bool = False) -> str:
+        """``text`` with every form of every secret replaced by the marker (one that needs no
+        escaping in XML and HTML with ``markup``). JSON, XML and HTML stay well-formed: a match
+        is widened to the whole escape sequences at its ends."""
         if self.pattern is None or not text:
             return text
-        for _ in range(4):  # removing one match cannot create another, but make sure
+        marker = self.markup_marker if markup else self.marker
+        for _ in range(4):  # the marker holds no secret, but a neighbour might complete one
             if not self.pattern.search(text):
                 return text
-            text = self._replace_once(text)
-        return text if not self.pattern.search(text) else self.marker
+            text = self._replace_once(text, marker, markup)
+        return text if not self.pattern.search(text) else marker
 
-    def _replace_once(self, text: str) -> str:
+    def _replace_once(self, text: str, marker: str, markup: bool) -> str:
         assert self.pattern is not None
         pieces: list[str] = []
         at = 0
         for match in self.pattern.finditer(text):
-            start = match.start()
-            if text.startswith("\\", start):
-                run = start
-                while run > at and text[run - 1] == "\\":
-                    run -= 1
-                if (start - run) % 2:  # the match's backslash is the second of an escaped pair
-                    start -= 1
-            pieces += [text[at:start], self.marker]
-            at = match.end()
+            if match.start() < at:  # inside what the previous match was widened over
+                continue
+            start, end = _widened(text, match.start(), match.end(), markup)
+            start = max(start, at)
+            pieces += [text[at:start], marker]
+            at = end
         pieces.append(text[at:])
         return "".join(pieces)
 
@@ -279,7 +324,7 @@ def sweep_file(path: str | os.PathLike[str] | None) -> bool:
         return False
     if not _current.found(text):
         return False
-    cleaned = _current.redact(text)
+    cleaned = _current.redact(text, markup=True)
     target.write_bytes(cleaned.encode("utf-8", errors="surrogateescape"))
     return True
 
