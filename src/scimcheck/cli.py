@@ -574,7 +574,7 @@ def replay_file(args: argparse.Namespace) -> int:
         argv[0:1] = target.nodes
         return argv
 
-    print(f"scimcheck: replaying {target.label}")
+    print(f"scimcheck: replaying {redaction.for_terminal(target.label)}")  # the file's words
     try:
         _run_pytest(settings, token, report_dir, argv_for)
     except _Stopped as stopped:
@@ -584,7 +584,7 @@ def replay_file(args: argparse.Namespace) -> int:
     exit_code, sentence = rerun.verdict(
         target, json.loads(results_path.read_text(encoding="utf-8"))
     )
-    print(f"scimcheck: {sentence}")
+    print(f"scimcheck: {redaction.for_terminal(sentence)}")
     return exit_code
 
 

@@ -425,7 +425,9 @@ def _preflight(settings: Settings) -> None:
         settings.base_url, settings.token, settings.timeout_s, verify=settings.verify
     )
     if problem is not None:
-        pytest.exit(problem, returncode=exitcodes.TARGET_UNAVAILABLE)
+        from scimcheck.redaction import for_terminal
+
+        pytest.exit(for_terminal(problem), returncode=exitcodes.TARGET_UNAVAILABLE)
 
 
 @pytest.fixture(scope="session")
@@ -476,8 +478,12 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
         with interruptions_held():  # a Ctrl-C now waits until the cleanup is done
             problems = sequence.cleanup()
             transport.close()
-            for problem in problems:
-                request.node.warn(pytest.PytestWarning(f"scimcheck cleanup: {problem}"))
+            from scimcheck.redaction import for_terminal
+
+            for problem in problems:  # the endpoint's words, printed in pytest's summary
+                request.node.warn(
+                    pytest.PytestWarning(f"scimcheck cleanup: {for_terminal(problem)}")
+                )
 
 
 @pytest.fixture
