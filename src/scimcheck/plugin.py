@@ -369,9 +369,9 @@ def pytest_collection_modifyitems(
 
 def _guard_outputs(config: pytest.Config) -> None:
     """Once SCIM items run in this process, every output of it is cleaned of the run's secrets
-    (token, URL password) and its log records of control characters (docs/security.md): log
-    records at creation, the terminal at pytest's writer, and in an xdist worker its own
-    stdout/stderr. Undone at ``pytest_unconfigure``."""
+    (token, URL password), and its log records of control characters (docs/cli.md, "Secrets
+    and terminal output"): log records at creation, the terminal at pytest's writer, and in an
+    xdist worker its own stdout/stderr. Undone at ``pytest_unconfigure``."""
     from scimcheck import redaction
 
     if OUTPUTS_KEY in config.stash:

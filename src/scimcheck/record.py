@@ -66,7 +66,7 @@ class Recorder:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         body = request.get_data()
         credentials = request.headers.get("Authorization", "").partition(" ")[2].strip()
-        redaction.register(credentials)  # never written, nor what repeats it (docs/security.md)
+        redaction.register(credentials)  # never written, nor anything that repeats it
         try:
             answer = self._forwarder.forward(request.method, self.upstream + tail, headers, body)
         except ForwardError as exc:

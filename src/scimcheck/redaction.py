@@ -1,6 +1,7 @@
 """What leaves scimcheck for a person: secrets redacted, server-chosen text made inert.
 
-Two guarantees, each one definition used at the output boundary (docs/security.md):
+Two guarantees, each one definition used at the output boundary (docs/cli.md, "Secrets and
+terminal output"):
 
 * **No secret in any output.** The secrets of this run (the bearer token; a URL password or a
   secret query parameter when one is registered; an OAuth client secret later) are matched in
