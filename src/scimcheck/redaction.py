@@ -64,13 +64,14 @@ _SHORT_ESCAPES = {
 _HTML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
 
 
-def _char_forms(char: str) -> str:
-    """A regex for one character of a secret in every form an output may hold it: escaped for
+def _char_forms(char: str) -> list[str]:
+    """Regexes for one character of a secret in every form an output may hold it: escaped for
     JSON (RFC 8259 §7), Python or HTML, percent-encoded (RFC 3986 §2.1), or as itself. Escapes
-    come first so an escaped backslash is taken whole."""
+    come first so an escaped backslash is taken whole. Each starts with a plain character, so
+    the regex engine can skip to where a match may begin."""
     code = ord(char)
     forms: list[str] = []
-    escape = r"\\+"  # one backslash, or more when escaped text was escaped again
+    escape = r"\\\\*"  # one backslash, or more when escaped text was escaped again
     if char in _SHORT_ESCAPES:
         forms.append(escape + re.escape(_SHORT_ESCAPES[char][1:]))
     if code <= 0xFFFF:
@@ -89,7 +90,7 @@ def _char_forms(char: str) -> str:
     if char in _HTML_NAMED:
         forms.append(re.escape(_HTML_NAMED[char]))
     forms.append(re.escape(char))
-    return "(?:" + "|".join(forms) + ")"
+    return forms
 
 
 def base64_forms(secret: str) -> set[str]:
@@ -118,7 +119,8 @@ def secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
     for secret in secrets:
         if not secret:
             continue
-        alternatives.add("".join(_char_forms(char) for char in secret))
+        rest = "".join("(?:" + "|".join(_char_forms(char)) + ")" for char in secret[1:])
+        alternatives |= {first + rest for first in _char_forms(secret[0])}
         alternatives |= {re.escape(form) for form in base64_forms(secret)}
     if not alternatives:
         return None
