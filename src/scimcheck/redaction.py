@@ -46,8 +46,10 @@ SHORT_SECRET = 8
 MIN_BASE64_CORE = 6
 """Base64 characters that a secret alone determines inside a blob; fewer would match noise."""
 _SECRET_QUERY = re.compile(
-    r"(?i)(token|secret|password|passwd|pwd|api[_-]?key|apikey|key|sig|signature|code|auth)"
+    r"(?i)(?:access_|id_|refresh_|auth_)?token|(?:client_)?secret|password|passwd|pwd"
+    r"|api[_-]?key|key|sig|signature|auth"
 )
+"""Query parameter names whose values are credentials (``?access_token=…``, ``?sig=…``)."""
 
 
 def _hex(number: int, width: int) -> str:
@@ -256,7 +258,7 @@ def url_secrets(url: str | None) -> list[str]:
         found = [parts.password] if parts.password else []
     except ValueError:
         return []
-    found += [value for name, value in parse_qsl(parts.query) if _SECRET_QUERY.search(name)]
+    found += [value for name, value in parse_qsl(parts.query) if _SECRET_QUERY.fullmatch(name)]
     return found
 
 
