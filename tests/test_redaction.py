@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import logging
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 from xml.etree import ElementTree
 
@@ -163,3 +164,22 @@ def test_control_characters_are_escaped_for_the_terminal(control: str) -> None:
 
 def test_multiline_terminal_text_keeps_its_lines_and_tabs() -> None:
     assert for_terminal("a\n\tb\r\x1b", multiline=True) == "a\n\tb\\r\\x1b"
+
+
+def test_a_file_another_tool_wrote_is_swept_only_when_it_holds_a_secret(
+    tmp_path: Path,
+) -> None:
+    """The last line of defence for junit.xml and report.html: a data: URI or an attribute
+    holding the token is rewritten with a marker that needs no escaping in markup."""
+    page = tmp_path / "report.html"
+    blob = base64.b64encode(f"transcript: Bearer {TOKEN}\n".encode()).decode()
+    page.write_text(f'<a href="data:text/plain;base64,{blob}" title="{TOKEN}">t</a>',
+                    encoding="utf-8")
+    clean = tmp_path / "junit.xml"
+    clean.write_text("<testsuites/>", encoding="utf-8")
+    with redaction.registered(TOKEN) as redactor:
+        assert redaction.sweep_file(page) and not redaction.sweep_file(clean)
+        swept = page.read_text(encoding="utf-8")
+        assert not redactor.found(swept)
+    assert 'title="[redacted]"' in swept
+    assert clean.read_text(encoding="utf-8") == "<testsuites/>"
