@@ -9,8 +9,10 @@ scimcheck's cleanup sweep exists for.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import http.client
+import json
 import socket
 import struct
 import threading
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 Send = Callable[["_Handler", bytes], None]
 """Writes a hostile answer; gets the handler and what the inner server answered (or b"")."""
@@ -191,6 +193,121 @@ CATALOGUE: dict[str, Hostility] = {
 }
 """Each entry: how to answer, and a phrase scimcheck's one-line diagnosis must contain."""
 
+
+# --- endpoints that give the bearer token away (issue 13 §4) ------------------------------------
+
+def _bearer(handler: _Handler) -> str:
+    """The token the request carried (what a debug echo repeats)."""
+    return (handler.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+
+
+def _with_fields(payload: bytes, fields: str) -> bytes:
+    """The inner server's JSON object with raw JSON ``fields`` text added at its end."""
+    text = payload.rstrip()
+    if not text.endswith(b"}") or text == b"{}":
+        return payload
+    return text[:-1] + b", " + fields.encode("utf-8") + b"}"
+
+
+def _leak(channel: str) -> Send:
+    """Answer as the inner server did, but give the token away through ``channel``."""
+
+    def send(handler: _Handler, upstream: bytes) -> None:
+        token = _bearer(handler)
+        status, headers, payload = handler.upstream or ("200 OK", [], b"")
+        if channel == "reason-phrase":
+            status = f"{status} (debug: Bearer {token})"
+        elif channel == "header-name":
+            headers = [*headers, (f"X-Debug-{token}", "1")]
+        elif channel == "json-escaped-slash":  # as PHP's json_encode writes every "/"
+            escaped = json.dumps(f"Bearer {token}")[1:-1].replace("/", "\\/")
+            payload = _with_fields(payload, f'"debug": "{escaped}"')
+        elif channel == "json-unicode-escapes":
+            escaped = "".join(f"\\u{ord(c):04X}" for c in token)
+            payload = _with_fields(payload, f'"debug": "{escaped}"')
+        elif channel == "url-encoded":
+            link = f"https://idp.example/next?access_token={quote(token, safe='')}"
+            headers = [*headers, ("Link", f"<{link}>; rel=next")]
+            payload = _with_fields(payload, f'"next": "{link.lower()}"')
+        elif channel == "base64":
+            basic = base64.b64encode(f"scim:{token}".encode()).decode()
+            blob = base64.urlsafe_b64encode(f'{{"a": "{token}"}}'.encode()).decode()
+            headers = [*headers, ("X-Debug-Auth", f"Basic {basic}")]
+            payload = _with_fields(payload, f'"trace": "{blob}"')
+        _head(handler, status, [*headers, ("Content-Length", str(len(payload)))])
+        handler.wfile.write(payload)
+
+    return send
+
+
+def _status_line_leak(handler: _Handler, upstream: bytes) -> None:
+    """A malformed status line holding the token: the client quotes it in its exception."""
+    handler.wfile.write(f"HTTP/1.1 2OO Bearer {_bearer(handler)}\r\n\r\n".encode("latin-1"))
+    handler.close_connection = True
+
+
+LEAK_CHANNELS = ("reason-phrase", "header-name", "json-escaped-slash", "json-unicode-escapes",
+                 "url-encoded", "base64")
+
+ESCAPES = "\x1b[2J\x1b[H\x1b[1;32mPASSED: all checks\x1b[0m\r\x08\u202e"
+"""What a hostile endpoint puts in its names and errors to take over the terminal."""
+
+
+def _terminal_tricks(handler: _Handler, upstream: bytes) -> None:
+    """The inner server's answer with ANSI escapes, CR, backspace and a bidi override in the
+    userName, an error detail and the reason phrase."""
+    status, headers, payload = handler.upstream or ("200 OK", [], b"")
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        if "userName" in body:
+            body["userName"] = str(body["userName"]) + ESCAPES
+        body["detail"] = "rejected" + ESCAPES
+        payload = json.dumps(body).encode()
+    code = status.split(" ", 1)[0]
+    _head(handler, f"{code} OK\x1b[2J\r", [*headers, ("Content-Length", str(len(payload)))])
+    handler.wfile.write(payload)
+
+
+def _tagged_leftovers(handler: _Handler, upstream: bytes) -> None:
+    """A user list that holds one tagged user, two days old, whose id and userName carry
+    terminal escapes; a GET of that user by its id answers it (cleanup reads each candidate
+    before it would delete it), and an empty list of groups."""
+    user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": "evil" + ESCAPES, "userName": "scimcheck-0badc0de-" + ESCAPES,
+            "meta": {"resourceType": "User", "created": "2020-01-01T00:00:00Z",
+                     "lastModified": "2020-01-01T00:00:00Z"}}
+    path = urlsplit(handler.path).path.rstrip("/")
+    listed = [user] if path.endswith("/Users") else []
+    document: dict[str, Any] = user if "/Users/" in path else {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": len(listed), "startIndex": 1, "itemsPerPage": len(listed),
+        "Resources": listed}
+    body = json.dumps(document).encode()
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Length", str(len(body)))])
+    handler.wfile.write(body)
+
+
+LEAKING: dict[str, Hostility] = {
+    **{f"leaks-token-{c}": Hostility(_leak(c), "token") for c in LEAK_CHANNELS},
+    "leaks-token-status-line": Hostility(_status_line_leak, "target unreachable"),
+    "terminal-tricks": Hostility(_terminal_tricks, ""),
+    "tagged-leftovers": Hostility(_tagged_leftovers, ""),
+}
+"""Hostile endpoints kept out of :data:`CATALOGUE` (their harm is not a diagnosis): the token
+given away in one channel each, and text that would take over a terminal."""
+
+
+def leaks_everywhere(handler: _Handler, upstream: bytes) -> None:
+    """Each request answered with the next of the :data:`LEAK_CHANNELS` in turn."""
+    turn = handler.server.hostile_answers % len(LEAK_CHANNELS)
+    LEAKING[f"leaks-token-{LEAK_CHANNELS[turn]}"].send(handler, upstream)
+
+
+LEAKING["leaks-token-everywhere"] = Hostility(leaks_everywhere, "token")
+
 Picks = Callable[[str, str], bool]
 """(method, path) → answer this request in the hostile way."""
 
@@ -209,12 +326,14 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: _Server
+    upstream: tuple[str, list[tuple[str, str]], bytes] | None = None
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         picked = self.server.picks(self.command, self.path)
         upstream = self._forward(body) if self.server.inner else None
+        self.upstream = upstream
         if not picked:
             assert upstream is not None, "nothing to forward to"
             status, headers, payload = upstream
@@ -267,7 +386,7 @@ class HostileServer:
                 if not _BOMB:
                     _BOMB.append(_bomb())
         self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.hostility = CATALOGUE[name]
+        self._server.hostility = CATALOGUE[name] if name in CATALOGUE else LEAKING[name]
         self._server.picks = picks
         self._server.inner = inner
         self._server.stopping = threading.Event()

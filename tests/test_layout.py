@@ -45,3 +45,38 @@ def test_only_bundled_builds_data_paths() -> None:
             continue
         text = path.read_text(encoding="utf-8")
         assert "_bundled" not in text, f"{path.name} builds a bundled-data path itself"
+
+
+
+def _file_writes(path: Path) -> list[str]:
+    """Calls that write a file: open(), Path.open/write_text/write_bytes, json.dump."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "open":
+            found.append(f"open() at line {node.lineno}")
+        elif (isinstance(func, ast.Attribute)
+              and func.attr in {"open", "write_text", "write_bytes", "dump"}
+              and not (isinstance(func.value, ast.Name) and func.value.id == "redaction")
+              and not (func.attr == "dump" and _dumps_to_string(node))):
+            found.append(f"{func.attr}() at line {node.lineno}")
+    return found
+
+
+def _dumps_to_string(call: ast.Call) -> bool:
+    """``yaml.dump(data, ...)`` with no stream returns the text; ``json.dump(obj, fp)`` and
+    ``yaml.dump(data, stream)`` write a file."""
+    return len(call.args) < 2 and not any(k.arg in {"stream", "fp"} for k in call.keywords)
+
+
+def test_only_the_redaction_boundary_writes_files() -> None:
+    """Every file scimcheck writes goes through scimcheck.redaction (issue 13 §4: no secret in
+    any output), so no other module writes one itself."""
+    offenders = {
+        str(path.relative_to(PACKAGE)): _file_writes(path)
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "redaction.py"
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}

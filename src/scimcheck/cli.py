@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scimcheck import TOKEN_ENV, __version__, exitcodes, repro
+from scimcheck import TOKEN_ENV, __version__, exitcodes, redaction, repro
 
 
 class _Parser(argparse.ArgumentParser):
@@ -210,6 +210,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.USAGE
     if pytest_args and args.command != "run":
         parser.error("arguments after '--' are pytest options and only go with 'run'")
+    token = getattr(args, "token", None) or os.environ.get(TOKEN_ENV) or None
+    urls = (getattr(args, "url", None), getattr(args, "upstream", None))
+    secrets_ = [token, *(s for url in urls for s in redaction.url_secrets(url))]
+    with redaction.registered(*secrets_), redaction.redacted_std_streams():
+        redaction.install_log_redaction()
+        try:
+            warning = redaction.short_secret_warning(token)
+            if warning and args.command in ("run", "replay", "cleanup", "load"):
+                print(warning, file=sys.stderr)
+            return _command(args, pytest_args)
+        except Exception:  # a bug: its traceback, cleaned of secrets, and the documented code
+            import traceback
+
+            print(redaction.for_terminal(traceback.format_exc(), multiline=True),
+                  file=sys.stderr)
+            return exitcodes.HARNESS_ERROR
+        finally:
+            redaction.uninstall_log_redaction()
+
+
+def _command(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    """Run the chosen command."""
     try:
         if args.command == "run":
             return run(args, pytest_args)
@@ -233,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int = exitcodes.USAGE) -> int:
-    print(f"scimcheck: {message}", file=sys.stderr)
+    print(f"scimcheck: {redaction.for_terminal(message)}", file=sys.stderr)
     return code
 
 
@@ -419,13 +441,15 @@ def clean_up(args: argparse.Namespace) -> int:
     with Transport(config) as transport:
         found = cleanup.find(transport, run_id, older_than_s)
         for note in found.notes:
-            print(f"scimcheck: {note}")
+            print(f"scimcheck: {redaction.for_terminal(note)}")
         which = f"run {run_id}" if run_id else (
             f"any scimcheck run older than {cleanup.describe_duration(older_than_s or 0)}")
-        for kept in found.kept:
-            print(f"scimcheck: kept {len(kept.leftovers)} resource(s): {kept.reason}")
+        for kept in found.kept:  # reasons, paths and names quote the endpoint: shown inert
+            print(f"scimcheck: kept {len(kept.leftovers)} resource(s): "
+                  f"{redaction.for_terminal(kept.reason)}")
             for leftover in kept.leftovers:
-                print(f"  {leftover.path}  {leftover.name}")
+                print(f"  {redaction.for_terminal(leftover.path)}  "
+                      f"{redaction.for_terminal(leftover.name)}")
         unsearched = (f"{' and '.join(found.unsearched)} could not be searched to the end: "
                       "more may be left; run cleanup again") if found.unsearched else ""
         if not unsearched and any(kept.unread for kept in found.kept):
@@ -438,13 +462,14 @@ def clean_up(args: argparse.Namespace) -> int:
             return exitcodes.OK
         verb = "would delete" if args.dry_run else "deleting"
         print(f"scimcheck: {verb} {len(found.leftovers)} resource(s) left by {which}:")
-        for leftover in found.leftovers:
-            print(f"  {leftover.path}  {leftover.name}")
+        for leftover in found.leftovers:  # both chosen by the endpoint: shown inert
+            print(f"  {redaction.for_terminal(leftover.path)}  "
+                  f"{redaction.for_terminal(leftover.name)}")
         if args.dry_run:
             return _fail(unsearched, exitcodes.CHECKS_FAILED) if unsearched else exitcodes.OK
         problems = cleanup.delete(transport, found.leftovers)
     for problem in problems:
-        print(f"scimcheck: could not delete {problem}", file=sys.stderr)
+        print(f"scimcheck: could not delete {redaction.for_terminal(problem)}", file=sys.stderr)
     if problems:
         return exitcodes.CHECKS_FAILED
     print(f"scimcheck: deleted {len(found.leftovers)} resource(s)")
@@ -577,7 +602,7 @@ def replay_file(args: argparse.Namespace) -> int:
     if target.names_target and not args.url:  # a record never chooses where requests go
         print("scimcheck: no URL given: replaying against the embedded reference server, "
               "not the endpoint the record was written against")
-    print(f"scimcheck: replaying {target.label}")
+    print(f"scimcheck: replaying {redaction.for_terminal(target.label)}")  # the file's words
     try:
         _run_pytest(settings, token, report_dir, argv_for)
     except _Stopped as stopped:
@@ -587,7 +612,7 @@ def replay_file(args: argparse.Namespace) -> int:
     exit_code, sentence = rerun.verdict(
         target, json.loads(results_path.read_text(encoding="utf-8"))
     )
-    print(f"scimcheck: {sentence}")
+    print(f"scimcheck: {redaction.for_terminal(sentence)}")
     return exit_code
 
 
@@ -600,6 +625,7 @@ def _target(url: str | None, token: str | None) -> Iterator[tuple[str, str | Non
     from scimcheck.server import ReferenceServer
 
     embedded_token = token or secrets.token_urlsafe(24)
+    redaction.register(embedded_token)
     with ReferenceServer(host="127.0.0.1", port=0, token=embedded_token) as server:
         print(f"scimcheck: testing the embedded reference server at {server.base_url}")
         yield server.base_url, embedded_token

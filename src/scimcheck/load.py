@@ -41,7 +41,7 @@ from locust import User, argument_parser, constant, task
 from locust.env import Environment
 from locust.runners import MasterRunner, Runner, WorkerRunner
 
-from scimcheck import TOKEN_ENV, cleanup, exitcodes, load_report, ownership
+from scimcheck import TOKEN_ENV, cleanup, exitcodes, load_report, ownership, redaction
 from scimcheck.load_launch import Options
 from scimcheck.load_profile import Answer, Created, Plan, Settings, Step, Wait, split
 from scimcheck.transport import MAX_BODY_BYTES, SCIM_JSON, Transport, TransportConfig
@@ -198,7 +198,7 @@ class EntraUser(User):
         except gevent.GreenletExit:
             raise
         except Exception as exc:  # every network failure is a failed request, never a crash
-            error = f"no answer: {type(exc).__name__}: {_scrub(str(exc), self.load.token)}"[:200]
+            error = f"no answer: {type(exc).__name__}: {redaction.redact(str(exc))}"[:200]
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.load.recorder.record(sent_at, elapsed_ms, status)
         failure = None
@@ -231,10 +231,6 @@ def _read_capped(response: Any) -> bytes:
             raise ValueError(f"answer larger than {MAX_BODY_BYTES} bytes")
 
 
-def _scrub(text: str, token: str | None) -> str:
-    return text.replace(token, "<redacted>") if token and len(token) >= 8 else text
-
-
 # --- the command --------------------------------------------------------------------------------
 class _Interrupted(Exception):
     pass
@@ -245,9 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     import logging
     import os
 
-    logging.basicConfig(level=logging.WARNING, format="locust: %(message)s")
     args = sys.argv[1:] if argv is None else argv
-    return run(Options.from_json(args[0]), os.environ.get(TOKEN_ENV) or None)
+    options = Options.from_json(args[0])
+    token = os.environ.get(TOKEN_ENV) or None
+    # this process's own outputs (load.json, its lines, Locust's log) are cleaned of secrets
+    with redaction.registered(token, *redaction.url_secrets(options.url)), \
+            redaction.redacted_std_streams():
+        redaction.install_log_redaction()
+        logging.basicConfig(level=logging.WARNING, format="locust: %(message)s")
+        return run(options, token)
 
 
 def run(options: Options, token: str | None) -> int:
@@ -260,7 +262,7 @@ def run(options: Options, token: str | None) -> int:
 
         problem = preflight.problem(url, token, options.timeout_s, verify=options.verify)
         if problem is not None:
-            print(f"scimcheck: {problem}", file=sys.stderr)
+            print(f"scimcheck: {redaction.for_terminal(problem)}", file=sys.stderr)
             return exitcodes.TARGET_UNAVAILABLE
         return _load(options, url, token, stop)
 
@@ -297,6 +299,7 @@ def _target(options: Options, token: str | None) -> Iterator[tuple[str, str | No
     import secrets
 
     token = token or secrets.token_urlsafe(24)
+    redaction.register(token)
     process = subprocess.Popen(
         [sys.executable, "-m", "scimcheck", "serve", "--host", "127.0.0.1", "--port", "0"],
         env={**os.environ, TOKEN_ENV: token}, stdout=subprocess.PIPE, text=True,
@@ -412,9 +415,9 @@ def _load(options: Options, url: str, token: str | None, stop: _StopSignal) -> i
         "cleanup": {"problems": problems + worker_notes, "left_behind": left},
     })
     for note in worker_notes:
-        print(f"scimcheck: {note}", file=sys.stderr)
+        print(f"scimcheck: {redaction.for_terminal(note)}", file=sys.stderr)
     for problem in problems:
-        print(f"scimcheck: could not delete {problem}", file=sys.stderr)
+        print(f"scimcheck: could not delete {redaction.for_terminal(problem)}", file=sys.stderr)
     print(f"scimcheck: report: {report_path}")
     if interrupted:
         print("scimcheck: interrupted; what the run created was deleted", file=sys.stderr)

@@ -15,12 +15,13 @@ the steady state:
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from scimcheck import redaction
 
 MAX_ERROR_RATE = 0.01
 """Failed plus 429 answers, as a share of the steady state's requests, that a PASS tolerates."""
@@ -227,4 +228,4 @@ def table(summary: Summary, by_step: list[dict[str, Any]]) -> str:
 def write(path: Path, document: dict[str, Any]) -> None:
     """Write ``reports/load.json``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    redaction.write_text(path, redaction.dumps_json(document) + "\n")

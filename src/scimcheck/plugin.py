@@ -10,6 +10,7 @@ collected. Heavy imports happen inside hooks, not at import time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import secrets
@@ -89,6 +90,7 @@ class RunState:
     cleanup_problems: int = 0
 
 
+OUTPUTS_KEY = pytest.StashKey[contextlib.ExitStack]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 STATE_KEY = pytest.StashKey[RunState]()
 SEQUENCE_KEY = pytest.StashKey["Sequence"]()
@@ -353,6 +355,7 @@ def pytest_collection_modifyitems(
     if not scim_items:
         return
     config.stash[STATE_KEY].collected_scim = True
+    _guard_outputs(config)
     for item in scim_items:
         item.add_marker(pytest.mark.scim)
     settings = resolve_settings(config)
@@ -362,6 +365,46 @@ def pytest_collection_modifyitems(
     # run: the garbage collector need not walk them again (a full collection of that heap
     # costs ~50 ms, and a run makes several; benchmarks/harness_overhead.py)
     gc.freeze()
+
+
+def _guard_outputs(config: pytest.Config) -> None:
+    """Once SCIM items run in this process, every output of it is cleaned of the run's secrets
+    (token, URL password), and its log records of control characters (docs/cli.md, "Secrets
+    and terminal output"): log records at creation, the terminal at pytest's writer, and in an
+    xdist worker its own stdout/stderr. Undone at ``pytest_unconfigure``."""
+    from scimcheck import redaction
+
+    if OUTPUTS_KEY in config.stash:
+        return
+    url = _option(config, "scim_url", "SCIM_URL")
+    stack = config.stash[OUTPUTS_KEY] = contextlib.ExitStack()
+    stack.enter_context(redaction.registered(
+        _option(config, "scim_token", "SCIM_TOKEN"), *redaction.url_secrets(url)
+    ))
+    redaction.install_log_redaction()
+    stack.callback(redaction.uninstall_log_redaction)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    writer = getattr(reporter, "_tw", None)
+    if writer is not None and hasattr(writer, "_file"):
+        writer._file = redaction.wrap_stream(writer._file)
+        stack.callback(writer._file.flush)
+    if hasattr(config, "workerinput"):
+        stack.enter_context(redaction.redacted_std_streams())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Sweep the files other plugins wrote (junit.xml, report.html) for a secret they may have
+    copied from somewhere scimcheck did not clean, then undo :func:`_guard_outputs`."""
+    stack = config.stash.get(OUTPUTS_KEY, None)
+    if stack is None:
+        return
+    from scimcheck import redaction
+
+    if not hasattr(config, "workerinput"):
+        redaction.sweep_file(getattr(config.option, "xmlpath", None))
+        redaction.sweep_file(getattr(config.option, "htmlpath", None))
+    stack.close()
+    del config.stash[OUTPUTS_KEY]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -382,7 +425,9 @@ def _preflight(settings: Settings) -> None:
         settings.base_url, settings.token, settings.timeout_s, verify=settings.verify
     )
     if problem is not None:
-        pytest.exit(problem, returncode=exitcodes.TARGET_UNAVAILABLE)
+        from scimcheck.redaction import for_terminal
+
+        pytest.exit(for_terminal(problem), returncode=exitcodes.TARGET_UNAVAILABLE)
 
 
 @pytest.fixture(scope="session")
@@ -417,7 +462,9 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
         from scimcheck.transcript import render_exchange
 
         def show(exchange: Exchange) -> None:
-            print("\n" + render_exchange(exchange), flush=True)
+            from scimcheck.redaction import for_terminal
+
+            print("\n" + for_terminal(render_exchange(exchange), multiline=True), flush=True)
 
     transport = Transport(
         scim_settings.transport_config(),
@@ -431,8 +478,12 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
         with interruptions_held():  # a Ctrl-C now waits until the cleanup is done
             problems = sequence.cleanup()
             transport.close()
-            for problem in problems:
-                request.node.warn(pytest.PytestWarning(f"scimcheck cleanup: {problem}"))
+            from scimcheck.redaction import for_terminal
+
+            for problem in problems:  # the endpoint's words, printed in pytest's summary
+                request.node.warn(
+                    pytest.PytestWarning(f"scimcheck cleanup: {for_terminal(problem)}")
+                )
 
 
 @pytest.fixture
@@ -525,6 +576,7 @@ def pytest_runtest_makereport(
     report = yield
     sequence = item.stash.get(SEQUENCE_KEY, None)
     if sequence is None or call.when != "call":
+        _clean_report(report)
         return report
     if call.excinfo is not None:
         if call.excinfo.errisinstance(ConformanceFailure):
@@ -557,7 +609,34 @@ def pytest_runtest_makereport(
     for check_id, outcome in _per_check(evaluations).items():
         item.user_properties.append((f"check:{check_id}", outcome))
     _attach_html_extras(report, sequence)
+    _clean_report(report)
     return report
+
+
+def _clean_report(report: pytest.TestReport) -> None:
+    """What pytest, junit.xml and report.html show of a test, cleaned before any of them sees
+    it: secrets redacted everywhere, control characters escaped in what reaches a terminal
+    (the failure text and captured output). A traceback that needs neither is left as is."""
+    from scimcheck.redaction import current, for_terminal
+
+    if isinstance(report.longrepr, tuple):  # a skip: (file, line, reason)
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, for_terminal(reason, multiline=True))
+    elif report.longrepr is not None:
+        text = str(report.longrepr)
+        if for_terminal(text, multiline=True) != text:
+            report.longrepr = for_terminal(text, multiline=True)
+    report.sections = [
+        (title, for_terminal(content, multiline=True)) for title, content in report.sections
+    ]
+    redactor = current()
+    if redactor:
+        report.user_properties = [
+            (redactor.redact(str(k)), redactor.redact_data(v)) for k, v in report.user_properties
+        ]
+        for extra in getattr(report, "extras", []):
+            if isinstance(extra, dict) and isinstance(extra.get("content"), str):
+                extra["content"] = redactor.redact(extra["content"])
 
 
 def _per_check(evaluations: list[dict[str, Any]]) -> dict[str, str]:
@@ -629,6 +708,7 @@ class RunCollector:
         if not self.state.collected_scim and "scim" in report.keywords:
             # under pytest-xdist the workers collect: the first SCIM report says it ran here
             resolve_settings(self.config)
+            _guard_outputs(self.config)
             self.state.collected_scim = True
         evaluations = getattr(report, "scimcheck_evaluations", None)
         if evaluations:
@@ -689,9 +769,10 @@ class RunCollector:
         if document is None:
             return
         from scimcheck import results
+        from scimcheck.redaction import for_terminal
 
         for line in results.summary_lines(document):
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(for_terminal(line))
         if self.state.cleanup_problems:
             settings = self.config.stash[SETTINGS_KEY]
             terminalreporter.write_line(

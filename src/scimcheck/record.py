@@ -38,8 +38,9 @@ import yaml
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from scimcheck import redaction
 from scimcheck.forward_target import Refused, Upstream, forward_url
-from scimcheck.printable import one_line
+from scimcheck.redaction import one_line
 from scimcheck.results import public_url
 from scimcheck.server.app import BASE_PATH
 from scimcheck.transport import (
@@ -92,6 +93,8 @@ class Recorder:
         request = Request(environ)
         request.max_content_length = MAX_BODY_BYTES
         raw = str(environ.get("RAW_URI") or request.full_path)
+        credentials = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        redaction.register(credentials)  # never written, nor anything that repeats it
         try:
             url = forward_url(raw, self._upstream, BASE_PATH)
             declared = request.content_length or 0
@@ -187,7 +190,7 @@ class Recorder:
         text += yaml.dump(self.document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                           width=100)
         partial = self.out.with_name(self.out.name + ".part")
-        partial.write_text(text, encoding="utf-8")
+        redaction.write_text(partial, text)
         os.replace(partial, self.out)
 
 

@@ -10,12 +10,11 @@ go into the report directory (``repro/``) and into the HTML report.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from scimcheck import profiles
+from scimcheck import profiles, redaction
 from scimcheck.curl import render_script
 from scimcheck.sequence import Evaluation, Sequence
 
@@ -65,7 +64,7 @@ def write(
             if path in written:
                 continue
             directory.mkdir(parents=True, exist_ok=True)
-            path.write_text(script, encoding="utf-8")
+            redaction.write_text(path, script)
             path.chmod(0o755)
             used = profile or document.get("profile")
             shipped = profiles.bundled_file(used) if used else None
@@ -80,9 +79,7 @@ def write(
                 "target": document.get("target"),
                 "script": path.name,
             }
-            path.with_suffix(".json").write_text(
-                json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
+            redaction.write_text(path.with_suffix(".json"), redaction.dumps_json(record) + "\n")
             written.append(path)
     return written
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from scimcheck import checks, exitcodes, profiles, schemas, sequence_files
-from scimcheck.printable import one_line
+from scimcheck.redaction import one_line
 
 
 class ReplayFileError(Exception):

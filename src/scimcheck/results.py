@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterable
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from scimcheck import __version__, checks
+from scimcheck import __version__, checks, redaction
 from scimcheck.checks import Capability, Level
 
 if TYPE_CHECKING:
@@ -113,7 +112,7 @@ def write(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
     """Write the document as UTF-8 JSON, creating the directory."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    redaction.write_text(target, redaction.dumps_json(document) + "\n")
 
 
 def first_to_fix(entries: list[dict[str, Any]]) -> dict[str, Any] | None:

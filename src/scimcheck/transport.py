@@ -3,7 +3,9 @@
 Requests are sent the way Entra sends them (entra-behavior.md §1.0, §8): ``Authorization:
 Bearer``; writes with ``Content-Type: application/scim+json; charset=utf-8``; GETs with no
 ``Accept``; no ``User-Agent`` and no ``Accept-Encoding``. The token never leaves this module
-in clear: recorded headers carry ``Bearer <redacted>`` and any echo of it is scrubbed.
+in clear: recorded headers carry ``Bearer <redacted>``, and an answer that repeats it in any
+form (:mod:`scimcheck.redaction`: raw, escaped, URL-encoded, Base64; in the status line, a
+header name or value, the body or the error it caused) is recorded with it redacted.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import SKIP_HEADER
 
 from scimcheck import deadlines, endpoints, ownership
+from scimcheck.redaction import REDACTED, Redactor
 
 ENTRA_TIMEOUT_S = 60.0
 """Entra gives up on a request after 60 seconds (entra-behavior.md §1.0)."""
@@ -37,8 +40,6 @@ DEADLINE_GRACE_S = 1.0
 """A request's total deadline is its timeout plus this (see :mod:`scimcheck.deadlines`)."""
 MAX_BODY_BYTES = 4 * 1024 * 1024
 SCIM_JSON = "application/scim+json; charset=utf-8"
-REDACTED = "<redacted>"
-MIN_SCRUBBED_TOKEN = 8
 
 _NO_BODY = object()
 
@@ -61,7 +62,8 @@ class Exchange:
     """Why the body shown is not what was sent: cut off at the cap, or not valid UTF-8."""
     valid_utf8: bool = True
     token_echoed: bool = False
-    """The answer (body or a header) held the bearer token; it is shown as <redacted>."""
+    """The answer (status line, a header, the body, or the error it caused) held the bearer
+    token in some form; it is shown as <redacted>."""
     elapsed_s: float = 0.0
     error: str | None = None
     label: str = ""
@@ -276,6 +278,7 @@ class Transport:
         self._pools = _pools(config.verify)
         self._by_origin: dict[str, HTTPConnectionPool] = {}
         self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=config.timeout_s)
+        self._secrets = Redactor([config.token])
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -438,10 +441,6 @@ class Transport:
             exchange.reason = response.reason or ""
             headers = dict(response.headers.itermerged())
             text, undecodable = _decode(raw, _declared_charset(headers))
-            exchange.token_echoed = any(self._holds_token(v) for v in (text, *headers.values()))
-            if exchange.token_echoed:  # the token is looked for once; only an echo is rewritten
-                headers = {k: self._scrub(v) for k, v in headers.items()}
-                text = self._scrub(text)
             exchange.response_headers = headers
             exchange.response_body = text
             exchange.body_truncated = cut is not None
@@ -459,7 +458,27 @@ class Transport:
         finally:
             deadlines.stop(attempt)
         exchange.elapsed_s = time.perf_counter() - started
+        self._redact_echo(exchange)
         return self._recorded(exchange)
+
+    def _redact_echo(self, exchange: Exchange) -> None:
+        """Look for the token once in everything the endpoint chose (reason phrase, header names
+        and values, body, and the error text that quotes a malformed answer); only an echo is
+        rewritten. ``auth.token-not-echoed`` judges ``token_echoed``."""
+        secrets = self._secrets
+        headers = exchange.response_headers
+        chosen = (exchange.reason, exchange.response_body, exchange.error or "",
+                  *headers, *headers.values())
+        exchange.token_echoed = any(secrets.found(text) for text in chosen)
+        if not exchange.token_echoed:
+            return
+        exchange.reason = secrets.redact(exchange.reason)
+        exchange.response_headers = {
+            secrets.redact(k): secrets.redact(v) for k, v in headers.items()
+        }
+        exchange.response_body = secrets.redact(exchange.response_body)
+        exchange.error = secrets.redact(exchange.error) if exchange.error else exchange.error
+        exchange._parsed = _NO_BODY
 
     def _recorded(self, exchange: Exchange) -> Exchange:
         self.sent += 1
@@ -482,17 +501,6 @@ class Transport:
         """Take ``path``, found by its tagged ``name``, as this run's (a create whose answer
         was lost); ``False`` when the name is not tagged. Always true without a ledger."""
         return self.ledger.claim(path, name) if self.ledger else True
-
-    def _holds_token(self, text: str) -> bool:
-        token = self.config.token
-        return bool(token and len(token) >= MIN_SCRUBBED_TOKEN and token in text)
-
-    def _scrub(self, text: str) -> str:
-        # A token too short to be a secret would match ordinary text (and break JSON bodies).
-        token = self.config.token
-        if token and len(token) >= MIN_SCRUBBED_TOKEN and token in text:
-            return text.replace(token, REDACTED)
-        return text
 
 
 def _split(url: str) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from scimcheck import __version__, checks
+from scimcheck import __version__, checks, redaction
 from scimcheck.results import aggregate, public_url, write
 
 TEST_NAME = "preflight"
@@ -75,6 +75,7 @@ def write_reports(
     dialects: list[str],
 ) -> None:
     """results.json, junit.xml and report.html for a run that could not start."""
+    problem = redaction.redact(problem)
     write(report_dir / "results.json", document(url, problem, embedded, profile, dialects))
-    (report_dir / "junit.xml").write_bytes(junit(url, problem))
-    (report_dir / "report.html").write_text(page(url, problem), encoding="utf-8")
+    redaction.write_text(report_dir / "junit.xml", junit(url, problem).decode("utf-8"))
+    redaction.write_text(report_dir / "report.html", page(url, problem))
