@@ -183,3 +183,15 @@ def test_a_file_another_tool_wrote_is_swept_only_when_it_holds_a_secret(
         assert not redactor.found(swept)
     assert 'title="[redacted]"' in swept
     assert clean.read_text(encoding="utf-8") == "<testsuites/>"
+
+
+def test_a_lone_surrogate_from_an_endpoint_is_written_and_printed_as_its_escape(
+    tmp_path: Path,
+) -> None:
+    """JSON may carry ``"\\ud800"`` (RFC 8259 §8.2 allows it); Python then holds a lone
+    surrogate that UTF-8 cannot encode. Files get the JSON escape back, terminals the same."""
+    value = json.loads('"id-\\ud800"')
+    target = tmp_path / "results.json"
+    redaction.write_text(target, redaction.dumps_json({"id": value}))
+    assert json.loads(target.read_text(encoding="utf-8")) == {"id": value}
+    assert redaction.for_terminal(value) == "id-\\ud800"

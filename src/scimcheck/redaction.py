@@ -314,7 +314,8 @@ def dumps_json(document: Any, indent: int | None = 2) -> str:
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` as UTF-8 with every registered secret redacted: the one file writer."""
-    Path(path).write_text(_current.redact(text), encoding="utf-8")
+    # a lone surrogate (an endpoint's JSON may say "\ud800") is written as that same escape
+    Path(path).write_text(_current.redact(text), encoding="utf-8", errors="backslashreplace")
 
 
 def sweep_file(path: str | os.PathLike[str] | None) -> bool:
@@ -346,6 +347,8 @@ def _escapes(multiline: bool) -> dict[int, str]:
         table[code] = named.get(code, f"\\x{code:02x}")
     for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
                  0x2028, 0x2029):
+        table[code] = f"\\u{code:04x}"
+    for code in range(0xD800, 0xE000):  # lone surrogates: no terminal encoding can print them
         table[code] = f"\\u{code:04x}"
     return table
 
