@@ -33,6 +33,7 @@ from scimcheck.properties import (
     Budget,
     Probe,
     PropertyFailed,
+    begin_example,
     differences,
     search,
     search_settings,
@@ -258,7 +259,7 @@ def run_lifecycle(
 
     class Tracked(machine):  # type: ignore[misc,valid-type]
         def __init__(self) -> None:
-            last["start"] = len(scim.transport.exchanges)
+            last["start"] = begin_example(scim)
             super().__init__()
 
     Tracked.__name__ = "EntraLifecycle"

@@ -551,7 +551,7 @@ def pytest_runtest_makereport(
         sequence.transport.retries, round(sequence.transport.retry_wait_s, 3),
     ]
     report.scimcheck_transcript = [  # type: ignore[attr-defined]
-        x.to_dict() for x in sequence.transport.exchanges
+        x.shortened().to_dict() for x in sequence.transport.exchanges  # reports live all run
     ]
     # junitxml writes properties from the teardown report, which copies item.user_properties.
     for check_id, outcome in _per_check(evaluations).items():

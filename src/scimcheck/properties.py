@@ -171,7 +171,7 @@ def run(
     last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
 
     def attempt(value: Any) -> None:
-        last.update(start=len(scim.transport.exchanges), value=value, count=last["count"] + 1)
+        last.update(start=begin_example(scim), value=value, count=last["count"] + 1)
         probe = Probe(scim, refused)
         try:
             example(probe, value)
@@ -192,6 +192,14 @@ def run(
         f"{name}: {len(refused)} generated request(s) refused; the first: "
         + (refused[0] if refused else ""),
     )
+
+
+def begin_example(scim: Sequence) -> int:
+    """Forget the earlier examples' exchanges no failure points at, so a search holds only the
+    current example's chain (the one a failure's script replays), not thousands; the position
+    where the new example's exchanges begin."""
+    scim.keep_exchanges()
+    return len(scim.transport.exchanges)
 
 
 def search_settings(examples: int, **extra: Any) -> settings:
@@ -233,7 +241,7 @@ def search(
         seen_once = intermittent_failure(flaky)
         if seen_once is None:
             raise
-        chain = [x for x in scim.transport.exchanges if x is seen_once.evidence]
+        chain = [seen_once.evidence] if seen_once.evidence is not None else []
         _record(scim, seen_once, f"{title}: {seen_once.message}. It happened once and not "
                 f"again when Hypothesis replayed the example, so it was not shrunk (the "
                 f"endpoint fails intermittently; replay with --seed {budget.seed})", chain,

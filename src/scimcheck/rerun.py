@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from scimcheck import exitcodes
+from scimcheck import exitcodes, yamlsafe
 
 
 class ReplayFileError(Exception):
@@ -47,8 +47,13 @@ def load(path: Path, suites: Path) -> Target:
     except OSError as exc:
         raise ReplayFileError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     try:
-        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError):
+        data: Any = json.loads(text) if path.suffix == ".json" else yamlsafe.load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ReplayFileError(f"{path}{where}: {problem}") from None
+    except ValueError:
         raise ReplayFileError(f"{path} is not JSON or YAML") from None
     if isinstance(data, dict) and "check" in data and "test" in data:
         test = str(data["test"]).split("::", 1)

@@ -80,10 +80,15 @@ class Sequence:
 
     def keep_exchanges(self, also: Iterable[Exchange] = ()) -> None:
         """Forget the exchanges no failure points at (a property search sends thousands),
-        keeping ``also`` (a failure's minimal chain)."""
+        keeping ``also`` (a failure's minimal chain), in the order they were sent."""
+        also = list(also)
         wanted = {e.exchange for e in self.evaluations if not e.passed}
         wanted |= {x.index for x in also}
-        self.transport.exchanges[:] = [x for x in self.transport.exchanges if x.index in wanted]
+        kept = [x for x in self.transport.exchanges if x.index in wanted]
+        present = {x.index for x in kept}
+        kept += [x for x in also if x.index not in present]  # one already forgotten
+        kept.sort(key=lambda x: x.index)
+        self.transport.exchanges[:] = kept
 
     def abort(self, reason: str) -> None:
         """Stop the sequence: a prerequisite failed (and was recorded by its own check)."""

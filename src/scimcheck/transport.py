@@ -8,6 +8,7 @@ in clear: recorded headers carry ``Bearer <redacted>`` and any echo of it is scr
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import email.utils
 import http.client
@@ -16,6 +17,7 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +38,14 @@ CONNECT_TIMEOUT_S = 10.0
 DEADLINE_GRACE_S = 1.0
 """A request's total deadline is its timeout plus this (see :mod:`scimcheck.deadlines`)."""
 MAX_BODY_BYTES = 4 * 1024 * 1024
+KEPT_BODY_CHARS = 8 * 1024 * 1024
+"""A transport keeps the whole response bodies of its newest exchanges up to this many
+characters in all; older large ones are shortened to :data:`SHOWN_BODY_CHARS` in its transcript
+(the code that sent a request holds the whole answer as long as it needs it). An endpoint that
+pads every answer to the cap so costs a bounded amount of memory, not 8 MiB per request."""
+SHOWN_BODY_CHARS = 20_000
+"""How much of a body a transcript shows (:mod:`scimcheck.transcript`), and keeps of an older
+large one."""
 SCIM_JSON = "application/scim+json; charset=utf-8"
 REDACTED = "<redacted>"
 MIN_SCRUBBED_TOKEN = 8
@@ -134,6 +144,20 @@ class Exchange:
         if self.body_problem:
             shown += f" [{self.body_problem}]"
         return shown
+
+    def shortened(self, limit: int = SHOWN_BODY_CHARS) -> Exchange:
+        """This exchange as a transcript keeps it once it is old: a response body longer than
+        ``limit`` characters cut there (so no longer parsed), and said so; else itself."""
+        size = len(self.response_body)
+        if size <= limit:
+            return self
+        note = (f"scimcheck kept the first {limit:,} of its {size:,} characters in the "
+                "transcript")
+        return dataclasses.replace(
+            self, response_body=self.response_body[:limit], body_truncated=True,
+            body_problem=f"{self.body_problem}; {note}" if self.body_problem else note,
+            _parsed=_NO_BODY,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready transcript entry (already redacted)."""
@@ -264,6 +288,9 @@ class Transport:
     ) -> None:
         self.config = config
         self.exchanges: list[Exchange] = []
+        self._whole: deque[Exchange] = deque()
+        """Exchanges in ``exchanges`` whose large bodies are still whole, oldest first."""
+        self._whole_chars = 0
         self.sent = 0
         """Requests sent so far (exchanges may be trimmed; indexes keep counting)."""
         self.retries = 0
@@ -435,7 +462,24 @@ class Transport:
         self.exchanges.append(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)
+        self._bound_bodies(exchange)
         return exchange
+
+    def _bound_bodies(self, newest: Exchange) -> None:
+        """Keep whole large bodies up to :data:`KEPT_BODY_CHARS` (the newest always); shorten
+        the older ones in the transcript."""
+        size = len(newest.response_body)
+        if size <= SHOWN_BODY_CHARS:
+            return
+        self._whole.append(newest)
+        self._whole_chars += size
+        while self._whole_chars > KEPT_BODY_CHARS and len(self._whole) > 1:
+            old = self._whole.popleft()
+            self._whole_chars -= len(old.response_body)
+            for position in range(len(self.exchanges) - 1, -1, -1):
+                if self.exchanges[position] is old:
+                    self.exchanges[position] = old.shortened()
+                    break
 
     def _shown_headers(self, wire: Mapping[str, str]) -> dict[str, str]:
         shown = {k: v for k, v in wire.items() if v is not SKIP_HEADER}
