@@ -219,6 +219,26 @@ def _gzip_padded_answer(handler: _Handler, upstream: bytes) -> None:
     handler.wfile.write(body)
 
 
+SLOW_ANSWER_S = 1.0
+"""How long :func:`_slow_answer` takes over each answer."""
+
+
+def _slow_answer(handler: _Handler, upstream: bytes) -> None:
+    """The inner server's true answer, slowly: half the time before the status line, the rest
+    spread over the body. Each request completes well within a timeout of a few seconds, so
+    only a run-wide deadline bounds a run against it."""
+    assert handler.upstream is not None, "a slow answer forwards to an inner server"
+    status, headers, body = handler.upstream
+    time.sleep(SLOW_ANSWER_S / 2)
+    _head(handler, status, [*headers, ("Content-Length", str(len(body)))])
+    pieces = 5
+    step = -(-len(body) // pieces) or 1
+    for start in range(0, len(body), step):
+        time.sleep(SLOW_ANSWER_S / 2 / pieces)
+        handler.wfile.write(body[start:start + step])
+        handler.wfile.flush()
+
+
 def _million_empty_users(handler: _Handler, upstream: bytes) -> None:
     body = _cached("million-empty-users", _million_empty_users_body)
     _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Length", str(len(body)))])
@@ -254,6 +274,7 @@ CATALOGUE: dict[str, Hostility] = {
 COSTLY: dict[str, Hostility] = {
     "padded-answers": Hostility(_padded_answer, "padding"),
     "gzip-padded-answers": Hostility(_gzip_padded_answer, "padding"),
+    "slow-answers": Hostility(_slow_answer, ""),
     "million-empty-users": Hostility(_million_empty_users, "Resources"),
 }
 """Well-formed answers that cost the client memory or CPU (issue 13 §6): for the bounds tests,
@@ -273,6 +294,20 @@ def lists(method: str, path: str) -> bool:
     return method == "GET" and urlsplit(path).path.rstrip("/").endswith(("/Users", "/Groups"))
 
 
+class AllButFirst:
+    """Every request after the first (the preflight), so a run starts and meets the hostility
+    on each request of its tests."""
+
+    def __init__(self) -> None:
+        self._seen = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, path: str) -> bool:
+        with self._lock:
+            self._seen += 1
+            return self._seen > 1
+
+
 def user_creates(method: str, path: str) -> bool:
     """Only POST /Users (after the inner server created the user)."""
     return method == "POST" and urlsplit(path).path.rstrip("/").endswith("/Users")
@@ -282,6 +317,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: _Server
+    upstream: tuple[str, list[tuple[str, str]], bytes] | None = None
+    """What the inner server answered (status line, headers, body), for answers that keep it."""
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -295,6 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
             return
         self.server.hostile_answers += 1
+        self.upstream = upstream
         self.server.hostility.send(self, upstream[2] if upstream else b"")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle

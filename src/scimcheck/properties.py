@@ -30,6 +30,7 @@ from hypothesis.reporting import with_reporter
 from scimcheck import endpoints
 from scimcheck.curl import render_script
 from scimcheck.dialects import Dialect, patch_body, update_operations
+from scimcheck.errors import RunStopped
 from scimcheck.sequence import Sequence
 from scimcheck.strategies import filter_string
 from scimcheck.templates import MISSING
@@ -71,7 +72,11 @@ class Probe:
     created: list[str] = field(default_factory=list)
 
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
-        """Send; a 5xx or no answer fails ``generated.no-server-error`` at once."""
+        """Send; a 5xx or no answer fails ``generated.no-server-error`` at once. Once the
+        transport calls the endpoint hostile, nothing more is sent: ``RunStopped``."""
+        hostile = self.scim.transport.hostile
+        if hostile is not None:
+            raise RunStopped(f"not evaluated: the generated search stopped early: {hostile}")
         answer = self.scim.send(method, path, **kwargs)
         if answer.status is None or answer.status >= 500:
             raise PropertyFailed(
@@ -237,6 +242,9 @@ def search(
     except PropertyFailed as failure:
         chain = scim.transport.exchanges[start_of_last():]
         _record(scim, failure, describe(failure), chain, title, budget)
+    except RunStopped:
+        _record_cut_off(scim, title, budget)
+        raise
     except Flaky as flaky:
         seen_once = intermittent_failure(flaky)
         if seen_once is None:
@@ -250,6 +258,19 @@ def search(
         for check_id in (*judged, NO_SERVER_ERROR):
             scim.check(check_id, True)
     scim.keep_exchanges(chain)
+
+
+def _record_cut_off(scim: Sequence, title: str, budget: Budget) -> None:
+    """A search stopped because the endpoint cut off answer after answer: that is still its
+    failure of ``generated.no-server-error``, recorded unshrunk with the last cut-off request
+    (a search stopped by the run deadline alone records nothing)."""
+    evidence = scim.transport.last_cut_off
+    if scim.transport.hostile is None or evidence is None:
+        return
+    failure = PropertyFailed(NO_SERVER_ERROR, f"{evidence.summary()}: "
+                             f"{evidence.error or evidence.describe_body(200)}", evidence)
+    _record(scim, failure, f"{title}: {failure.message}. The search stopped there, not "
+            f"shrunk: {scim.transport.hostile}", [evidence], title, budget)
 
 
 def _record(

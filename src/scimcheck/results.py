@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scimcheck import __version__, checks
 from scimcheck.checks import Capability, Level
+from scimcheck.errors import DEADLINE_REACHED
 
 if TYPE_CHECKING:
     from scimcheck.plugin import RunState, Settings
@@ -85,6 +86,8 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
         key = "errors" if entry["outcome"] == "error" else entry["outcome"]
         summary[key] += 1
     failing = any(entry["fails_run"] for entry in entries)
+    # a run the deadline cut short has not shown readiness: it cannot pass
+    failing = failing or state.deadline_reached
     return {
         "tool": "scimcheck",
         "version": __version__,
@@ -105,6 +108,8 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
             "insecure": settings.verify is False,
             "ca_bundle": settings.verify if isinstance(settings.verify, str) else None,
         },
+        "deadline": {"seconds": settings.deadline_s, "reached": state.deadline_reached},
+        "not_evaluated": list(state.not_evaluated),
         "checks": entries,
     }
 
@@ -114,6 +119,24 @@ def write(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _stopped_lines(document: dict[str, Any]) -> list[str]:
+    """The tests stopped early: by the run deadline (which fails the run), or because the
+    endpoint cut off answer after answer."""
+    stopped = document.get("not_evaluated") or []
+    deadline = document.get("deadline") or {}
+    lines: list[str] = []
+    by_deadline = [s for s in stopped if s["reason"].startswith(DEADLINE_REACHED)]
+    if deadline.get("reached"):
+        lines.append(
+            f"  ! the run deadline ({deadline['seconds']:g} s) was reached: {len(by_deadline)} "
+            "test(s) not evaluated, so the run cannot pass; raise it with --deadline"
+        )
+    others = [s for s in stopped if s not in by_deadline]
+    if others:
+        lines.append(f"  ! {len(others)} test(s) stopped early: {others[0]['reason']}")
+    return lines
 
 
 def first_to_fix(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -178,7 +201,10 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     blocking = [e for e in entries if e["fails_run"]]
     findings = [e for e in entries if e["outcome"] == "failed" and not e["fails_run"]]
     below = f"; {len(findings)} finding(s) below the failing level" if findings else ""
-    if document["verdict"] == "fail":
+    cut_short = bool((document.get("deadline") or {}).get("reached"))
+    if document["verdict"] == "fail" and cut_short and not blocking:
+        lines.append(f"Verdict: FAIL: the run deadline cut the run short{below}")
+    elif document["verdict"] == "fail":
         lines.append(
             f"Verdict: FAIL: {len(blocking)} check(s) at a failing level failed{below}"
         )
@@ -199,6 +225,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {document['tests']['errors']} test(s) errored inside scimcheck: see above"
         )
+    lines += _stopped_lines(document)
     first = first_to_fix(entries)
     if first is not None:
         lines.append(f"First thing to fix: {first['id']}: {first['fix']}")

@@ -43,6 +43,10 @@ KEPT_BODY_CHARS = 8 * 1024 * 1024
 characters in all; older large ones are shortened to :data:`SHOWN_BODY_CHARS` in its transcript
 (the code that sent a request holds the whole answer as long as it needs it). An endpoint that
 pads every answer to the cap so costs a bounded amount of memory, not 8 MiB per request."""
+HOSTILE_STREAK = 3
+"""Requests cut off in a row (deadline, timeout, body cap) after which a transport calls the
+endpoint hostile (:attr:`Transport.hostile`): a generated search then stops, since each more
+example would cost as much again and judge nothing new."""
 SHOWN_BODY_CHARS = 20_000
 """How much of a body a transcript shows (:mod:`scimcheck.transcript`), and keeps of an older
 large one."""
@@ -75,6 +79,8 @@ class Exchange:
     elapsed_s: float = 0.0
     error: str | None = None
     label: str = ""
+    cut_off: bool = False
+    """scimcheck cut the answer off: at the request's deadline, a timeout, or the body cap."""
     _parsed: Any = field(default=_NO_BODY, repr=False)
 
     @property
@@ -291,6 +297,7 @@ class Transport:
         self._whole: deque[Exchange] = deque()
         """Exchanges in ``exchanges`` whose large bodies are still whole, oldest first."""
         self._whole_chars = 0
+        self._cut_streak: list[Exchange] = []
         self.sent = 0
         """Requests sent so far (exchanges may be trimmed; indexes keep counting)."""
         self.retries = 0
@@ -443,10 +450,12 @@ class Transport:
             exchange.body_truncated = cut is not None
             exchange.valid_utf8 = undecodable is None
             exchange.body_problem = cut or undecodable
+            exchange.cut_off = cut is not None
             if attempt.expired:
                 raise TimeoutError("the deadline cut the answer short")
         except _READ_FAILURES as exc:
             exchange.status = None
+            exchange.cut_off = attempt.expired or _timed_out(exc)
             exchange.error = (
                 _describe_overrun(url, self.config.timeout_s + DEADLINE_GRACE_S)
                 if attempt.expired
@@ -462,8 +471,30 @@ class Transport:
         self.exchanges.append(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)
+        self._note_cut_off(exchange)
         self._bound_bodies(exchange)
         return exchange
+
+    @property
+    def hostile(self) -> str | None:
+        """Why this endpoint is diagnosed hostile (the last :data:`HOSTILE_STREAK` requests
+        were all cut off), or ``None``."""
+        if len(self._cut_streak) < HOSTILE_STREAK:
+            return None
+        last = self._cut_streak[-1]
+        return (f"the endpoint's last {len(self._cut_streak)} answers were cut off by "
+                f"scimcheck (the last: {last.error or last.body_problem})")
+
+    @property
+    def last_cut_off(self) -> Exchange | None:
+        """The latest exchange of the current run of cut-off answers, if any."""
+        return self._cut_streak[-1] if self._cut_streak else None
+
+    def _note_cut_off(self, exchange: Exchange) -> None:
+        if exchange.cut_off:
+            self._cut_streak = [*self._cut_streak[-(HOSTILE_STREAK - 1):], exchange]
+        elif exchange.status is not None:
+            self._cut_streak = []
 
     def _bound_bodies(self, newest: Exchange) -> None:
         """Keep whole large bodies up to :data:`KEPT_BODY_CHARS` (the newest always); shorten
@@ -590,6 +621,14 @@ def _describe_overrun(url: str, seconds: float) -> str:
     return (
         f"{host} was still sending its answer after {seconds:g} s (a slow drip of bytes); "
         "scimcheck gave up, as Entra does after 60 s"
+    )
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A connect or read timeout (a refused connection is not one, though urllib3's class tree
+    puts it under connect timeouts)."""
+    return isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
+        exc, urllib3.exceptions.NewConnectionError
     )
 
 
