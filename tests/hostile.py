@@ -294,20 +294,6 @@ def lists(method: str, path: str) -> bool:
     return method == "GET" and urlsplit(path).path.rstrip("/").endswith(("/Users", "/Groups"))
 
 
-class AllButFirst:
-    """Every request after the first (the preflight), so a run starts and meets the hostility
-    on each request of its tests."""
-
-    def __init__(self) -> None:
-        self._seen = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, method: str, path: str) -> bool:
-        with self._lock:
-            self._seen += 1
-            return self._seen > 1
-
-
 def user_creates(method: str, path: str) -> bool:
     """Only POST /Users (after the inner server created the user)."""
     return method == "POST" and urlsplit(path).path.rstrip("/").endswith("/Users")

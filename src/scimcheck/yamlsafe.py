@@ -6,8 +6,8 @@ document cheaply, sharing the repeated objects, but anything that then walks it 
 validation, JSON encoding) visits every repetition. :class:`SafeLoader` counts the values the
 document would hold once every alias is expanded, before building anything, and refuses it when
 the aliases add more than :data:`MAX_ALIAS_VALUES` values to what is written out, naming the
-line of the alias that crossed the limit. Ordinary anchors (one body reused by two steps) stay
-allowed, and so does a large file without aliases (its size is what was read).
+line of the value whose aliases crossed the limit. Ordinary anchors (one body reused by two
+steps) stay allowed, and so does a large file without aliases (its size is what was read).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class ExpansionError(yaml.MarkedYAMLError):
     """A document whose aliases expand past :data:`MAX_ALIAS_VALUES`; ``problem_mark``
-    is where (the alias that crossed the limit)."""
+    is where (the value whose aliases crossed the limit)."""
 
 
 class SafeLoader(_Base):  # type: ignore[valid-type,misc]
@@ -74,7 +74,8 @@ def check_expansion(root: yaml.Node, extra: int = MAX_ALIAS_VALUES) -> int:
                 raise ExpansionError(
                     problem=(f"the aliases (*name) expand the document by more than {extra:,} "
                              "values, a YAML bomb; write the values out or use fewer aliases"),
-                    problem_mark=child.start_mark,
+                    # the value holding the alias: the alias node is the anchored one again
+                    problem_mark=node.start_mark,
                 )
         sizes[id(node)] = total
     return sizes[id(root)]
