@@ -222,18 +222,30 @@ def test_a_normal_answer_ends_the_streak_of_cut_off_ones() -> None:
 
 # --- YAML -----------------------------------------------------------------------------------
 
-BOMB = "name: bomb\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+_LAUGHS = ["&a [x, x, x, x, x, x, x, x, x]"] + [
+    f"&{name} [{', '.join([f'*{prev}'] * 9)}]"
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+]
+"""A billion laughs: 9^9 values once the aliases are expanded, from 400 bytes."""
+
+PROFILE_BOMB = (
+    "name: bomb\nusers:\n  matching: userName\n  attributes: [userName]\ndescription:\n"
+    + "".join(f"  - {level}\n" for level in _LAUGHS)
 )
-"""A billion laughs: 9^9 values once its aliases are expanded, from 400 bytes."""
+"""A profile whose description is the bomb: describing the wrong type took 1 GB in 40 s."""
+
+SEQUENCE_BOMB = (
+    "id: bomb\ntitle:\n" + "".join(f"  - {level}\n" for level in _LAUGHS)
+    + "source: test\ndialects: none\nsteps: []\n"
+)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("where", ["profile", "sequence file"])
 def test_a_yaml_alias_bomb_is_one_line_with_its_file_and_line(where: str, tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.yaml"
-    bomb.write_text(BOMB, encoding="utf-8")
+    text = PROFILE_BOMB if where == "profile" else SEQUENCE_BOMB
+    bomb.write_text(text, encoding="utf-8")
     if where == "profile":
         args = ["run", "--profile", str(bomb), "--report-dir", str(tmp_path / "reports")]
     else:
@@ -241,7 +253,7 @@ def test_a_yaml_alias_bomb_is_one_line_with_its_file_and_line(where: str, tmp_pa
     done, peak_mb = _scimcheck(*args)
     assert done.returncode == exitcodes.USAGE, done.stdout[-2000:] + done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-    line = next(n for n, text in enumerate(BOMB.splitlines(), 1) if text.startswith("f:"))
+    line = next(n for n, level in enumerate(text.splitlines(), 1) if "&f [" in level)
     assert f"{bomb}:{line}:" in done.stderr and "YAML bomb" in done.stderr
     assert peak_mb < PEAK_LIMIT_MB
 
