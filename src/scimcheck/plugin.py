@@ -576,6 +576,9 @@ def pytest_runtest_makereport(
         del item.stash[STOPPED_KEY]
         report.scimcheck_not_evaluated = stopped  # type: ignore[attr-defined]
     sequence = item.stash.get(SEQUENCE_KEY, None)
+    if sequence is not None and call.when == "teardown":
+        # items live as long as the run: a test's answers must not (its report has them)
+        del item.stash[SEQUENCE_KEY]
     if sequence is None or call.when != "call":
         return report
     if call.excinfo is not None:
