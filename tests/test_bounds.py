@@ -180,6 +180,22 @@ def test_slow_answers_to_every_request_end_the_run_at_its_deadline(tmp_path: Pat
     assert leftovers == [], f"the run cut short left {leftovers}"
 
 
+@pytest.mark.parametrize(
+    ("args", "environment"),
+    [(["--deadline", "0"], {}), (["--deadline", "nan"], {}), (["--deadline", "inf"], {}),
+     ([], {"SCIM_DEADLINE": "soon"}), ([], {"SCIM_DEADLINE": "inf"})],
+)
+def test_a_bad_deadline_is_a_usage_error(
+    args: list[str], environment: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    done, _ = _scimcheck("run", "--report-dir", str(tmp_path), *args)
+    assert done.returncode == exitcodes.USAGE, done.stdout[-2000:] + done.stderr
+    assert "deadline" in (done.stdout + done.stderr).lower()
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 def test_a_generated_search_stops_once_the_endpoint_is_diagnosed_hostile() -> None:
     """Every answer drips until the request's deadline cuts it. Once HOSTILE_STREAK requests
     in a row were cut off, a search sends nothing more (each example, and each shrink step,

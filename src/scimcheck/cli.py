@@ -274,8 +274,8 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
     if args.timeout is not None and args.timeout <= 0:
         return _fail("--timeout must be a positive number of seconds")
-    if args.deadline is not None and not args.deadline > 0:
-        return _fail("--deadline must be a positive number of seconds")
+    if args.deadline is not None and not 0 < args.deadline < float("inf"):
+        return _fail("--deadline must be a positive, finite number of seconds (default 1800)")
     if args.examples is not None and args.examples < 0:
         return _fail("--examples must be 0 (skip the generated-user properties) or more")
     if args.max_rps is not None and args.max_rps <= 0:

@@ -216,6 +216,16 @@ def _positive(
     return number
 
 
+def _deadline(config: pytest.Config) -> float:
+    """The run deadline in seconds: positive and finite (results.json records it)."""
+    seconds = _positive(config, "scim_deadline", "SCIM_DEADLINE", DEFAULT_DEADLINE_S)
+    if seconds is None or not 0 < seconds < float("inf"):
+        value = _option(config, "scim_deadline", "SCIM_DEADLINE")
+        raise pytest.UsageError(f"SCIM_DEADLINE={value!r} must be a positive, finite number of "
+                                f"seconds (default {DEFAULT_DEADLINE_S:g})")
+    return seconds
+
+
 def _per_worker(config: pytest.Config, rate: float | None) -> float | None:
     """A run-wide request rate split evenly over pytest-xdist workers."""
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
@@ -305,8 +315,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         retry_budget_s=_positive(config, "scim_retry_budget", "SCIM_RETRY_BUDGET", 120.0,
                                  zero_ok=True) or 0.0,
         verify=_verify(config),
-        deadline_s=_positive(config, "scim_deadline", "SCIM_DEADLINE", DEFAULT_DEADLINE_S)
-        or DEFAULT_DEADLINE_S,
+        deadline_s=_deadline(config),
     )
     started = getattr(config, "workerinput", {}).get(STARTED_INPUT, config.stash[STATE_KEY].started)
     settings.stop_at = float(started) + settings.deadline_s
