@@ -483,7 +483,7 @@ class Transport:
         if len(self._cut_streak) < HOSTILE_STREAK:
             return None
         last = self._cut_streak[-1]
-        return (f"the endpoint's last {len(self._cut_streak)} answers were cut off by "
+        return (f"the endpoint's last {len(self._cut_streak)} requests were cut off by "
                 f"scimcheck (the last: {last.error or last.body_problem})")
 
     @property
