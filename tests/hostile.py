@@ -167,6 +167,85 @@ def _gzip_json(handler: _Handler, upstream: bytes) -> None:
     handler.wfile.write(body)
 
 
+PADDED_SIZE = 4 * 1024 * 1024 - 64 * 1024
+"""Just under the 4 MiB the transport reads, so the padded answer is parsed and judged whole."""
+
+
+def _padded(upstream: bytes) -> bytes:
+    """The true answer, padded with an extension attribute to :data:`PADDED_SIZE` bytes."""
+    try:
+        document = json.loads(upstream or b"{}")
+    except ValueError:
+        document = {}
+    if not isinstance(document, dict):
+        document = {}
+    document["urn:example:padding"] = ""
+    size = len(json.dumps(document).encode())
+    document["urn:example:padding"] = "x" * max(0, PADDED_SIZE - size)
+    return json.dumps(document).encode()
+
+
+def _million_empty_users_body() -> bytes:
+    """A valid-looking 3 MB ListResponse of 10^6 empty objects: cheap to send, costly to walk."""
+    return (b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], '
+            b'"totalResults": 1000000, "Resources": [' + b"{}," * 999_999 + b"{}]}")
+
+
+_CACHED: dict[str, bytes] = {}
+_CACHED_LOCK = threading.Lock()
+
+
+def _cached(name: str, build: Callable[[], bytes]) -> bytes:
+    with _CACHED_LOCK:
+        if name not in _CACHED:
+            _CACHED[name] = build()
+        return _CACHED[name]
+
+
+def _padded_answer(handler: _Handler, upstream: bytes) -> None:
+    body = _padded(upstream)
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Length", str(len(body)))])
+    try:
+        handler.wfile.write(body)
+    except OSError:
+        handler.close_connection = True
+
+
+def _gzip_padded_answer(handler: _Handler, upstream: bytes) -> None:
+    """The padded answer gzipped: about 4 KB on the wire, 4 MB once decoded (a small bomb
+    that stays under the cap, so every answer is parsed whole)."""
+    body = gzip.compress(_padded(upstream))
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Encoding", "gzip"),
+                              ("Content-Length", str(len(body)))])
+    handler.wfile.write(body)
+
+
+SLOW_ANSWER_S = 1.0
+"""How long :func:`_slow_answer` takes over each answer."""
+
+
+def _slow_answer(handler: _Handler, upstream: bytes) -> None:
+    """The inner server's true answer, slowly: half the time before the status line, the rest
+    spread over the body. Each request completes well within a timeout of a few seconds, so
+    only a run-wide deadline bounds a run against it."""
+    assert handler.upstream is not None, "a slow answer forwards to an inner server"
+    status, headers, body = handler.upstream
+    time.sleep(SLOW_ANSWER_S / 2)
+    _head(handler, status, [*headers, ("Content-Length", str(len(body)))])
+    pieces = 5
+    step = -(-len(body) // pieces) or 1
+    for start in range(0, len(body), step):
+        time.sleep(SLOW_ANSWER_S / 2 / pieces)
+        handler.wfile.write(body[start:start + step])
+        handler.wfile.flush()
+
+
+def _million_empty_users(handler: _Handler, upstream: bytes) -> None:
+    body = _cached("million-empty-users", _million_empty_users_body)
+    _head(handler, "200 OK", [("Content-Type", SCIM), ("Content-Length", str(len(body)))])
+    handler.wfile.write(body)
+
+
 @dataclass(frozen=True)
 class Hostility:
     """One hostile way to answer, and the words scimcheck's diagnosis must contain."""
@@ -308,6 +387,15 @@ def leaks_everywhere(handler: _Handler, upstream: bytes) -> None:
 
 LEAKING["leaks-token-everywhere"] = Hostility(leaks_everywhere, "token")
 
+COSTLY: dict[str, Hostility] = {
+    "padded-answers": Hostility(_padded_answer, "padding"),
+    "gzip-padded-answers": Hostility(_gzip_padded_answer, "padding"),
+    "slow-answers": Hostility(_slow_answer, ""),
+    "million-empty-users": Hostility(_million_empty_users, "Resources"),
+}
+"""Well-formed answers that cost the client memory or CPU (issue 13 §6): for the bounds tests,
+not the whole-catalogue runs."""
+
 Picks = Callable[[str, str], bool]
 """(method, path) → answer this request in the hostile way."""
 
@@ -315,6 +403,11 @@ Picks = Callable[[str, str], bool]
 def every(method: str, path: str) -> bool:
     """Every request is answered in the hostile way."""
     return True
+
+
+def lists(method: str, path: str) -> bool:
+    """Only queries of a collection (GET /Users, GET /Groups, with or without a filter)."""
+    return method == "GET" and urlsplit(path).path.rstrip("/").endswith(("/Users", "/Groups"))
 
 
 def user_creates(method: str, path: str) -> bool:
@@ -327,6 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
     upstream: tuple[str, list[tuple[str, str]], bytes] | None = None
+    """What the inner server answered (status line, headers, body), for answers that keep it."""
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -341,6 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
             return
         self.server.hostile_answers += 1
+        self.upstream = upstream
         self.server.hostility.send(self, upstream[2] if upstream else b"")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
@@ -386,7 +481,7 @@ class HostileServer:
                 if not _BOMB:
                     _BOMB.append(_bomb())
         self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.hostility = CATALOGUE[name] if name in CATALOGUE else LEAKING[name]
+        self._server.hostility = {**CATALOGUE, **LEAKING, **COSTLY}[name]
         self._server.picks = picks
         self._server.inner = inner
         self._server.stopping = threading.Event()

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "0 skips the properties)")
     run.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="per-request timeout (default 60, Entra's limit)")
+    run.add_argument("--deadline", type=float, metavar="SECONDS",
+                     help="start no test after this many seconds; the rest are not evaluated and "
+                     "the run fails (env SCIM_DEADLINE; default 1800)")
     run.add_argument("-n", "--workers", metavar="N|auto",
                      help="run the tests in N parallel processes (pytest-xdist; 'auto': one "
                      "per CPU); reports are merged. Default: one process")
@@ -297,6 +300,8 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
     if args.timeout is not None and args.timeout <= 0:
         return _fail("--timeout must be a positive number of seconds")
+    if args.deadline is not None and not 0 < args.deadline < float("inf"):
+        return _fail("--deadline must be a positive, finite number of seconds (default 1800)")
     if args.examples is not None and args.examples < 0:
         return _fail("--examples must be 0 (skip the generated-user properties) or more")
     if args.max_rps is not None and args.max_rps <= 0:
@@ -721,6 +726,8 @@ def _pytest_argv(
         argv += ["--scim-max-rps", str(args.max_rps)]
     if getattr(args, "retry_budget", None) is not None:
         argv += ["--scim-retry-budget", str(args.retry_budget)]
+    if getattr(args, "deadline", None) is not None:
+        argv += ["--scim-deadline", str(args.deadline)]
     if getattr(args, "workers", None) not in (None, "1"):
         # the four properties take most of a run: in quarters, the workers share them
         argv += ["-p", "xdist.plugin", "-n", args.workers, "--scim-shards", str(PARALLEL_SHARDS)]

@@ -33,10 +33,13 @@ from scimcheck.properties import (
     Budget,
     Probe,
     PropertyFailed,
+    begin_example,
     differences,
+    forgetful,
     search,
     search_settings,
     show,
+    shown_ids,
 )
 from scimcheck.sequence import Sequence
 from scimcheck.strategies import PLAIN_WORDS, plain_changes, plain_users
@@ -85,6 +88,7 @@ def machine_for(
         # --- users -----------------------------------------------------------------------------
         @precondition(lambda self: len(self.model) < MAX_USERS)
         @rule(target=users, values=plain_users(profile, tag))
+        @forgetful
         def create_user(self, values: dict[str, Any]) -> Any:
             user_id = self.probe.create_user(values)
             if user_id is None:
@@ -95,6 +99,7 @@ def machine_for(
 
         @precondition(lambda self: bool(self.model))
         @rule(user_id=users, changes=plain_changes(profile), dialect=dialect_choice)
+        @forgetful
         def update_user(self, user_id: str, changes: dict[str, Any], dialect: Dialect) -> None:
             if user_id not in self.model or not changes:
                 return
@@ -104,6 +109,7 @@ def machine_for(
 
         @precondition(lambda self: bool(self.model))
         @rule(user_id=users, active=st.booleans(), dialect=dialect_choice)
+        @forgetful
         def set_active(self, user_id: str, active: bool, dialect: Dialect) -> None:
             if user_id not in self.model:
                 return
@@ -113,6 +119,7 @@ def machine_for(
 
         @precondition(lambda self: bool(self.model))
         @rule(user_id=consumes(users))
+        @forgetful
         def delete_user(self, user_id: str) -> None:
             if user_id not in self.model:
                 return
@@ -130,6 +137,7 @@ def machine_for(
         # --- the group -------------------------------------------------------------------------
         @precondition(lambda self: groups_mapped and self.group is None)
         @rule(name=PLAIN_WORDS)
+        @forgetful
         def create_group(self, name: str) -> None:
             # a fresh serial, as user names have: parallel shards share the run tag
             display_name = f"{tag}-{uuid.uuid4().hex[:8]}-{name} Team"
@@ -149,6 +157,7 @@ def machine_for(
 
         @precondition(lambda self: self.group is not None)
         @rule()
+        @forgetful
         def delete_group(self) -> None:
             assert self.group is not None
             path = endpoints.group(self.group.group_id)
@@ -163,6 +172,7 @@ def machine_for(
 
         @precondition(lambda self: self.group is not None and bool(self.model))
         @rule(user_id=users, add=st.booleans(), dialect=dialect_choice)
+        @forgetful
         def change_membership(self, user_id: str, add: bool, dialect: Dialect) -> None:
             if user_id in self.model:
                 self._membership(user_id, add, dialect)
@@ -200,6 +210,7 @@ def machine_for(
 
         # --- the endpoint must match the model after every step ---------------------------------
         @invariant()
+        @forgetful
         def endpoint_matches_model(self) -> None:
             for user_id, state in self.model.items():
                 answer, stored = self.probe.read_user(user_id, "read user (model check)")
@@ -217,7 +228,8 @@ def machine_for(
                     found_answer, found = self.probe.find_by_user_name(name, "match (model check)")
                     if found != [user_id]:
                         raise PropertyFailed(
-                            CHECK, f"Entra's match userName eq {show(name)} found {found}, "
+                            CHECK, f"Entra's match userName eq {show(name)} found "
+                            f"{shown_ids(found) if found is not None else found}, "
                             f"expected exactly {user_id}", found_answer)
             for user_id in self.deleted[-1:]:
                 answer = self.probe.send("GET", endpoints.user(user_id),
@@ -258,7 +270,7 @@ def run_lifecycle(
 
     class Tracked(machine):  # type: ignore[misc,valid-type]
         def __init__(self) -> None:
-            last["start"] = len(scim.transport.exchanges)
+            last["start"] = begin_example(scim)
             super().__init__()
 
     Tracked.__name__ = "EntraLifecycle"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from scimcheck.errors import SequenceAborted
+from scimcheck.errors import DEADLINE_REACHED, RunStopped, SequenceAborted
 
 if TYPE_CHECKING:
     from scimcheck.capabilities import Capabilities
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories", "scim_sequence_file"}
 RUN_SEED_ENV = "SCIMCHECK_RUN_SEED"
 DEFAULT_EXAMPLES = 200
+DEFAULT_DEADLINE_S = 1800.0
+"""A run stops starting tests after 30 minutes (``--deadline``): a serial run against an
+endpoint with 50 ms of latency takes about 4 minutes, one that drips every answer hours."""
 RUN_ID_ENV = "SCIMCHECK_RUN_ID"
 
 
@@ -58,6 +61,14 @@ class Settings:
     retry_budget_s: float = 120.0
     verify: bool | str = True
     """TLS certificate verification: on, a CA bundle path, or off (:mod:`scimcheck.tls`)."""
+    deadline_s: float = DEFAULT_DEADLINE_S
+    stop_at: float | None = None
+    """When the run deadline passes (``time.time()`` seconds; the same in every worker)."""
+
+    @property
+    def stop_reason(self) -> str:
+        """Why a test the deadline left out is not evaluated."""
+        return f"{DEADLINE_REACHED} ({self.deadline_s:g} s, --deadline): not evaluated"
 
     def transport_config(self) -> TransportConfig:
         """How every request of the run is sent."""
@@ -88,12 +99,18 @@ class RunState:
     )
     collected_scim: bool = False
     cleanup_problems: int = 0
+    not_evaluated: list[dict[str, str]] = field(default_factory=list)
+    """Tests stopped before their end, each with the reason (deadline, hostile endpoint)."""
+    deadline_reached: bool = False
 
 
 OUTPUTS_KEY = pytest.StashKey[contextlib.ExitStack]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 STATE_KEY = pytest.StashKey[RunState]()
 SEQUENCE_KEY = pytest.StashKey["Sequence"]()
+STOPPED_KEY = pytest.StashKey[str]()
+STARTED_INPUT = "scimcheck_started"
+"""The controller's start time, handed to pytest-xdist workers: one run deadline for all."""
 
 
 class ConformanceFailure(AssertionError):
@@ -132,6 +149,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-retry-budget", default=None, type=float, metavar="SECONDS",
                     help="Most time to wait in all for Retry-After on 429/503 (env "
                     "SCIM_RETRY_BUDGET; default 120).")
+    group.addoption("--scim-deadline", default=None, type=float, metavar="SECONDS",
+                    help="Start no test after this many seconds; the rest are reported as not "
+                    f"evaluated, cleanup still runs (env SCIM_DEADLINE; default "
+                    f"{DEFAULT_DEADLINE_S:g}).")
     group.addoption("--scim-ca-bundle", default=None, metavar="PATH",
                     help="Trust the CA certificate(s) in this PEM file for the target's TLS "
                     "certificate (env SCIM_CA_BUNDLE).")
@@ -195,6 +216,16 @@ def _positive(
     except ValueError:
         raise pytest.UsageError(f"{env}={value!r} must be a positive number") from None
     return number
+
+
+def _deadline(config: pytest.Config) -> float:
+    """The run deadline in seconds: positive and finite (results.json records it)."""
+    seconds = _positive(config, "scim_deadline", "SCIM_DEADLINE", DEFAULT_DEADLINE_S)
+    if seconds is None or not 0 < seconds < float("inf"):
+        value = _option(config, "scim_deadline", "SCIM_DEADLINE")
+        raise pytest.UsageError(f"SCIM_DEADLINE={value!r} must be a positive, finite number of "
+                                f"seconds (default {DEFAULT_DEADLINE_S:g})")
+    return seconds
 
 
 def _per_worker(config: pytest.Config, rate: float | None) -> float | None:
@@ -286,7 +317,10 @@ def resolve_settings(config: pytest.Config) -> Settings:
         retry_budget_s=_positive(config, "scim_retry_budget", "SCIM_RETRY_BUDGET", 120.0,
                                  zero_ok=True) or 0.0,
         verify=_verify(config),
+        deadline_s=_deadline(config),
     )
+    started = getattr(config, "workerinput", {}).get(STARTED_INPUT, config.stash[STATE_KEY].started)
+    settings.stop_at = float(started) + settings.deadline_s
     config.stash[SETTINGS_KEY] = settings
     return settings
 
@@ -471,6 +505,7 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
         on_exchange=show,
     )
     sequence = Sequence(transport, dialect=dialect, strict=scim_settings.strict)
+    sequence.stop_at, sequence.stop_reason = scim_settings.stop_at, scim_settings.stop_reason
     request.node.stash[SEQUENCE_KEY] = sequence
     try:
         yield sequence
@@ -545,27 +580,49 @@ def scim_users(scim_factories: Factories) -> UserFactory:
     return scim_factories.users
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Past the run deadline, a SCIM test is not started: skipped as not evaluated."""
+    if item.get_closest_marker("scim") is None:
+        return
+    settings = resolve_settings(item.config)
+    import time
+
+    if settings.stop_at is not None and time.time() >= settings.stop_at:
+        item.stash[STOPPED_KEY] = settings.stop_reason
+        pytest.skip(settings.stop_reason)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """Fail the item when a check at a failing level failed (checks themselves are soft)."""
+    """Fail the item when a check at a failing level failed (checks themselves are soft); a
+    test stopped early (``RunStopped``) is skipped as not evaluated unless it failed first."""
     aborted: str | None = None
+    stopped: str | None = None
     try:
         yield
     except SequenceAborted as exc:
         aborted = str(exc)
+    except RunStopped as exc:
+        stopped = str(exc)
+        item.stash[STOPPED_KEY] = stopped
     sequence = item.stash.get(SEQUENCE_KEY, None)
     if sequence is None:
         if aborted:
             raise SequenceAborted(aborted)
+        if stopped:
+            pytest.skip(stopped)
         return
     from scimcheck.sequence import describe_failures
 
     failures = sequence.run_failures()
     if failures or aborted:
         text = describe_failures(failures)
-        if aborted:
-            text += f"\n(sequence stopped early: {aborted})"
+        if aborted or stopped:
+            text += f"\n(sequence stopped early: {aborted or stopped})"
         raise ConformanceFailure(text)
+    if stopped:
+        pytest.skip(stopped)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -574,7 +631,14 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Put verdicts and the transcript on the report; show our failures without a traceback."""
     report = yield
+    stopped = item.stash.get(STOPPED_KEY, None)
+    if stopped is not None:  # said once, on the report of the phase that stopped
+        del item.stash[STOPPED_KEY]
+        report.scimcheck_not_evaluated = stopped  # type: ignore[attr-defined]
     sequence = item.stash.get(SEQUENCE_KEY, None)
+    if sequence is not None and call.when == "teardown":
+        # items live as long as the run: a test's answers must not (its report has them)
+        del item.stash[SEQUENCE_KEY]
     if sequence is None or call.when != "call":
         _clean_report(report)
         return report
@@ -603,7 +667,7 @@ def pytest_runtest_makereport(
         sequence.transport.retries, round(sequence.transport.retry_wait_s, 3),
     ]
     report.scimcheck_transcript = [  # type: ignore[attr-defined]
-        x.to_dict() for x in sequence.transport.exchanges
+        x.shortened().to_dict() for x in sequence.transport.exchanges  # reports live all run
     ]
     # junitxml writes properties from the teardown report, which copies item.user_properties.
     for check_id, outcome in _per_check(evaluations).items():
@@ -713,6 +777,10 @@ class RunCollector:
         evaluations = getattr(report, "scimcheck_evaluations", None)
         if evaluations:
             self.state.evaluations.extend({**e, "test": report.nodeid} for e in evaluations)
+        stopped = getattr(report, "scimcheck_not_evaluated", None)
+        if stopped:
+            self.state.not_evaluated.append({"test": report.nodeid, "reason": str(stopped)})
+            self.state.deadline_reached |= str(stopped).startswith(DEADLINE_REACHED)
         retried = getattr(report, "scimcheck_retries", None)
         if retried:
             self.state.retries += int(retried[0])
@@ -727,6 +795,11 @@ class RunCollector:
             tests["errors"] += 1
         elif report.skipped and report.when == "setup":
             tests["skipped"] += 1
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Give each pytest-xdist worker the run's start, so all share one deadline."""
+        node.workerinput[STARTED_INPUT] = self.state.started
 
     def _document(self) -> dict[str, Any] | None:
         settings = self.config.stash.get(SETTINGS_KEY, None)

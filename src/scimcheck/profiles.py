@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from scimcheck import bundled, schemas
+from scimcheck import bundled, schemas, yamlsafe
 from scimcheck.errors import ConfigError
 
 DEFAULT_PROFILE = "entra-app"
@@ -76,14 +76,15 @@ def load(name_or_path: str | None) -> Profile:
             f"cannot read profile {str(path)!r}: {exc.strerror or exc}; check the path"
         ) from None
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = yamlsafe.load(text)
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
         if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+            where = f":{mark.line + 1}"
+        problem = getattr(exc, "problem", None) or "fix the syntax"
         raise ConfigError(
-            f"profile {str(path)!r} is not valid YAML{where}; fix the syntax"
+            f"{path}{where}: profile {str(path)!r} is not valid YAML: {problem}"
         ) from None
     problems = schemas.validate("profile", data)
     if problems:

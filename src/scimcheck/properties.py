@@ -16,10 +16,12 @@ that failed, never as an error of scimcheck.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
@@ -30,6 +32,7 @@ from hypothesis.reporting import with_reporter
 from scimcheck import endpoints
 from scimcheck.curl import render_script
 from scimcheck.dialects import Dialect, patch_body, update_operations
+from scimcheck.errors import RunStopped
 from scimcheck.sequence import Sequence
 from scimcheck.strategies import filter_string
 from scimcheck.templates import MISSING
@@ -59,7 +62,27 @@ class PropertyFailed(Exception):
         super().__init__(f"{check_id}: {message}")
         self.check_id = check_id
         self.message = message
-        self.evidence = evidence
+        # as a transcript keeps it: Hypothesis holds every failing example's exception
+        self.evidence = evidence.shortened() if evidence is not None else None
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def forgetful(function: _F) -> _F:
+    """``function``, raising its ``PropertyFailed`` without the locals of the frames it came
+    through. Hypothesis keeps each failing example's exception while it shrinks; with them,
+    each would keep the answers those frames held (80 MB for a list of 10^6 users)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except PropertyFailed as failure:
+            traceback.clear_frames(failure.__traceback__)  # skips this running frame
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass
@@ -71,7 +94,11 @@ class Probe:
     created: list[str] = field(default_factory=list)
 
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
-        """Send; a 5xx or no answer fails ``generated.no-server-error`` at once."""
+        """Send; a 5xx or no answer fails ``generated.no-server-error`` at once. Once the
+        transport calls the endpoint hostile, nothing more is sent: ``RunStopped``."""
+        hostile = self.scim.transport.hostile
+        if hostile is not None:
+            raise RunStopped(f"not evaluated: the generated search stopped early: {hostile}")
         answer = self.scim.send(method, path, **kwargs)
         if answer.status is None or answer.status >= 500:
             raise PropertyFailed(
@@ -140,6 +167,16 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
+SHOWN_IDS = 5
+
+
+def shown_ids(found: list[Any]) -> str:
+    """The ids a match found, for a message: the first few and how many more (an answer may
+    list a million)."""
+    more = f" and {len(found) - SHOWN_IDS:,} more" if len(found) > SHOWN_IDS else ""
+    return f"{found[:SHOWN_IDS]}{more}"
+
+
 def differences(sent: dict[str, Any], stored: dict[str, Any]) -> list[str]:
     """``path sent X, stored Y`` for every attribute that did not come back as sent."""
     out: list[str] = []
@@ -170,8 +207,9 @@ def run(
     refused: list[str] = []
     last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
 
+    @forgetful
     def attempt(value: Any) -> None:
-        last.update(start=len(scim.transport.exchanges), value=value, count=last["count"] + 1)
+        last.update(start=begin_example(scim), value=value, count=last["count"] + 1)
         probe = Probe(scim, refused)
         try:
             example(probe, value)
@@ -192,6 +230,14 @@ def run(
         f"{name}: {len(refused)} generated request(s) refused; the first: "
         + (refused[0] if refused else ""),
     )
+
+
+def begin_example(scim: Sequence) -> int:
+    """Forget the earlier examples' exchanges no failure points at, so a search holds only the
+    current example's chain (the one a failure's script replays), not thousands; the position
+    where the new example's exchanges begin."""
+    scim.keep_exchanges()
+    return len(scim.transport.exchanges)
 
 
 def search_settings(examples: int, **extra: Any) -> settings:
@@ -229,11 +275,14 @@ def search(
     except PropertyFailed as failure:
         chain = scim.transport.exchanges[start_of_last():]
         _record(scim, failure, describe(failure), chain, title, budget)
+    except RunStopped:
+        _record_cut_off(scim, title, budget)
+        raise
     except Flaky as flaky:
         seen_once = intermittent_failure(flaky)
         if seen_once is None:
             raise
-        chain = [x for x in scim.transport.exchanges if x is seen_once.evidence]
+        chain = [seen_once.evidence] if seen_once.evidence is not None else []
         _record(scim, seen_once, f"{title}: {seen_once.message}. It happened once and not "
                 f"again when Hypothesis replayed the example, so it was not shrunk (the "
                 f"endpoint fails intermittently; replay with --seed {budget.seed})", chain,
@@ -242,6 +291,19 @@ def search(
         for check_id in (*judged, NO_SERVER_ERROR):
             scim.check(check_id, True)
     scim.keep_exchanges(chain)
+
+
+def _record_cut_off(scim: Sequence, title: str, budget: Budget) -> None:
+    """A search stopped because the endpoint cut off answer after answer: that is still its
+    failure of ``generated.no-server-error``, recorded unshrunk with the last cut-off request
+    (a search stopped by the run deadline alone records nothing)."""
+    evidence = scim.transport.last_cut_off
+    if scim.transport.hostile is None or evidence is None:
+        return
+    failure = PropertyFailed(NO_SERVER_ERROR, f"{evidence.summary()}: "
+                             f"{evidence.error or evidence.describe_body(200)}", evidence)
+    _record(scim, failure, f"{title}: {failure.message}. The search stopped there, not "
+            f"shrunk: {scim.transport.hostile}", [evidence], title, budget)
 
 
 def _record(
@@ -304,7 +366,8 @@ def filter_finds_user(probe: Probe, values: dict[str, Any]) -> None:
             raise PropertyFailed(
                 "generated.filter-finds-user",
                 f"filter userName eq {filter_string(wanted)} ({label}) found "
-                f"{found if found is not None else answer.describe_body(160)}, expected "
+                f"{shown_ids(found) if found is not None else answer.describe_body(160)}, "
+                f"expected "
                 f"exactly {user_id}",
                 answer,
             )

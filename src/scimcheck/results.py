@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scimcheck import __version__, checks, redaction
 from scimcheck.checks import Capability, Level
+from scimcheck.errors import DEADLINE_REACHED
 
 if TYPE_CHECKING:
     from scimcheck.plugin import RunState, Settings
@@ -84,6 +85,8 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
         key = "errors" if entry["outcome"] == "error" else entry["outcome"]
         summary[key] += 1
     failing = any(entry["fails_run"] for entry in entries)
+    # a run the deadline cut short has not shown readiness: it cannot pass
+    failing = failing or state.deadline_reached
     return {
         "tool": "scimcheck",
         "version": __version__,
@@ -104,6 +107,8 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
             "insecure": settings.verify is False,
             "ca_bundle": settings.verify if isinstance(settings.verify, str) else None,
         },
+        "deadline": {"seconds": settings.deadline_s, "reached": state.deadline_reached},
+        "not_evaluated": list(state.not_evaluated),
         "checks": entries,
     }
 
@@ -113,6 +118,24 @@ def write(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     redaction.write_text(target, redaction.dumps_json(document) + "\n")
+
+
+def _stopped_lines(document: dict[str, Any]) -> list[str]:
+    """The tests stopped early: by the run deadline (which fails the run), or because the
+    endpoint cut off answer after answer."""
+    stopped = document.get("not_evaluated") or []
+    deadline = document.get("deadline") or {}
+    lines: list[str] = []
+    by_deadline = [s for s in stopped if s["reason"].startswith(DEADLINE_REACHED)]
+    if deadline.get("reached"):
+        lines.append(
+            f"  ! the run deadline ({deadline['seconds']:g} s) was reached: {len(by_deadline)} "
+            "test(s) not evaluated, so the run cannot pass; raise it with --deadline"
+        )
+    others = [s for s in stopped if s not in by_deadline]
+    if others:
+        lines.append(f"  ! {len(others)} test(s) stopped early: {others[0]['reason']}")
+    return lines
 
 
 def first_to_fix(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -177,7 +200,10 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     blocking = [e for e in entries if e["fails_run"]]
     findings = [e for e in entries if e["outcome"] == "failed" and not e["fails_run"]]
     below = f"; {len(findings)} finding(s) below the failing level" if findings else ""
-    if document["verdict"] == "fail":
+    cut_short = bool((document.get("deadline") or {}).get("reached"))
+    if document["verdict"] == "fail" and cut_short and not blocking:
+        lines.append(f"Verdict: FAIL: the run deadline cut the run short{below}")
+    elif document["verdict"] == "fail":
         lines.append(
             f"Verdict: FAIL: {len(blocking)} check(s) at a failing level failed{below}"
         )
@@ -198,6 +224,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {document['tests']['errors']} test(s) errored inside scimcheck: see above"
         )
+    lines += _stopped_lines(document)
     first = first_to_fix(entries)
     if first is not None:
         lines.append(f"First thing to fix: {first['id']}: {first['fix']}")

@@ -88,6 +88,10 @@ def _is_date_time(instance: object) -> bool:
     return True
 
 
+MAX_LISTED_RESOURCES = 1000
+"""The most ``Resources`` of one ListResponse :func:`validate_list` validates (about 0.1 s)."""
+
+
 @dataclass(frozen=True)
 class SchemaProblem:
     """One violation: where (a JSON pointer, or ``(root)``), what, and which schema file says so."""
@@ -224,8 +228,12 @@ def validate(kind: str, instance: object) -> list[SchemaProblem]:
     return _validate(_kind(kind), instance, ())
 
 
-def validate_list(instance: object, item_kind: str) -> list[SchemaProblem]:
-    """A ListResponse (RFC 7644 §3.4.2) and each of its ``Resources`` as an ``item_kind``.
+def validate_list(
+    instance: object, item_kind: str, limit: int = MAX_LISTED_RESOURCES
+) -> list[SchemaProblem]:
+    """A ListResponse (RFC 7644 §3.4.2) and each of its first ``limit`` ``Resources`` as an
+    ``item_kind``; a page holding more is a problem at ``/Resources/<limit>``, so what one check
+    walks is bounded (a 3 MB answer can list 10^6 empty objects).
 
     Item problems carry the full path, such as ``/Resources/0/active``.
     """
@@ -233,8 +241,16 @@ def validate_list(instance: object, item_kind: str) -> list[SchemaProblem]:
     problems = _validate("list-response", instance, ())
     resources = instance.get("Resources") if isinstance(instance, dict) else None
     if isinstance(resources, list):
-        for index, item in enumerate(resources):
+        for index, item in enumerate(resources[:limit]):
             problems.extend(_validate(item_kind, item, ("Resources", index)))
+        if len(resources) > limit:
+            problems.append(SchemaProblem(
+                _pointer(("Resources", limit)),
+                f"the page holds {len(resources):,} resources; scimcheck judges at most "
+                f"{limit:,} on one page and did not read the rest (a client asks for pages with "
+                "count, RFC 7644 §3.4.2.4, and no Entra query needs this many on one)",
+                schema_file("list-response"),
+            ))
     return problems
 
 

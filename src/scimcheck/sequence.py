@@ -17,7 +17,7 @@ from urllib.parse import quote
 from scimcheck import checks, endpoints, ownership, schemas
 from scimcheck.checks import Check
 from scimcheck.dialects import Dialect
-from scimcheck.errors import HarnessError, SequenceAborted
+from scimcheck.errors import DEADLINE_REACHED, HarnessError, RunStopped, SequenceAborted
 from scimcheck.transport import Exchange, Transport
 
 
@@ -55,6 +55,10 @@ class Sequence:
         self._patch_judged = False
         self._body_judged = False
         self._echo_judged = False
+        self.stop_at: float | None = None
+        """The run deadline (``time.time()`` seconds): past it, :meth:`send` raises
+        ``RunStopped`` and the test's rest is not evaluated; cleanup still runs."""
+        self.stop_reason = DEADLINE_REACHED
 
     # --- verdicts ------------------------------------------------------------------------------
     def check(
@@ -80,10 +84,15 @@ class Sequence:
 
     def keep_exchanges(self, also: Iterable[Exchange] = ()) -> None:
         """Forget the exchanges no failure points at (a property search sends thousands),
-        keeping ``also`` (a failure's minimal chain)."""
+        keeping ``also`` (a failure's minimal chain), in the order they were sent."""
+        also = list(also)
         wanted = {e.exchange for e in self.evaluations if not e.passed}
         wanted |= {x.index for x in also}
-        self.transport.exchanges[:] = [x for x in self.transport.exchanges if x.index in wanted]
+        kept = [x for x in self.transport.exchanges if x.index in wanted]
+        present = {x.index for x in kept}
+        kept += [x for x in also if x.index not in present]  # one already forgotten
+        kept.sort(key=lambda x: x.index)
+        self.transport.exchanges[:] = kept
 
     def abort(self, reason: str) -> None:
         """Stop the sequence: a prerequisite failed (and was recorded by its own check)."""
@@ -105,8 +114,11 @@ class Sequence:
 
         PATCH bodies are first validated against ``schemas/scim/patch-op.schema.json``: a
         request scimcheck builds wrongly is a harness bug, never the endpoint's fault (unless
-        the request is ``deliberately_invalid``, to test the endpoint's error answer).
+        the request is ``deliberately_invalid``, to test the endpoint's error answer). Past the
+        run deadline nothing more is sent: ``RunStopped`` (cleanup sends through the transport).
         """
+        if self.stop_at is not None and time.time() >= self.stop_at:
+            raise RunStopped(self.stop_reason)
         if method == "PATCH" and not deliberately_invalid:
             problems = schemas.validate("patch-op", kwargs.get("body"))
             if problems:

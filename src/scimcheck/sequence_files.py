@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from scimcheck import bundled, checks, schemas
+from scimcheck import bundled, checks, schemas, yamlsafe
 
 NO_BODY: Any = object()
 
@@ -38,13 +38,8 @@ class _LineList(list[Any]):
     item_lines: list[int]
 
 
-# libyaml's parser when PyYAML has it (about 10 times faster; every pytest-xdist worker loads
-# every file), else the pure-Python one; both give node marks.
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """SafeLoader that keeps line numbers for error messages."""
+class _Loader(yamlsafe.SafeLoader):
+    """scimcheck's safe loader (no alias bombs) that keeps line numbers for error messages."""
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> _Lines:
@@ -246,7 +241,7 @@ def load(path: Path) -> SequenceFile:
     except OSError as exc:
         raise SequenceFileError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)  # a yamlsafe.SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from scimcheck.transport import Exchange
+from scimcheck.transport import SHOWN_BODY_CHARS, Exchange
 
-_BODY_LIMIT = 20_000
+_BODY_LIMIT = SHOWN_BODY_CHARS
 
 
 def _pretty(text: str | None) -> str:

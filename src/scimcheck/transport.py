@@ -10,6 +10,7 @@ header name or value, the body or the error it caused) is recorded with it redac
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import email.utils
 import http.client
@@ -18,6 +19,7 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +41,19 @@ CONNECT_TIMEOUT_S = 10.0
 DEADLINE_GRACE_S = 1.0
 """A request's total deadline is its timeout plus this (see :mod:`scimcheck.deadlines`)."""
 MAX_BODY_BYTES = 4 * 1024 * 1024
+KEPT_BODY_CHARS = 4 * 1024 * 1024
+"""A transport keeps the whole response bodies of its newest exchanges up to this many
+characters in all; older large ones are shortened to :data:`SHOWN_BODY_CHARS` in its transcript
+(the code that sent a request holds the whole answer as long as it needs it). An endpoint that
+pads every answer to the cap so costs a bounded amount of memory, not a body and its parse
+(which can be 25 times the body: 10^6 empty objects) per request kept."""
+HOSTILE_STREAK = 3
+"""Requests cut off in a row (deadline, timeout, body cap) after which a transport calls the
+endpoint hostile (:attr:`Transport.hostile`): a generated search then stops, since each more
+example would cost as much again and judge nothing new."""
+SHOWN_BODY_CHARS = 20_000
+"""How much of a body a transcript shows (:mod:`scimcheck.transcript`), and keeps of an older
+large one."""
 SCIM_JSON = "application/scim+json; charset=utf-8"
 
 _NO_BODY = object()
@@ -69,6 +84,8 @@ class Exchange:
     label: str = ""
     refused: bool = False
     """scimcheck refused to send this request (:mod:`scimcheck.ownership`): it never left."""
+    cut_off: bool = False
+    """scimcheck cut the answer off: at the request's deadline, a timeout, or the body cap."""
     _parsed: Any = field(default=_NO_BODY, repr=False)
 
     @property
@@ -138,6 +155,20 @@ class Exchange:
         if self.body_problem:
             shown += f" [{self.body_problem}]"
         return shown
+
+    def shortened(self, limit: int = SHOWN_BODY_CHARS) -> Exchange:
+        """This exchange as a transcript keeps it once it is old: a response body longer than
+        ``limit`` characters cut there (so no longer parsed), and said so; else itself."""
+        size = len(self.response_body)
+        if size <= limit:
+            return self
+        note = (f"scimcheck kept the first {limit:,} of its {size:,} characters in the "
+                "transcript")
+        return dataclasses.replace(
+            self, response_body=self.response_body[:limit], body_truncated=True,
+            body_problem=f"{self.body_problem}; {note}" if self.body_problem else note,
+            _parsed=_NO_BODY,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready transcript entry (already redacted)."""
@@ -268,6 +299,10 @@ class Transport:
     ) -> None:
         self.config = config
         self.exchanges: list[Exchange] = []
+        self._whole: deque[Exchange] = deque()
+        """Exchanges in ``exchanges`` whose large bodies are still whole, oldest first."""
+        self._whole_chars = 0
+        self._cut_streak: list[Exchange] = []
         self.sent = 0
         """Requests sent so far (exchanges may be trimmed; indexes keep counting)."""
         self.retries = 0
@@ -446,10 +481,12 @@ class Transport:
             exchange.body_truncated = cut is not None
             exchange.valid_utf8 = undecodable is None
             exchange.body_problem = cut or undecodable
+            exchange.cut_off = cut is not None
             if attempt.expired:
                 raise TimeoutError("the deadline cut the answer short")
         except _READ_FAILURES as exc:
             exchange.status = None
+            exchange.cut_off = attempt.expired or _timed_out(exc)
             exchange.error = (
                 _describe_overrun(url, self.config.timeout_s + DEADLINE_GRACE_S)
                 if attempt.expired
@@ -485,7 +522,46 @@ class Transport:
         self.exchanges.append(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)
+        self._note_cut_off(exchange)
+        self._bound_bodies(exchange)
         return exchange
+
+    @property
+    def hostile(self) -> str | None:
+        """Why this endpoint is diagnosed hostile (the last :data:`HOSTILE_STREAK` requests
+        were all cut off), or ``None``."""
+        if len(self._cut_streak) < HOSTILE_STREAK:
+            return None
+        last = self._cut_streak[-1]
+        return (f"the endpoint's last {len(self._cut_streak)} requests were cut off by "
+                f"scimcheck (the last: {last.error or last.body_problem})")
+
+    @property
+    def last_cut_off(self) -> Exchange | None:
+        """The latest exchange of the current run of cut-off answers, if any."""
+        return self._cut_streak[-1] if self._cut_streak else None
+
+    def _note_cut_off(self, exchange: Exchange) -> None:
+        if exchange.cut_off:
+            self._cut_streak = [*self._cut_streak[-(HOSTILE_STREAK - 1):], exchange]
+        elif exchange.status is not None:
+            self._cut_streak = []
+
+    def _bound_bodies(self, newest: Exchange) -> None:
+        """Keep whole large bodies up to :data:`KEPT_BODY_CHARS` (the newest always); shorten
+        the older ones in the transcript."""
+        size = len(newest.response_body)
+        if size <= SHOWN_BODY_CHARS:
+            return
+        self._whole.append(newest)
+        self._whole_chars += size
+        while self._whole_chars > KEPT_BODY_CHARS and len(self._whole) > 1:
+            old = self._whole.popleft()
+            self._whole_chars -= len(old.response_body)
+            for position in range(len(self.exchanges) - 1, -1, -1):
+                if self.exchanges[position] is old:
+                    self.exchanges[position] = old.shortened()
+                    break
 
     def _shown_headers(self, wire: Mapping[str, str]) -> dict[str, str]:
         shown = {k: v for k, v in wire.items() if v is not SKIP_HEADER}
@@ -585,6 +661,14 @@ def _describe_overrun(url: str, seconds: float) -> str:
     return (
         f"{host} was still sending its answer after {seconds:g} s (a slow drip of bytes); "
         "scimcheck gave up, as Entra does after 60 s"
+    )
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A connect or read timeout (a refused connection is not one, though urllib3's class tree
+    puts it under connect timeouts)."""
+    return isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
+        exc, urllib3.exceptions.NewConnectionError
     )
 
 
