@@ -125,4 +125,5 @@ def check_option(flag: str, value: float, spec: Range) -> float:
     try:
         return spec.check(value)
     except ValueError:
-        raise ConfigError(spec.message(f"{flag} {_short(str(value))}")) from None
+        shown = f"{value:g}" if isinstance(value, float) else _short(str(value))
+        raise ConfigError(spec.message(f"{flag} {shown}")) from None

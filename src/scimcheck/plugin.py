@@ -187,7 +187,7 @@ def _number(
     """A numeric option (flag > variable > default) under ``spec`` (scimcheck.numeric);
     a bad value is a usage error."""
     value = _option(config, name, env)
-    if value is None or isinstance(value, str) and not value.strip():
+    if value is None or (isinstance(value, str) and not value.strip()):
         return default
     try:
         return spec.parse(value) if isinstance(value, str) else spec.check(value)

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from scimcheck import exitcodes
+from scimcheck import exitcodes, textfile
 
 
 class ReplayFileError(Exception):
@@ -43,7 +43,7 @@ class Target:
 def load(path: Path, suites: Path) -> Target:
     """Read FILE; ``ReplayFileError`` when it cannot be replayed."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = textfile.read(path)
     except OSError as exc:
         raise ReplayFileError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     try:

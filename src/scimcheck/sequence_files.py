@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from scimcheck import bundled, checks, schemas
+from scimcheck import bundled, checks, schemas, textfile
 
 NO_BODY: Any = object()
 
@@ -242,7 +242,7 @@ def load(path: Path) -> SequenceFile:
     """Load and check one sequence file; ``SequenceFileError`` says where it is wrong."""
     shown = _shown(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = textfile.read(path)
     except OSError as exc:
         raise SequenceFileError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     try:
