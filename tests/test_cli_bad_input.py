@@ -4,14 +4,15 @@ never a traceback, never a hang, never a secret echoed, never a request sent.
 One table covers every command: malformed URLs (RFC 3986 §3.2: host, port, IPv6 brackets),
 credentials in a URL (refused, RFC 3986 §3.2.1), numbers that are not finite or not in range,
 empty values, missing or unreadable files, and report directories the run could not write.
-The commands run in this process (``cli.main``); the two that would serve forever on today's
-code with a bad value run in a subprocess with a time limit, so a regression fails instead of
-hanging the suite.
+The commands run in this process (``cli.main``); those that would serve forever, test the
+embedded server or read ``/dev/zero`` without end on the code before this table run in a
+subprocess with a time and memory limit, so a regression fails instead of hanging the suite.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -34,6 +35,7 @@ HUGE = "1" + "0" * 30
 TOO_MANY_DIGITS = "9" * 5000  # int() itself refuses more than 4300 digits
 SPAWN_LIMIT_S = 60
 """A spawned command refusing its input exits at once; one still running by then hung."""
+SPAWN_MEMORY_BYTES = 2 * 1024**3
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ CASES |= {
     "run-no-such-profile": c(*RUN, "--profile", "{tmp}/none.yaml", needle="cannot read profile"),
     "run-profile-is-dir": c(*RUN, "--profile", "{tmp}/dir", needle="Is a directory"),
     "run-profile-not-utf8": c(*RUN, "--profile", "{tmp}/latin1.yaml", needle="not UTF-8"),
-    "run-profile-device": c(*RUN, "--profile", "/dev/zero", needle="not a regular file"),
+    "run-profile-device": c(*RUN, "--profile", "/dev/zero", needle="not a regular file",
+                            spawn=True),
     "run-no-such-ca": c(*RUN, "--ca-bundle", "{tmp}/none.pem", needle="no such file"),
     "run-ca-is-dir": c(*RUN, "--ca-bundle", "{tmp}/dir", needle="is a directory"),
     "run-ca-not-pem": c(*RUN, "--ca-bundle", "{tmp}/latin1.yaml", needle="no PEM certificate"),
@@ -183,7 +186,8 @@ CASES |= {
     "replay-empty-file-name": c("replay", "", "{closed}", needle="FILE is empty"),
     "replay-file-is-dir": c("replay", "{tmp}/dir", "{closed}", needle="Is a directory"),
     "replay-not-utf8": c("replay", "{tmp}/latin1.yaml", "{closed}", needle="not UTF-8"),
-    "replay-device": c("replay", "/dev/zero", "{closed}", needle="not a regular file"),
+    "replay-device": c("replay", "/dev/zero", "{closed}", needle="not a regular file",
+                       spawn=True),
     "replay-empty-file": c("replay", "{tmp}/empty.json", "{closed}", needle="not JSON or YAML"),
     "replay-not-a-record": c("replay", "{tmp}/number.json", "{closed}",
                              needle="neither a failure record"),
@@ -315,13 +319,19 @@ def _in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[in
     return code, captured.out, captured.err
 
 
+def _limit_memory() -> None:
+    """A child that reads without end (today's code on /dev/zero) fails with MemoryError
+    instead of taking the machine's memory."""
+    resource.setrlimit(resource.RLIMIT_AS, (SPAWN_MEMORY_BYTES, SPAWN_MEMORY_BYTES))
+
+
 def _spawned(argv: list[str]) -> tuple[int, str, str]:
     # not SCIMCHECK_*: this pytest loaded the plugin, which set a run id of its own
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCIMCHECK_")}
     try:
         done = subprocess.run(
             [sys.executable, "-m", "scimcheck", *argv], capture_output=True, text=True,
-            env=env, timeout=SPAWN_LIMIT_S, check=False,
+            env=env, timeout=SPAWN_LIMIT_S, check=False, preexec_fn=_limit_memory,
         )
     except subprocess.TimeoutExpired:
         return -1, "", f"Traceback: none, it hung (killed after {SPAWN_LIMIT_S} s)\n"
