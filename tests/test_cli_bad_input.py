@@ -365,3 +365,27 @@ def test_every_command_is_in_the_table() -> None:
     assert commands is not None
     covered = {case.argv[0] for case in CASES.values()}
     assert set(commands) <= covered, set(commands) - covered
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("option", "needle"), [
+    ("--scim-url=http://[::1", "no closing ']'"),
+    (f"--scim-url=https://admin:{PASSWORD}@127.0.0.1:9/scim", "set SCIM_TOKEN"),
+    ("--scim-retry-budget=nan", "--scim-retry-budget nan is not"),
+    ("--scim-timeout=inf", "--scim-timeout inf is not"),
+], ids=["unclosed-ipv6", "userinfo", "retry-budget-nan", "timeout-inf"])
+def test_plain_pytest_refuses_the_same_input(option: str, needle: str, tmp_path: Path) -> None:
+    """The suites under plain pytest (docs/cli.md) judge their options by the same rules:
+    pytest's usage error, one ERROR line, nothing sent."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIM_", "SCIMCHECK_"))}
+    env["SCIM_TOKEN"] = TEST_TOKEN
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", cli._suites_path(), "--rootdir", str(tmp_path),
+         "-p", "no:cacheprovider", "-q", "--scim-url", "http://127.0.0.1:9/scim", option],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
+    )
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout[-2000:] + done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("ERROR: ") and needle in errors[0], errors
+    assert "Traceback" not in done.stdout + done.stderr
+    assert PASSWORD not in done.stdout + done.stderr and TEST_TOKEN not in done.stdout

@@ -280,7 +280,9 @@ def _option_problem(args: argparse.Namespace) -> str | None:
     for dest in _TEXTS:
         value = getattr(args, dest, None)
         if isinstance(value, str) and not value.strip():
-            return f"{flag(dest) if dest != 'file' else 'FILE'} is empty; give a value"
+            if dest == "file":
+                return "FILE is empty; pass the failure record or sequence file to replay"
+            return f"{flag(dest)} is empty; pass a value, or leave the option out for its default"
     return None
 
 
