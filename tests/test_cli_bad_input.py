@@ -2,7 +2,8 @@
 never a traceback, never a hang, never a secret echoed, never a request sent.
 
 One table covers every command: malformed URLs (RFC 3986 §3.2: host, port, IPv6 brackets),
-credentials in a URL (refused, RFC 3986 §3.2.1), numbers that are not finite or not in range,
+credentials in a URL (refused, RFC 3986 §3.2.1), a token that cannot be sent in a header
+(RFC 6750 §2.1), numbers that are not finite or not in range,
 empty values, missing or unreadable files, and report directories the run could not write.
 The commands run in this process (``cli.main``); those that would serve forever, test the
 embedded server or read ``/dev/zero`` without end on the code before this table run in a
@@ -31,6 +32,9 @@ PASSWORD = "pw-Hunter2-xyzzy"
 QUERY_SECRET = "qs-Sekret-98765"
 """A secret given as a query parameter value: refused, and never repeated."""
 SEQUENCE = Path(__file__).parents[1] / "fixtures" / "sequences" / "discovery.yaml"
+TOKEN_SECRET = "tk-Secret-55555"
+"""Part of a token that cannot be sent (it has a line break): refused, and never repeated."""
+BROKEN_TOKEN = f"abc\n{TOKEN_SECRET}"
 HUGE = "1" + "0" * 30
 TOO_MANY_DIGITS = "9" * 5000  # int() itself refuses more than 4300 digits
 SPAWN_LIMIT_S = 60
@@ -67,6 +71,8 @@ URLS = {
     "not-http": ("ftp://127.0.0.1/scim", "not an http(s) URL"),
     "bad-ipv6": ("http://[zz::1]/scim", "not an IPv6 address"),
     "stray-bracket": ("http://127.0.0.1]/scim", "unbalanced"),
+    "empty-label": ("http://a..example/scim", "not a host name"),
+    "long-label": (f"http://{'a' * 64}.example/scim", "not a host name"),
     "fragment": ("http://127.0.0.1:9/scim#users", "fragment"),
     "query": ("http://127.0.0.1:9/scim?tenant=1", "has a query"),
     "userinfo": (f"https://admin:{PASSWORD}@127.0.0.1:9/scim", "set SCIM_TOKEN"),
@@ -264,6 +270,15 @@ CASES |= {
     "load-seed-negative": c(*LD, "--seed", "-5", needle="--seed -5 is not"),
 }
 
+for command, argv in (("run", RUN), ("replay", SEQ), ("cleanup", (*CL, "--all")),
+                      ("load", LD)):
+    CASES[f"{command}-SCIM_TOKEN-line-break"] = c(
+        *argv, needle="SCIM_TOKEN contains a line break", env={"SCIM_TOKEN": BROKEN_TOKEN})
+CASES["run-token-flag-line-break"] = c(*RUN, "--token", BROKEN_TOKEN,
+                                       needle="--token contains a line break")
+CASES["run-SCIM_TOKEN-not-latin1"] = c(*RUN, needle="cannot be sent in an HTTP header",
+                                       env={"SCIM_TOKEN": f"\u20ac{TOKEN_SECRET}"})
+
 SV = ("serve",)
 CASES |= {
     "serve-unknown-flag": c(*SV, "--bogus", needle="unrecognized"),
@@ -274,6 +289,8 @@ CASES |= {
     "serve-bad-variant": c(*SV, "--variant", "nope", needle="unknown variant 'nope'"),
     "serve-empty-variant": c(*SV, "--port", "0", "--variant", "", needle="--variant is empty",
                              spawn=True),
+    "serve-token-line-break": c(*SV, "--port", "0", "--token", BROKEN_TOKEN,
+                                needle="--token contains a line break", spawn=True),
     "serve-empty-host": c(*SV, "--port", "0", "--host", "", needle="--host is empty",
                           spawn=True),
 }
@@ -352,7 +369,7 @@ def test_bad_input_is_one_line_and_exit_2(
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].strip(), f"stderr is not one line: {err!r}"
     assert case.needle in lines[0], lines[0]
-    for secret in (PASSWORD, QUERY_SECRET, TEST_TOKEN):
+    for secret in (PASSWORD, QUERY_SECRET, TEST_TOKEN, TOKEN_SECRET):
         assert secret not in out + err
 
 

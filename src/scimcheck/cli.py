@@ -247,6 +247,9 @@ _TEXTS = ("token", "profile", "report_dir", "host", "out", "run_id", "variant", 
 """String options that must not be empty: ``--host ''`` would bind every interface,
 ``--report-dir ''`` is the working directory, ``--token ''`` would silently be no token."""
 
+_TOKEN_COMMANDS = ("run", "serve", "replay", "cleanup", "load")
+"""The commands that send or require the bearer token (scimcheck.bearer)."""
+
 _URLS = {"url": "URL", "upstream": "--upstream"}
 """Options holding a SCIM base URL (scimcheck.target_url), and how a message names them."""
 
@@ -254,7 +257,7 @@ _URLS = {"url": "URL", "upstream": "--upstream"}
 def _option_problem(args: argparse.Namespace) -> str | None:
     """The first bad option value of any command as one line, or ``None``: numbers finite
     and in range (scimcheck.numeric), strings not empty, URLs usable (scimcheck.target_url)."""
-    from scimcheck import target_url
+    from scimcheck import bearer, target_url
     from scimcheck.errors import ConfigError
 
     def flag(dest: str) -> str:
@@ -267,6 +270,10 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         except ValueError:
             return numeric.WORKERS.message(f"{_FLAGS['workers']} {workers[:40]!r}")
     try:
+        if args.command in _TOKEN_COMMANDS:
+            if getattr(args, "token", None):
+                bearer.check(args.token, "--token")
+            bearer.check(os.environ.get(TOKEN_ENV, ""), TOKEN_ENV)
         for dest, spec in _NUMBERS.items():
             value = getattr(args, dest, None)
             if value is not None:

@@ -233,7 +233,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
     """Read the options once; a bad value is a usage error naming the fix."""
     if SETTINGS_KEY in config.stash:
         return config.stash[SETTINGS_KEY]
-    from scimcheck import numeric, profiles, target_url
+    from scimcheck import bearer, numeric, profiles, target_url
     from scimcheck.errors import ConfigError
     from scimcheck.transport import ENTRA_TIMEOUT_S
 
@@ -245,6 +245,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
         )
     try:
         target_url.check(str(url), "--scim-url")
+        bearer.check(_option(config, "scim_token", "SCIM_TOKEN") or "",
+                     "--scim-token / SCIM_TOKEN")
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     try:

@@ -45,20 +45,17 @@ def check(url: str, what: str = "URL") -> str:
 
 
 def shown(url: str) -> str:
-    """``url`` safe to print: userinfo and query values replaced by ``***``, control and
-    invisible characters escaped (``repr``), and cut to a readable length."""
+    """``url`` safe to print: anything up to an ``@`` (userinfo), the query and the fragment
+    replaced by ``***``, control and invisible characters escaped (``repr``), and cut to a
+    readable length."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         scheme, rest = "", url
-    authority, tail = _split_authority(rest)
-    if "@" in authority:
-        authority = "***@" + authority.rpartition("@")[2]
-    path, qmark, query = tail.partition("?")
-    if qmark:
-        query, hash_, fragment = query.partition("#")
-        names = [part.partition("=")[0] for part in query.split("&")]
-        query = "&".join(f"{name}=***" for name in names) + hash_ + fragment
-    text = f"{scheme}{sep}{authority}{path}{qmark}{query}"
+    cut = min((at for at in (rest.find("?"), rest.find("#")) if at != -1), default=len(rest))
+    before, after = rest[:cut], rest[cut:]
+    if "@" in before:
+        before = "***@" + before.rpartition("@")[2]
+    text = f"{scheme}{sep}{before}{after[:1] + '***' if after else ''}"
     if len(text) > _MAX_SHOWN:
         text = text[:_MAX_SHOWN] + "…"
     return repr(text)
@@ -86,7 +83,7 @@ def _problem(url: str) -> str | None:
     if not sep or scheme.lower() not in ("http", "https"):
         return f"is not an http(s) URL; pass e.g. {EXAMPLE}"
     authority, tail = _split_authority(rest)
-    if "@" in authority:
+    if "@" in rest.split("?", 1)[0].split("#", 1)[0]:  # userinfo, even with a '/' in it
         return (f"carries a user name or password; scimcheck never sends credentials in a URL "
                 f"(URLs are printed and written to the reports): remove them and set "
                 f"{TOKEN_ENV} to the bearer token")
@@ -128,12 +125,23 @@ def _authority_problem(authority: str) -> str | None:
             return "has more than one ':' in its host; write an IPv6 address in brackets, [::1]"
         if not host:
             return f"has no host name; pass e.g. {EXAMPLE}"
-        if not all(_HOST_CHARS.fullmatch(c) or (ord(c) > 127 and c.isalnum()) for c in host):
+        if not all(_HOST_CHARS.fullmatch(c) or (ord(c) > 127 and c.isalnum()) for c in host) \
+                or not _labels_fit(host):
             return (f"has {_short(host)!r} as its host, which is not a host name or IP address; "
                     f"pass e.g. {EXAMPLE}")
     if port_part:
         return _port_problem(port_part[1:])
     return None
+
+
+def _labels_fit(host: str) -> bool:
+    """Every dot-separated label of ``host`` is 1 to 63 characters once IDNA-encoded, and the
+    name at most 253 (RFC 1035 §2.3.4): what a resolver, and urllib3, accept."""
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError:
+        return False
+    return len(encoded.rstrip(b".")) <= 253
 
 
 def _port_problem(port: str) -> str | None:
