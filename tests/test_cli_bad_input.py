@@ -36,6 +36,7 @@ TOKEN_SECRET = "tk-Secret-55555"
 """Part of a token that cannot be sent (it has a line break): refused, and never repeated."""
 BROKEN_TOKEN = f"abc\n{TOKEN_SECRET}"
 HUGE = "1" + "0" * 30
+VAST = "9" * 400  # an int, but too large for a float
 TOO_MANY_DIGITS = "9" * 5000  # int() itself refuses more than 4300 digits
 SPAWN_LIMIT_S = 60
 """A spawned command refusing its input exits at once; one still running by then hung."""
@@ -128,6 +129,9 @@ CASES |= {
     "run-max-rps-inf": c(*RUN, "--max-rps", "inf", needle="--max-rps inf is not"),
     "run-examples-negative": c(*RUN, "--examples", "-1", needle="--examples -1 is not"),
     "run-examples-huge": c(*RUN, "--examples", HUGE, needle="whole number of examples"),
+    "run-examples-vast": c(*RUN, "--examples", VAST, needle="whole number of examples"),
+    "run-seed-vast": c(*RUN, "--seed", VAST, needle="--seed 9999"),
+    "run-SCIM_SEED-vast": c(*RUN, needle="SCIM_SEED=", env={"SCIM_SEED": VAST}),
     "run-examples-fraction": c(*RUN, "--examples", "1.5", needle="invalid int value"),
     "run-seed-negative": c(*RUN, "--seed", "-1", needle="--seed -1 is not"),
     "run-seed-huge": c(*RUN, "--seed", HUGE, needle="--seed 1000"),
@@ -285,6 +289,7 @@ CASES |= {
     "serve-port-too-big": c(*SV, "--port", "99999", needle="--port 99999 is not a port number"),
     "serve-port-negative": c(*SV, "--port", "-1", needle="--port -1 is not a port number"),
     "serve-port-huge": c(*SV, "--port", HUGE, needle="is not a port number"),
+    "serve-port-vast": c(*SV, "--port", VAST, needle="is not a port number"),
     "serve-port-words": c(*SV, "--port", "http", needle="invalid int value"),
     "serve-bad-variant": c(*SV, "--variant", "nope", needle="unknown variant 'nope'"),
     "serve-empty-variant": c(*SV, "--port", "0", "--variant", "", needle="--variant is empty",

@@ -44,9 +44,9 @@ class Range:
     def check(self, value: float | None) -> float:
         """``value`` when it is in range (finite, a whole number if required); else
         ``ValueError`` as in :meth:`parse`."""
-        if value is None or isinstance(value, bool) or not math.isfinite(value) or (
-            self.integer and value != int(value)
-        ):
+        if value is None or isinstance(value, bool) or (
+            isinstance(value, float) and not math.isfinite(value)  # an int always is
+        ) or (self.integer and value != int(value)):
             raise ValueError(self.describe())
         if value < self.low or (self.low_open and value == self.low) or value > self.high:
             raise ValueError(self.describe())
