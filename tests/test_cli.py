@@ -146,7 +146,7 @@ def test_usage_errors_are_one_clear_line(args: list[str], needle: str) -> None:
         ("SCIM_TIMEOUT", "soon", "SCIM_TIMEOUT='soon' is not a number"),
         ("SCIM_STRICT", "perhaps", "SCIM_STRICT='perhaps'"),
         ("SCIM_EXAMPLES", "lots", "SCIM_EXAMPLES='lots'"),
-        ("SCIM_MAX_RPS", "-1", "SCIM_MAX_RPS='-1' must be a positive number"),
+        ("SCIM_MAX_RPS", "-1", "SCIM_MAX_RPS='-1' is not a number of requests per second"),
         ("SCIM_SEED", "abc", "SCIM_SEED='abc' is not a whole number"),
         ("SCIM_INSECURE", "maybe", "SCIM_INSECURE='maybe'"),
     ],
@@ -279,7 +279,7 @@ def test_the_properties_run_with_a_budget_and_show_the_seed(tmp_path: Path) -> N
 def test_a_negative_example_budget_is_a_usage_error(tmp_path: Path) -> None:
     done = _scimcheck("run", "--examples", "-1", "--report-dir", str(tmp_path))
     assert done.returncode == exitcodes.USAGE, done.stderr
-    assert "--examples must be 0" in done.stderr
+    assert "--examples -1 is not a whole number of examples from 0" in done.stderr
     assert "Traceback" not in done.stderr
 
 

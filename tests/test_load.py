@@ -131,9 +131,9 @@ def test_the_embedded_server_and_an_interruption(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--users", "0"], "--users must be 1 or more"),
-    (["--rate", "-5"], "--rate must be a positive number"),
-    (["--duration", "0"], "--duration must be a positive number"),
+    (["--users", "0"], "--users 0 is not a whole number from 1"),
+    (["--rate", "-5"], "--rate -5 is not a number of requests per second above 0"),
+    (["--duration", "0"], "--duration 0 is not a number of seconds above 0"),
     (["--tenants", "3", "--concurrency", "2"], "--concurrency must be at least 3"),
     (["ftp://host/scim"], "is not an http(s) URL"),
     (["--master", "--worker"], "--master and --worker exclude each other"),

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scimcheck import TOKEN_ENV, __version__, exitcodes, redaction, repro
+from scimcheck import TOKEN_ENV, __version__, exitcodes, numeric, redaction, repro
 
 
 class _Parser(argparse.ArgumentParser):
@@ -235,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command(args: argparse.Namespace, pytest_args: list[str]) -> int:
     """Run the chosen command."""
+    problem = _option_problem(args)
+    if problem:
+        return _fail(problem)
     try:
         if args.command == "run":
             return run(args, pytest_args)
@@ -255,6 +258,69 @@ def _command(args: argparse.Namespace, pytest_args: list[str]) -> int:
     except KeyboardInterrupt:
         print("scimcheck: interrupted", file=sys.stderr)
         return exitcodes.INTERRUPTED
+
+
+_NUMBERS = {
+    "timeout": numeric.SECONDS, "deadline": numeric.RUN_DEADLINE,
+    "retry_budget": numeric.WAIT_BUDGET,
+    "max_rps": numeric.RATE, "examples": numeric.EXAMPLES, "seed": numeric.SEED,
+    "port": numeric.LISTEN_PORT, "listen": numeric.LISTEN_PORT, "users": numeric.USERS,
+    "groups": numeric.GROUPS, "rate": numeric.RATE, "duration": numeric.LOAD_DURATION,
+    "tenants": numeric.TENANTS, "concurrency": numeric.CONCURRENCY,
+    "expect_workers": numeric.TENANTS, "master_port": numeric.PORT,
+}
+"""Every numeric option (by argparse dest, any command) and the values it accepts."""
+_FLAGS = {"listen": "--listen", "workers": "-n/--workers"}
+
+_TEXTS = ("token", "profile", "report_dir", "host", "out", "run_id", "variant", "ca_bundle",
+          "master_bind_host", "master_host", "file")
+"""String options that must not be empty: ``--host ''`` would bind every interface,
+``--report-dir ''`` is the working directory, ``--token ''`` would silently be no token."""
+
+_TOKEN_COMMANDS = ("run", "serve", "replay", "cleanup", "load")
+"""The commands that send or require the bearer token (scimcheck.bearer)."""
+
+_URLS = {"url": "URL", "upstream": "--upstream"}
+"""Options holding a SCIM base URL (scimcheck.target_url), and how a message names them."""
+
+
+def _option_problem(args: argparse.Namespace) -> str | None:
+    """The first bad option value of any command as one line, or ``None``: numbers finite
+    and in range (scimcheck.numeric), strings not empty, URLs usable (scimcheck.target_url)."""
+    from scimcheck import bearer, target_url
+    from scimcheck.errors import ConfigError
+
+    def flag(dest: str) -> str:
+        return _FLAGS.get(dest, "--" + dest.replace("_", "-"))
+
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers != "auto":
+        try:
+            args.workers = str(numeric.WORKERS.parse(workers))
+        except ValueError:
+            return numeric.WORKERS.message(f"{_FLAGS['workers']} {workers[:40]!r}")
+    try:
+        if args.command in _TOKEN_COMMANDS:
+            if getattr(args, "token", None):
+                bearer.check(args.token, "--token")
+            bearer.check(os.environ.get(TOKEN_ENV, ""), TOKEN_ENV)
+        for dest, spec in _NUMBERS.items():
+            value = getattr(args, dest, None)
+            if value is not None:
+                numeric.check_option(flag(dest), value, spec)
+        for dest, what in _URLS.items():
+            value = getattr(args, dest, None)
+            if value is not None:
+                target_url.check(value, what)
+    except ConfigError as exc:
+        return str(exc)
+    for dest in _TEXTS:
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and not value.strip():
+            if dest == "file":
+                return "FILE is empty; pass the failure record or sequence file to replay"
+            return f"{flag(dest)} is empty; pass a value, or leave the option out for its default"
+    return None
 
 
 def _fail(message: str, code: int = exitcodes.USAGE) -> int:
@@ -296,22 +362,6 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     problem = _settings_from_environment(args)
     if problem:
         return _fail(problem)
-    if args.url and not args.url.startswith(("http://", "https://")):
-        return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
-    if args.timeout is not None and args.timeout <= 0:
-        return _fail("--timeout must be a positive number of seconds")
-    if args.deadline is not None and not 0 < args.deadline < float("inf"):
-        return _fail("--deadline must be a positive, finite number of seconds (default 1800)")
-    if args.examples is not None and args.examples < 0:
-        return _fail("--examples must be 0 (skip the generated-user properties) or more")
-    if args.max_rps is not None and args.max_rps <= 0:
-        return _fail("--max-rps must be a positive number of requests per second")
-    if args.retry_budget is not None and args.retry_budget < 0:
-        return _fail("--retry-budget must be 0 (never wait) or more seconds")
-    if args.workers is not None and args.workers != "auto" and (
-        not args.workers.isdigit() or int(args.workers) < 1
-    ):
-        return _fail(f"--workers {args.workers!r} is not a number of processes ≥ 1 or 'auto'")
     try:
         profile = profiles.load(args.profile)
         args.verify = _tls_verify(args)
@@ -339,15 +389,23 @@ _ENVIRONMENT = {"url": "SCIM_URL", "profile": "SCIM_PROFILE", "dialect": "SCIM_D
 def _settings_from_environment(args: argparse.Namespace) -> str | None:
     """Fill absent ``run`` options from SCIM_URL, SCIM_PROFILE, SCIM_DIALECT and SCIM_TIMEOUT
     (the plugin reads the others); a bad value is the problem to report, else ``None``."""
+    from scimcheck import target_url
+    from scimcheck.errors import ConfigError
+
+    problem = _numeric_environment()
+    if problem:
+        return problem
     for name, env in _ENVIRONMENT.items():
         value = os.environ.get(env, "").strip()
         if getattr(args, name) is not None or not value:
             continue
         if name == "timeout":
+            args.timeout = numeric.from_environment(env, numeric.SECONDS, os.environ)
+        elif name == "url":
             try:
-                args.timeout = float(value)
-            except ValueError:
-                return f"{env}={value!r} is not a number of seconds; unset it or use e.g. 60"
+                args.url = target_url.check(value, env)
+            except ConfigError as exc:
+                return str(exc)
         elif name == "dialect" and value not in ("legacy", "compliant", "both"):
             return f"{env}={value!r} is not one of legacy, compliant, both"
         else:
@@ -357,6 +415,26 @@ def _settings_from_environment(args: argparse.Namespace) -> str | None:
     strict = os.environ.get("SCIM_STRICT", "").strip().lower()
     if strict not in ("", "0", "false", "no", "1", "true", "yes"):
         return f"SCIM_STRICT={strict!r} is not 1/true/yes or 0/false/no"
+    return None
+
+
+_NUMERIC_ENVIRONMENT = {
+    "SCIM_TIMEOUT": numeric.SECONDS, "SCIM_RETRY_BUDGET": numeric.WAIT_BUDGET,
+    "SCIM_MAX_RPS": numeric.RATE, "SCIM_EXAMPLES": numeric.EXAMPLES, "SCIM_SEED": numeric.SEED,
+}
+"""The numeric variables a run or replay reads (the plugin reads most): checked before
+anything starts, like their flags."""
+
+
+def _numeric_environment() -> str | None:
+    """The first bad numeric ``SCIM_*`` variable as one line, or ``None``."""
+    from scimcheck.errors import ConfigError
+
+    for name, spec in _NUMERIC_ENVIRONMENT.items():
+        try:
+            numeric.from_environment(name, spec, os.environ)
+        except ConfigError as exc:
+            return str(exc)
     return None
 
 
@@ -375,12 +453,14 @@ def _run_pytest(
     """Create the report directory, start the target (the embedded server without a URL),
     probe it, and run pytest with ``argv_for(url)``; pytest's exit code. ``_Stopped`` when
     the report directory is unusable or the target unreachable."""
+    from scimcheck import report_dir as reports
+    from scimcheck.errors import ConfigError
+
     try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _Stopped(
-            _fail(f"cannot create report directory {str(report_dir)!r}: {exc.strerror}")
-        ) from None
+        reports.prepare(report_dir, reports.RUN_FILES, reports.RUN_DIRECTORIES,
+                        reports.REPRO_PATTERNS)
+    except ConfigError as exc:
+        raise _Stopped(_fail(str(exc))) from None
     with _target(args.url, token) as (url, target_token):
         from scimcheck import dialects, preflight, unreachable
 
@@ -418,8 +498,6 @@ def clean_up(args: argparse.Namespace) -> int:
     from scimcheck.errors import ConfigError
     from scimcheck.transport import ENTRA_TIMEOUT_S, Transport, TransportConfig
 
-    if not args.url.startswith(("http://", "https://")):
-        return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
     run_id = args.run_id.removeprefix("scimcheck-") if args.run_id else None
     if run_id is not None and not re.fullmatch(r"[0-9a-f]{8}", run_id):
         return _fail(f"--run-id {args.run_id!r} is not a run id: 8 hex digits, as printed by "
@@ -492,24 +570,14 @@ def load_test(args: argparse.Namespace) -> int:
     from scimcheck.errors import ConfigError
 
     tenants, rate = args.tenants, args.rate
-    if args.url and not args.url.startswith(("http://", "https://")):
-        return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
     workers = args.expect_workers if args.master else 1
     concurrency = args.concurrency
     if rate is None:
         rate = 30.0 * max(tenants, 1)
     if concurrency is None:
         concurrency = max(tenants * workers, min(200, math.ceil(rate / 2)))
-    problem = (
-        "--users must be 1 or more" if args.users < 1
-        else "--groups must be 0 or more" if args.groups < 0
-        else "--tenants must be 1 or more" if tenants < 1
-        else "--rate must be a positive number of requests per second" if not rate > 0
-        else "--duration must be a positive number of seconds" if not args.duration > 0
-        else "--timeout must be a positive number of seconds"
-        if args.timeout is not None and not args.timeout > 0
-        else "--expect-workers must be 1 or more" if args.expect_workers < 1
-        else "--master and --worker exclude each other" if args.master and args.worker
+    problem = (  # the ranges of single options are checked in main (_option_problem)
+        "--master and --worker exclude each other" if args.master and args.worker
         else f"--concurrency must be at least {tenants * workers} (one connection per tenant"
         f"{' on each worker' if args.master else ''})" if concurrency < tenants * workers
         else None
@@ -517,10 +585,12 @@ def load_test(args: argparse.Namespace) -> int:
     if problem:
         return _fail(problem)
     from scimcheck import load_launch
+    from scimcheck import report_dir as reports
 
     if not load_launch.locust_installed():
         return _fail("scimcheck load needs Locust: pip install 'scimcheck[load]'")
     try:
+        reports.prepare(Path(args.report_dir), ("load.json",))
         verify = _tls_verify(args)
     except ConfigError as exc:
         return _fail(str(exc))
@@ -541,8 +611,6 @@ def record_traffic(args: argparse.Namespace) -> int:
     from scimcheck.record import REQUEST_DEADLINE_S, Recorder
     from scimcheck.server import ReferenceServer
 
-    if not args.upstream.startswith(("http://", "https://")):
-        return _fail(f"--upstream {args.upstream!r} is not an http(s) URL")
     try:
         verify = _tls_verify(args)
     except ConfigError as exc:
@@ -584,8 +652,9 @@ def replay_file(args: argparse.Namespace) -> int:
                             profile_given=args.profile is not None)
     except rerun.ReplayFileError as exc:
         return _fail(str(exc))
-    if args.url and not args.url.startswith(("http://", "https://")):
-        return _fail(f"{args.url!r} is not an http(s) URL; pass e.g. https://host/scim/v2")
+    problem = _numeric_environment()
+    if problem:
+        return _fail(problem)
     try:
         profile = profiles.load(args.profile or target.profile)
         verify = _tls_verify(args)

@@ -26,6 +26,7 @@ from scimcheck.errors import DEADLINE_REACHED, RunStopped, SequenceAborted
 if TYPE_CHECKING:
     from scimcheck.capabilities import Capabilities
     from scimcheck.dialects import Dialect
+    from scimcheck.numeric import Range
     from scimcheck.profiles import Profile
     from scimcheck.properties import Budget
     from scimcheck.replay import Factories
@@ -203,29 +204,29 @@ def _option(config: pytest.Config, name: str, env: str) -> Any:
     return value
 
 
-def _positive(
-    config: pytest.Config, name: str, env: str, default: float | None, zero_ok: bool = False
+def _number(
+    config: pytest.Config, name: str, env: str, spec: Range, default: float | None
 ) -> float | None:
+    """A numeric option (flag > variable > default) under ``spec`` (scimcheck.numeric);
+    a bad value is a usage error."""
     value = _option(config, name, env)
-    if value is None:
+    if value is None or (isinstance(value, str) and not value.strip()):
         return default
     try:
-        number = float(value)
-        if number < 0 or (number == 0 and not zero_ok):
-            raise ValueError
+        return spec.parse(value) if isinstance(value, str) else spec.check(value)
     except ValueError:
-        raise pytest.UsageError(f"{env}={value!r} must be a positive number") from None
-    return number
+        label = (f"{env}={value!r}" if isinstance(value, str)
+                 else f"--{name.replace('_', '-')} {value}")
+        raise pytest.UsageError(spec.message(label)) from None
 
 
 def _deadline(config: pytest.Config) -> float:
     """The run deadline in seconds: positive and finite (results.json records it)."""
-    seconds = _positive(config, "scim_deadline", "SCIM_DEADLINE", DEFAULT_DEADLINE_S)
-    if seconds is None or not 0 < seconds < float("inf"):
-        value = _option(config, "scim_deadline", "SCIM_DEADLINE")
-        raise pytest.UsageError(f"SCIM_DEADLINE={value!r} must be a positive, finite number of "
-                                f"seconds (default {DEFAULT_DEADLINE_S:g})")
-    return seconds
+    from scimcheck import numeric
+
+    seconds = _number(config, "scim_deadline", "SCIM_DEADLINE", numeric.RUN_DEADLINE,
+                      DEFAULT_DEADLINE_S)
+    return DEFAULT_DEADLINE_S if seconds is None else seconds
 
 
 def _per_worker(config: pytest.Config, rate: float | None) -> float | None:
@@ -264,7 +265,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
     """Read the options once; a bad value is a usage error naming the fix."""
     if SETTINGS_KEY in config.stash:
         return config.stash[SETTINGS_KEY]
-    from scimcheck import profiles
+    from scimcheck import bearer, numeric, profiles, target_url
     from scimcheck.errors import ConfigError
     from scimcheck.transport import ENTRA_TIMEOUT_S
 
@@ -274,10 +275,12 @@ def resolve_settings(config: pytest.Config) -> Settings:
             "no SCIM endpoint given: pass --scim-url URL (or set SCIM_URL); "
             "`scimcheck run` with no URL tests the embedded reference server"
         )
-    if not str(url).startswith(("http://", "https://")):
-        raise pytest.UsageError(
-            f"--scim-url {url!r} is not an http(s) URL; use e.g. https://host/scim/v2"
-        )
+    try:
+        target_url.check(str(url), "--scim-url")
+        bearer.check(_option(config, "scim_token", "SCIM_TOKEN") or "",
+                     "--scim-token / SCIM_TOKEN")
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
     try:
         profile = profiles.load(_option(config, "scim_profile", "SCIM_PROFILE"))
     except ConfigError as exc:
@@ -286,36 +289,28 @@ def resolve_settings(config: pytest.Config) -> Settings:
     if strict_text not in {"", "0", "false", "no", "1", "true", "yes"}:
         raise pytest.UsageError(f"SCIM_STRICT={strict_text!r} is not 1/true/yes or 0/false/no")
     strict_env = strict_text in {"1", "true", "yes"}
-    seed_value = _option(config, "scim_seed", "SCIM_SEED")
-    try:
-        seed = int(seed_value) if seed_value is not None else int(os.environ[RUN_SEED_ENV])
-    except ValueError:
-        raise pytest.UsageError(f"SCIM_SEED={seed_value!r} is not a whole number") from None
-    examples_value = _option(config, "scim_examples", "SCIM_EXAMPLES")
-    try:
-        examples = int(examples_value) if examples_value is not None else DEFAULT_EXAMPLES
-        if examples < 0:
-            raise ValueError
-    except ValueError:
-        raise pytest.UsageError(
-            f"SCIM_EXAMPLES={examples_value!r} is not a whole number ≥ 0 (0 skips the "
-            "generated-user properties)"
-        ) from None
+    seed = int(_number(config, "scim_seed", "SCIM_SEED", numeric.SEED,
+                       int(os.environ[RUN_SEED_ENV])) or 0)
+    examples = int(_number(config, "scim_examples", "SCIM_EXAMPLES", numeric.EXAMPLES,
+                           DEFAULT_EXAMPLES) or 0)
     settings = Settings(
         base_url=str(url).rstrip("/"),
         token=_option(config, "scim_token", "SCIM_TOKEN"),
         profile=profile,
         dialects=_dialects(config),
         strict=bool(config.getoption("scim_strict")) or strict_env,
-        timeout_s=_positive(config, "scim_timeout", "SCIM_TIMEOUT", None) or ENTRA_TIMEOUT_S,
+        timeout_s=_number(config, "scim_timeout", "SCIM_TIMEOUT", numeric.SECONDS, None)
+        or ENTRA_TIMEOUT_S,
         seed=seed,
         run_id=os.environ[RUN_ID_ENV],
         results_path=config.getoption("scim_results"),
         embedded=bool(config.getoption("scim_embedded")),
         examples=examples,
-        max_rps=_per_worker(config, _positive(config, "scim_max_rps", "SCIM_MAX_RPS", None)),
-        retry_budget_s=_positive(config, "scim_retry_budget", "SCIM_RETRY_BUDGET", 120.0,
-                                 zero_ok=True) or 0.0,
+        max_rps=_per_worker(
+            config, _number(config, "scim_max_rps", "SCIM_MAX_RPS", numeric.RATE, None)
+        ),
+        retry_budget_s=_number(config, "scim_retry_budget", "SCIM_RETRY_BUDGET",
+                               numeric.WAIT_BUDGET, 120.0) or 0.0,
         verify=_verify(config),
         deadline_s=_deadline(config),
     )

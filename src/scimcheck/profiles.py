@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from scimcheck import bundled, schemas, yamlsafe
+from scimcheck import bundled, schemas, textfile, yamlsafe
 from scimcheck.errors import ConfigError
 
 DEFAULT_PROFILE = "entra-app"
@@ -70,7 +70,7 @@ def load(name_or_path: str | None) -> Profile:
                 f"{', '.join(bundled_names())}; or pass the path of a profile file"
             )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = textfile.read(path)
     except OSError as exc:
         raise ConfigError(
             f"cannot read profile {str(path)!r}: {exc.strerror or exc}; check the path"

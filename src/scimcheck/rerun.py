@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scimcheck import checks, exitcodes, profiles, schemas, sequence_files
+from scimcheck import checks, exitcodes, profiles, schemas, sequence_files, textfile
 from scimcheck.redaction import one_line
 
 
@@ -63,7 +63,7 @@ def load(path: Path, suites: Path, *, profile_given: bool = False) -> Target:
     if path.suffix != ".json":
         return _sequence(path, suites)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = textfile.read(path)
     except OSError as exc:
         raise ReplayFileError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from scimcheck import bundled, checks, schemas, yamlsafe
+from scimcheck import bundled, checks, schemas, textfile, yamlsafe
 
 NO_BODY: Any = object()
 
@@ -237,7 +237,7 @@ def load(path: Path) -> SequenceFile:
     """Load and check one sequence file; ``SequenceFileError`` says where it is wrong."""
     shown = _shown(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = textfile.read(path)
     except OSError as exc:
         raise SequenceFileError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     try:
