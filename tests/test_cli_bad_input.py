@@ -198,7 +198,7 @@ CASES |= {
     "replay-not-utf8": c("replay", "{tmp}/latin1.yaml", "{closed}", needle="not UTF-8"),
     "replay-device": c("replay", "/dev/zero", "{closed}", needle="not a regular file",
                        spawn=True),
-    "replay-empty-file": c("replay", "{tmp}/empty.json", "{closed}", needle="not JSON or YAML"),
+    "replay-empty-file": c("replay", "{tmp}/empty.json", "{closed}", needle="is not JSON; it is neither"),
     "replay-not-a-record": c("replay", "{tmp}/number.json", "{closed}",
                              needle="neither a failure record"),
     "replay-timeout-inf": c(*SEQ, "--timeout", "inf", needle="--timeout inf is not"),
