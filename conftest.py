@@ -6,6 +6,9 @@ Every server binds to 127.0.0.1 only; tests send traffic to loopback only.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ from typing import Any
 # after each run, and modules first imported inside one (urllib3's exception classes, say)
 # would be re-imported as different classes in the next.
 import pytest
+import requests
 
 import scimcheck.model
 import scimcheck.properties
@@ -98,3 +102,25 @@ def endpoint_snapshot(transport: scimcheck.transport.Transport) -> str:
 def failed_checks(document: dict[str, Any]) -> set[str]:
     """Ids of the checks that failed in a results document."""
     return {c["id"] for c in document["checks"] if c["outcome"] == "failed"}
+
+
+def scimcheck_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """``scimcheck ARGS`` in a child process with the test token and no generated users (the
+    properties are proven in tests/test_generated_verdicts.py); no ``SCIM_*`` of this session."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")}
+    env.update(SCIM_TOKEN=TEST_TOKEN, SCIM_EXAMPLES="0")
+    return subprocess.run(
+        [sys.executable, "-m", "scimcheck", *args], capture_output=True, text=True, env=env,
+        cwd=cwd, timeout=timeout, check=False,
+    )
+
+
+def tagged_user_names(reference: ReferenceServer) -> list[str]:
+    """The userNames of every user a scimcheck run tagged, left on the reference server."""
+    answer = requests.get(
+        reference.base_url + "/Users", params={"filter": 'userName sw "scimcheck-"'},
+        headers={"Authorization": f"Bearer {TEST_TOKEN}"}, timeout=10,
+    )
+    return [user["userName"] for user in answer.json()["Resources"]]

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from conftest import TEST_TOKEN
+from conftest import TEST_TOKEN, tagged_user_names
 from hypothesis import strategies as st
 
 from hostile import HostileServer, every, lists
@@ -70,14 +69,6 @@ def _results(report_dir: Path) -> dict[str, Any]:
     )
     assert schemas.validate("results", document) == []
     return document
-
-
-def _tagged_users(reference: ReferenceServer) -> list[str]:
-    answer = requests.get(
-        reference.base_url + "/Users", params={"filter": 'userName sw "scimcheck-"'},
-        headers={"Authorization": f"Bearer {TEST_TOKEN}"}, timeout=10,
-    )
-    return [user["userName"] for user in answer.json()["Resources"]]
 
 
 # --- memory ---------------------------------------------------------------------------------
@@ -167,7 +158,7 @@ def test_slow_answers_to_every_request_end_the_run_at_its_deadline(tmp_path: Pat
                 "run", server.base_url, "--report-dir", str(tmp_path), "--timeout", "10",
                 "--examples", "5", "--deadline", "8",
             )
-        leftovers = _tagged_users(reference)
+        leftovers = tagged_user_names(reference)
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout[-3000:] + done.stderr
     assert "the run deadline (8 s) was reached" in done.stdout

@@ -17,8 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
-from conftest import TEST_TOKEN
+from conftest import TEST_TOKEN, tagged_user_names
 
 from hostile import CATALOGUE, HostileServer, TlsDropServer, closed_port, every, user_creates
 from scimcheck import exitcodes, schemas
@@ -115,14 +114,6 @@ def test_an_unreachable_target_gets_one_line_and_reports(url: str, tmp_path: Pat
     assert document["verdict"] == "fail" and document["unreachable"]
 
 
-def _tagged_users(reference: ReferenceServer) -> list[str]:
-    answer = requests.get(
-        reference.base_url + "/Users", params={"filter": 'userName sw "scimcheck-"'},
-        headers={"Authorization": f"Bearer {TEST_TOKEN}"}, timeout=10,
-    )
-    return [user["userName"] for user in answer.json()["Resources"]]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_hostile_answers_mid_run_fail_checks_and_leave_nothing_behind(
@@ -134,7 +125,7 @@ def test_hostile_answers_mid_run_fail_checks_and_leave_nothing_behind(
             done = _run(server.base_url, tmp_path, "--",
                         "-k", "user-lifecycle-legacy or create-minimal-user")
             hostile_answers = server.hostile_answers
-        leftovers = _tagged_users(reference)
+        leftovers = tagged_user_names(reference)
     assert "Traceback" not in done.stdout + done.stderr
     assert hostile_answers > 0
     assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout[-3000:] + done.stderr

@@ -60,9 +60,19 @@ def _file_writes(path: Path) -> list[str]:
         elif (isinstance(func, ast.Attribute)
               and func.attr in {"open", "write_text", "write_bytes", "dump"}
               and not (isinstance(func.value, ast.Name) and func.value.id == "redaction")
-              and not (func.attr == "dump" and _dumps_to_string(node))):
+              and not (func.attr == "dump" and _dumps_to_string(node))
+              and not (func.attr == "open" and _opens_to_read(node))):
             found.append(f"{func.attr}() at line {node.lineno}")
     return found
+
+
+def _opens_to_read(call: ast.Call) -> bool:
+    """``path.open("rb")`` or ``path.open()``: a read, not a write."""
+    given = [*call.args, *(k.value for k in call.keywords if k.arg == "mode")]
+    if len(given) != len(call.args) + len(call.keywords):
+        return False  # another keyword: not judged, so counted as a write
+    return all(isinstance(m, ast.Constant) and isinstance(m.value, str)
+               and not set(m.value) & set("wax+") for m in given)
 
 
 def _dumps_to_string(call: ast.Call) -> bool:

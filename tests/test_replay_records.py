@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_TOKEN
+from conftest import scimcheck_cli
 
 from scimcheck import bundled, exitcodes, profiles, rerun
 from victim import Victim
 
 CHECK = "test-connection.no-match-empty-list"
 ITEM = "test_entra_sequences.py::test_sequence[test-connection]"
-
-
-def _scimcheck(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")}
-    env.update(SCIM_TOKEN=TEST_TOKEN, SCIM_EXAMPLES="0")
-    return subprocess.run(
-        [sys.executable, "-m", "scimcheck", *args], capture_output=True, text=True, env=env,
-        cwd=cwd, timeout=300, check=False,
-    )
 
 
 def _planted(directory: Path) -> tuple[Path, Path]:
@@ -92,7 +81,7 @@ def test_a_hostile_failure_record_is_refused_and_nothing_it_names_runs(
     (evil.parent / "profile.yaml").write_text(
         "name: x\nusers: {matching: userName, attributes: [userName]}\n", encoding="utf-8")
     record = _record(tmp_path, **_hostile_cases(evil)[case])
-    done = _scimcheck("replay", str(record), "--report-dir", str(tmp_path / "out"),
+    done = scimcheck_cli("replay", str(record), "--report-dir", str(tmp_path / "out"),
                       cwd=evil.parent)
     assert not canary.exists(), "the record's Python ran"
     assert done.returncode == exitcodes.USAGE, done.stdout + done.stderr
@@ -140,7 +129,7 @@ def test_the_url_a_record_names_is_never_contacted(tmp_path: Path) -> None:
     script.chmod(0o755)
     with Victim() as victim:
         record = _record(tmp_path, target=f"{victim.url}/scim/v2", script="run.sh")
-        done = _scimcheck("replay", str(record), "--report-dir", str(tmp_path / "out"))
+        done = scimcheck_cli("replay", str(record), "--report-dir", str(tmp_path / "out"))
     assert done.returncode == exitcodes.OK, done.stdout + done.stderr
     assert "fixed: test-connection.no-match-empty-list passes now" in done.stdout
     assert "not the endpoint the record was written against" in done.stdout
@@ -152,7 +141,7 @@ def test_a_sequence_file_that_breaks_its_schema_is_refused_with_its_line(tmp_pat
     path = tmp_path / "recorded.yaml"
     path.write_text("id: x\ntitle: t\nsource: s\nsteps:\n  - name: a\n    request:\n"
                     "      method: GET\n      path: Users\n", encoding="utf-8")
-    done = _scimcheck("replay", str(path), "--report-dir", str(tmp_path / "out"))
+    done = scimcheck_cli("replay", str(path), "--report-dir", str(tmp_path / "out"))
     assert done.returncode == exitcodes.USAGE, done.stdout + done.stderr
     assert "recorded.yaml:8" in done.stderr and "Traceback" not in done.stderr
 
@@ -163,7 +152,7 @@ def test_a_sequence_file_with_python_tags_is_refused(tmp_path: Path) -> None:
     path.write_text(
         f"id: !!python/object/apply:os.system ['touch {canary}']\ntitle: t\nsource: s\n"
         "steps: [{name: a}]\n", encoding="utf-8")
-    done = _scimcheck("replay", str(path), "--report-dir", str(tmp_path / "out"))
+    done = scimcheck_cli("replay", str(path), "--report-dir", str(tmp_path / "out"))
     assert done.returncode == exitcodes.USAGE, done.stdout + done.stderr
     assert not canary.exists() and "Traceback" not in done.stderr
 

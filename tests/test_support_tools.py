@@ -6,13 +6,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEST_TOKEN
+from conftest import TEST_TOKEN, scimcheck_cli
 
 from scimcheck import bundled, exitcodes
 from scimcheck.record import Recorder
@@ -24,17 +23,8 @@ needs_curl = pytest.mark.skipif(
 )
 
 
-def _scimcheck(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")}
-    env.update(SCIM_TOKEN=TEST_TOKEN, SCIM_EXAMPLES="0")
-    return subprocess.run(
-        [sys.executable, "-m", "scimcheck", *args], capture_output=True, text=True, env=env,
-        cwd=cwd, timeout=300, check=False,
-    )
-
-
 def _failing_run(server: ReferenceServer, reports: Path) -> Path:
-    done = _scimcheck("run", server.base_url, "--report-dir", str(reports))
+    done = scimcheck_cli("run", server.base_url, "--report-dir", str(reports))
     assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
     assert "Reproduce a failure: SCIM_TOKEN=… bash" in done.stdout
     (record,) = (reports / "repro").glob("membership.remove-legacy--*.json")
@@ -76,13 +66,13 @@ def test_replay_says_still_failing_then_fixed(
     reference_server: ReferenceServer,
 ) -> None:
     record = _failing_run(broken_server("member-remove-wipes-all"), tmp_path / "run")
-    again = _scimcheck("replay", str(record), broken_server("member-remove-wipes-all").base_url,
+    again = scimcheck_cli("replay", str(record), broken_server("member-remove-wipes-all").base_url,
                        "--report-dir", str(tmp_path / "again"))
     assert again.returncode == exitcodes.CHECKS_FAILED, again.stdout + again.stderr
     assert "still failing: membership.remove-legacy" in again.stdout
     assert "── #1 create member alice ──" in again.stdout  # verbose: every exchange
     assert TEST_TOKEN not in again.stdout
-    fixed = _scimcheck("replay", str(record), reference_server.base_url,
+    fixed = scimcheck_cli("replay", str(record), reference_server.base_url,
                        "--report-dir", str(tmp_path / "fixed"))
     assert fixed.returncode == exitcodes.OK, fixed.stdout + fixed.stderr
     assert "fixed: membership.remove-legacy passes now" in fixed.stdout
@@ -90,7 +80,7 @@ def test_replay_says_still_failing_then_fixed(
 
 def test_replay_runs_a_sequence_file_alone(tmp_path: Path) -> None:
     sequence = bundled.fixtures_dir() / "sequences" / "test-connection.yaml"
-    done = _scimcheck("replay", str(sequence), "--report-dir", str(tmp_path))
+    done = scimcheck_cli("replay", str(sequence), "--report-dir", str(tmp_path))
     assert done.returncode == exitcodes.OK, done.stdout + done.stderr
     assert "passes: sequence test-connection" in done.stdout
     document = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
@@ -111,7 +101,7 @@ def test_replay_refuses_what_it_cannot_replay(
     path = tmp_path / ("file.json" if content and content.startswith("{") else "file.yaml")
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    done = _scimcheck("replay", str(path))
+    done = scimcheck_cli("replay", str(path))
     assert done.returncode == exitcodes.USAGE
     assert said in done.stderr and "Traceback" not in done.stderr
 
@@ -124,7 +114,7 @@ def test_record_writes_a_sequence_that_replays_with_the_same_outcome(
     recorder = Recorder(reference_server.base_url, out)
     with ReferenceServer(host="127.0.0.1", port=0, app=recorder) as proxy:
         sequence = bundled.fixtures_dir() / "sequences" / "groups-membership.yaml"
-        through = _scimcheck("replay", str(sequence), proxy.base_url, "--dialect", "legacy",
+        through = scimcheck_cli("replay", str(sequence), proxy.base_url, "--dialect", "legacy",
                              "--report-dir", str(tmp_path / "through"))
         assert through.returncode == exitcodes.OK, through.stdout + through.stderr
     text = out.read_text(encoding="utf-8")
@@ -132,11 +122,11 @@ def test_record_writes_a_sequence_that_replays_with_the_same_outcome(
     recorded = yaml.safe_load(text)
     assert len(recorded["steps"]) >= 15
     assert any("{id1}" in str(step["request"]["path"]) for step in recorded["steps"])
-    same = _scimcheck("replay", str(out), reference_server.base_url,
+    same = scimcheck_cli("replay", str(out), reference_server.base_url,
                       "--report-dir", str(tmp_path / "same"))
     assert same.returncode == exitcodes.OK, same.stdout + same.stderr
     for variant, failing in RECORDED.items():
-        changed = _scimcheck("replay", str(out), broken_server(variant).base_url,
+        changed = scimcheck_cli("replay", str(out), broken_server(variant).base_url,
                              "--report-dir", str(tmp_path / variant))
         assert changed.returncode == exitcodes.CHECKS_FAILED, changed.stdout
         document = json.loads((tmp_path / variant / "results.json").read_text("utf-8"))
@@ -164,9 +154,9 @@ def test_record_writes_hostile_text_as_it_was_sent(
 
 
 def test_record_refuses_a_bad_upstream_or_output(tmp_path: Path) -> None:
-    bad = _scimcheck("record", "--upstream", "ftp://x", "--out", str(tmp_path / "o.yaml"))
+    bad = scimcheck_cli("record", "--upstream", "ftp://x", "--out", str(tmp_path / "o.yaml"))
     assert bad.returncode == exitcodes.USAGE and "not an http(s) URL" in bad.stderr
-    nowhere = _scimcheck("record", "--upstream", "http://127.0.0.1:9/scim/v2",
+    nowhere = scimcheck_cli("record", "--upstream", "http://127.0.0.1:9/scim/v2",
                          "--out", str(tmp_path / "missing" / "o.yaml"))
     assert nowhere.returncode == exitcodes.USAGE and "does not exist" in nowhere.stderr
 
