@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from conftest import TEST_TOKEN, RunSuites, failed_checks
+from conftest import TEST_TOKEN, RunSuites, failed_checks, scimcheck_cli
 
 from scimcheck import exitcodes
 from scimcheck.server import ReferenceServer
@@ -23,12 +25,14 @@ from scimcheck.server import ReferenceServer
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
-def _run(url: str, report_dir: Path, *extra: str) -> dict[str, Any]:
+def _run(
+    url: str, report_dir: Path, *extra: str, examples: int = 5, seed: int = 7
+) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIM_", "SCIMCHECK_"))}
     env["SCIM_TOKEN"] = TEST_TOKEN
     done = subprocess.run(
         [sys.executable, "-m", "scimcheck", "run", url, "--report-dir", str(report_dir),
-         "--examples", "5", "--seed", "7", *extra],
+         "--examples", str(examples), "--seed", str(seed), *extra],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )
     assert "Traceback" not in done.stdout + done.stderr
@@ -58,15 +62,12 @@ def test_a_parallel_run_has_the_serial_verdicts_in_merged_reports(
     moving = "pagination.distinct-pages"
     got, want = _outcomes(parallel), _outcomes(serial)
     assert got.pop(moving) in (want.pop(moving), "skipped")
-    # the properties search in 4 shards, each from its own seed: a different (larger) search,
-    # which may find what the serial one missed; on the correct server neither finds anything
-    searched = {c for c in got if c.startswith("generated.")}
-    assert {c: o for c, o in got.items() if c not in searched} == \
-        {c: o for c, o in want.items() if c not in searched}, failures
+    # the properties search the same 4 shards with the same seeds, serial or parallel
+    assert got == want, failures
     if variant is None:
         assert failures == {}
-    # each generated-user property runs as 4 shards in a parallel run
-    items = sum(serial["tests"].values()) + 4 * 3
+    # each generated-user property runs as 4 shards, serial or parallel: the same items
+    items = sum(serial["tests"].values())
     assert sum(parallel["tests"].values()) == items
     assert parallel["run_id"] != serial["run_id"]
     junit = (tmp_path / "parallel" / "junit.xml").read_text(encoding="utf-8")
@@ -77,6 +78,57 @@ def test_a_parallel_run_has_the_serial_verdicts_in_merged_reports(
     if variant:
         assert "user.disable.string-false" in failed_checks(parallel)
         assert list((tmp_path / "parallel" / "repro").glob("user.disable.string-false--*.sh"))
+
+
+SEED = 1
+"""With 2 examples, this seed makes the fourth shard of the PATCH property (alone) draw a value
+longer than 64 characters; before each shard's examples came from the run's seed alone, the
+serial run searched other examples, found nothing and passed."""
+TAG = re.compile(r"scimcheck-[0-9a-f]{8}-[0-9a-f]{8}")
+"""The run tag and the fresh serial in a generated userName: the only part of a failure that
+differs between two runs with one seed."""
+
+
+def _failures(document: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(check, test item, message with the userName tag masked) of every failure."""
+    return {
+        (check["id"], failure["test"], TAG.sub("TAG", failure["message"]))
+        for check in document["checks"] for failure in check.get("failures", [])
+    }
+
+
+@pytest.mark.slow
+def test_one_seed_gives_one_verdict_serial_or_parallel(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer]
+) -> None:
+    """Each shard searches from the run's seed and its index alone (issue 14 §4): ``--seed N``
+    finds the same failures, shrunk to the same examples, with or without ``-n``, and every
+    seed printed is N, so the printed seed replays the failure."""
+    server = broken_server("truncates-64")
+    runs = [
+        _run(server.base_url, tmp_path / name, *workers, "--", "-k", "generated or lifecycles",
+             examples=2, seed=SEED)
+        for name, workers in (("serial", ()), ("parallel", ("-n", "2")))
+    ]
+    serial, parallel = runs
+    assert _failures(serial) == _failures(parallel), (serial["_stdout"], parallel["_stdout"])
+    assert serial["_code"] == parallel["_code"] == exitcodes.CHECKS_FAILED, serial["_stdout"]
+    assert failed_checks(serial) == {"generated.patch-roundtrip"}
+    for document, name in zip(runs, ("serial", "parallel"), strict=True):
+        assert document["seed"] == SEED
+        assert f"seed {SEED}" in document["_stdout"]
+        scripts = [p.read_text("utf-8") for p in (tmp_path / name / "repro").glob("*.sh")]
+        texts = [message for _, _, message in _failures(document)] + scripts
+        assert scripts and {seed for text in texts
+                            for seed in re.findall(r"--seed (\d+)", text)} == {str(SEED)}
+    # a failure of a shard other than the first replays from the record alone
+    (record,) = (tmp_path / "parallel" / "repro").glob("*-shard4of4.json")
+    assert json.loads(record.read_text("utf-8"))["seed"] == SEED
+    again = scimcheck_cli("replay", str(record), server.base_url,
+                          "--report-dir", str(tmp_path / "again"))
+    assert again.returncode == exitcodes.CHECKS_FAILED, again.stdout + again.stderr
+    assert "still failing: generated.patch-roundtrip" in again.stdout
+    assert f"replay with --seed {SEED})" in again.stdout
 
 
 def test_pagination_is_no_false_alarm_while_others_change_the_list(

@@ -143,8 +143,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     f"default {DEFAULT_EXAMPLES}; 0 skips the properties).")
     group.addoption("--scim-shards", default=1, type=int, metavar="N",
                     help="Split each generated-user property into N items, each searching "
-                    "1/N of the examples from its own seed, so pytest-xdist workers share them "
-                    "(`scimcheck run -n` sets 4; default 1).")
+                    "1/N of the examples from a seed derived from the run's seed and its index, "
+                    "so pytest-xdist workers can share them (`scimcheck run` sets 4; default 1).")
     group.addoption("--scim-max-rps", default=None, type=float, metavar="N",
                     help="Send at most N requests per second per process (env SCIM_MAX_RPS).")
     group.addoption("--scim-retry-budget", default=None, type=float, metavar="SECONDS",
@@ -542,16 +542,19 @@ def scim_factories(request: pytest.FixtureRequest, scim_settings: Settings) -> F
 @pytest.fixture
 def scim_budget(scim_settings: Settings, scim_shard: tuple[int, int]) -> Budget:
     """How hard the generated-user properties search; skips them when the budget is 0. A
-    shard searches its share of the examples from a seed of its own."""
-    from scimcheck.properties import Budget
+    shard searches its share of the examples from a seed derived from the run's seed and its
+    index alone, so a serial and a parallel run with one seed search the same examples."""
+    from scimcheck.properties import Budget, shard_examples
 
     if scim_settings.examples == 0:
         pytest.skip("generated-user properties skipped: --scim-examples 0")
     shard, shards = scim_shard
     return Budget(
-        examples=-(-scim_settings.examples // shards),
-        seed=scim_settings.seed if shard == 0 else (scim_settings.seed * 7919 + shard) % 2**31,
+        examples=shard_examples(scim_settings.examples, shard, shards),
+        seed=scim_settings.seed,
         dialects=scim_settings.dialects,
+        shard=shard,
+        shards=shards,
     )
 
 

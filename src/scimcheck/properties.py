@@ -48,11 +48,33 @@ VALUES_ACCEPTED = "generated.values-accepted"
 
 @dataclass(frozen=True)
 class Budget:
-    """How hard to search: examples per property, the seed, and the dialects to PATCH in."""
+    """How hard to search: examples for this item, the run's seed (``--seed``, the only seed a
+    report prints), the dialects to PATCH in, and which shard of the property this item is."""
 
     examples: int
     seed: int
     dialects: tuple[Dialect, ...] = (Dialect.LEGACY, Dialect.COMPLIANT)
+    shard: int = 0
+    shards: int = 1
+
+    @property
+    def search_seed(self) -> int:
+        """The seed of this item's Hypothesis search (see :func:`shard_seed`)."""
+        return shard_seed(self.seed, self.shard)
+
+
+def shard_seed(run_seed: int, shard: int) -> int:
+    """A shard's search seed: the run's seed and the shard's index alone decide it (shard 0
+    searches from the run's seed itself), never the process running it, so ``--seed N`` searches
+    the same examples in a serial run and under pytest-xdist."""
+    return run_seed if shard == 0 else (run_seed * 7919 + shard) % 2**31
+
+
+def shard_examples(examples: int, shard: int, shards: int) -> int:
+    """A shard's share of a property's ``examples``: the shares add up to the budget (at least
+    one example each), whatever process runs the shard."""
+    share, left = divmod(examples, shards)
+    return max(share + (1 if shard < left else 0), 1)
 
 
 class PropertyFailed(Exception):
@@ -271,7 +293,7 @@ def search(
     chain: list[Exchange] = []
     try:
         with with_reporter(lambda _text: None), shrink_budget():
-            seed(budget.seed)(test)()
+            seed(budget.search_seed)(test)()
     except PropertyFailed as failure:
         chain = scim.transport.exchanges[start_of_last():]
         _record(scim, failure, describe(failure), chain, title, budget)
