@@ -102,14 +102,24 @@ def _row(capability: Capability, entries: list[dict[str, Any]]) -> str:
 def checks_table(evaluations: list[Evaluation]) -> str:
     """The checks one test judged: outcome, level, capability and source (a link), the
     failures first, each check once."""
-    outcome: dict[str, bool] = {}
+    # 0 failed, 1 not evaluated (a precondition failed: the reason is shown), 2 passed
+    outcome: dict[str, int] = {}
+    why: dict[str, str] = {}
     for evaluation in evaluations:
-        outcome[evaluation.check.id] = outcome.get(evaluation.check.id, True) and evaluation.passed
+        now = 2 if evaluation.evaluated else 1
+        if not evaluation.passed:
+            now = 0
+        elif not evaluation.evaluated:
+            why.setdefault(evaluation.check.id, evaluation.message)
+        before = outcome.get(evaluation.check.id, now)
+        outcome[evaluation.check.id] = min(before, now) if 0 in (before, now) else max(before, now)
     seen = {e.check.id: e.check for e in evaluations}
     rows = []
     for check_id in sorted(seen, key=lambda c: (outcome[c], c)):
         check = seen[check_id]
-        mark = "✓ passed" if outcome[check_id] else "✗ failed"
+        mark = ("✗ failed", "· not evaluated", "✓ passed")[outcome[check_id]]
+        if outcome[check_id] == 1:
+            mark += f": {escape(why.get(check_id, ''))}"
         rows.append(
             f"<tr><td>{mark}</td><td><code>{escape(check.id)}</code></td>"
             f"<td>{escape(check.level.value)}</td><td>{escape(check.capability.value)}</td>"
