@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from scimcheck import scope
 from scimcheck.checks import Capability
 from scimcheck.results import INSECURE_NOTE, first_to_fix, insecure_run
 
@@ -62,6 +63,17 @@ def summary(document: dict[str, Any]) -> list[str]:
     ]
     if insecure_run(document):
         parts.append(f'<p class="insecure"><strong>Warning:</strong> {escape(INSECURE_NOTE)}</p>')
+    if document.get("scope"):
+        parts.append(f"<p>Scope: {escape(scope.describe(document['scope']))}</p>")
+    unjudged = scope.grouped(document.get("not_judged") or [])
+    if unjudged:
+        items = "".join(
+            f"<li>{escape(reason)}{' → judged with ' + escape(flag) if flag else ''}: "
+            + ", ".join(f"<code>{escape(i)}</code>" for i in ids) + "</li>"
+            for reason, flag, ids in unjudged
+        )
+        parts.append('<p class="not-judged"><strong>Not judged (entra-blocking):</strong> this '
+                     f"verdict says nothing about them</p><ul>{items}</ul>")
     parts += ["<table>", *rows, "</table>"]
     first = first_to_fix(entries)
     if first is not None:

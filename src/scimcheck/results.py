@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from scimcheck import __version__, checks, redaction
+from scimcheck import __version__, checks, redaction, scope
 from scimcheck.checks import Capability, Level
 from scimcheck.errors import DEADLINE_REACHED
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 _LEVEL_ORDER = list(Level)
 _CAPABILITY_ORDER = list(Capability)
 MAX_FAILURES_PER_CHECK = 10
-NOT_EVALUATED = "not evaluated in this run"
+NOT_EVALUATED = scope.NOT_REACHED
 """The message of a check no test reached (its reason, when a test gave one, replaces it)."""
 
 
@@ -120,6 +120,11 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
         },
         "deadline": {"seconds": settings.deadline_s, "reached": state.deadline_reached},
         "not_evaluated": list(state.not_evaluated),
+        "scope": scope.mapping(settings.profile),
+        "not_judged": scope.not_judged(
+            entries, settings.profile, settings.base_url, settings.examples,
+            state.deadline_reached,
+        ),
         "checks": entries,
     }
 
@@ -201,8 +206,10 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
                 f"  {mark} {capability.value:<16} {entry['id']} [{entry['level']}]: "
                 f"{entry['consequence']}"
             )
+    listed = {item["id"] for item in document.get("not_judged") or []}  # shown by reason below
     for entry in entries:
-        if entry["outcome"] == "skipped" and entry["message"] != NOT_EVALUATED:
+        if entry["outcome"] == "skipped" and entry["message"] != NOT_EVALUATED \
+                and entry["id"] not in listed:
             lines.append(f"  · {entry['id']} [{entry['level']}]: {entry['message']}")
     untested = [
         c.value for c in Capability
@@ -222,7 +229,9 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
             f"Verdict: FAIL: {len(blocking)} check(s) at a failing level failed{below}"
         )
     else:
-        lines.append(f"Verdict: PASS: no check at a failing level failed{below}")
+        covered = f" for {scope.describe(document['scope'])}" if document.get("scope") else ""
+        lines.append(f"Verdict: PASS{covered}: no check at a failing level failed{below}")
+    lines += scope.summary_lines(document)
     counts = document["summary"]
     lines.append(
         f"  checks: {counts['passed']} passed, {counts['failed']} failed, "
