@@ -316,6 +316,10 @@ def resolve_settings(config: pytest.Config) -> Settings:
     )
     started = getattr(config, "workerinput", {}).get(STARTED_INPUT, config.stash[STATE_KEY].started)
     settings.stop_at = float(started) + settings.deadline_s
+    if settings.profile.source == "auto":  # --profile auto: read /Schemas once
+        from scimcheck import auto_profile
+
+        settings.profile = auto_profile.resolve(settings.transport_config())
     config.stash[SETTINGS_KEY] = settings
     return settings
 

@@ -28,10 +28,12 @@ NOT_REACHED = "not evaluated in this run"
 
 def mapping(profile: Profile) -> dict[str, Any]:
     """The mapping a run replayed: the profile's name, user attributes and group attributes."""
+    chosen = {"chosen": profile.description} if profile.source == "auto" else {}
     return {
         "profile": profile.name,
         "users": list(profile.users.attributes),
         "groups": list(profile.groups.attributes) if profile.groups is not None else None,
+        **chosen,
     }
 
 
@@ -132,9 +134,11 @@ def grouped(unjudged: list[dict[str, Any]]) -> list[tuple[str, str | None, list[
 def summary_lines(document: dict[str, Any]) -> list[str]:
     """The terminal lines after the verdict: the unjudged Entra-blocking checks, by reason."""
     unjudged = document.get("not_judged") or []
+    chosen = (document.get("scope") or {}).get("chosen")
+    lines = [f"  profile auto: {chosen}"] if chosen else []
     if not unjudged:
-        return []
-    lines = [f"  Not judged (entra-blocking, {len(unjudged)}): this verdict says nothing "
+        return lines
+    lines += [f"  Not judged (entra-blocking, {len(unjudged)}): this verdict says nothing "
              "about them"]
     for reason, flag, ids in grouped(unjudged):
         judged = f" → judged with {flag}" if flag else ""
