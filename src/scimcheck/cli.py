@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("url", nargs="?", help="SCIM base URL, e.g. https://app.example.com/scim/v2")
     run.add_argument("--token", help=f"bearer token (prefer the {TOKEN_ENV} environment variable)")
     run.add_argument("--profile", default=None, metavar="NAME|PATH",
-                     help="attribute-mapping profile (default entra-app)")
+                     help="attribute-mapping profile (default entra-app); 'auto' picks "
+                     "what the endpoint's /Schemas declares")
     run.add_argument("--dialect", choices=("legacy", "compliant", "both"), default=None,
                      help="Entra PATCH dialect(s) to replay (default both)")
     run.add_argument("--report-dir", default="reports", metavar="DIR",

@@ -316,6 +316,10 @@ def resolve_settings(config: pytest.Config) -> Settings:
     )
     started = getattr(config, "workerinput", {}).get(STARTED_INPUT, config.stash[STATE_KEY].started)
     settings.stop_at = float(started) + settings.deadline_s
+    if settings.profile.source == "auto":  # --profile auto: read /Schemas once
+        from scimcheck import auto_profile
+
+        settings.profile = auto_profile.resolve(settings.transport_config())
     config.stash[SETTINGS_KEY] = settings
     return settings
 
@@ -657,6 +661,7 @@ def pytest_runtest_makereport(
             "dialect": e.dialect,
             "exchange": e.exchange,
             **({"repro": e.repro} if e.repro else {}),
+            **({} if e.evaluated else {"evaluated": False}),
         }
         for e in sequence.evaluations
     ]
@@ -704,13 +709,18 @@ def _clean_report(report: pytest.TestReport) -> None:
 def _per_check(evaluations: list[dict[str, Any]]) -> dict[str, str]:
     from scimcheck import checks
 
-    outcome: dict[str, str] = {}
+    # a failure outweighs a pass, a pass outweighs "not evaluated" (a precondition failed)
+    rank = ("not evaluated", "passed", "failed")
+    found: dict[str, str] = {}
     for e in evaluations:
-        check = checks.get(e["id"])
-        failed = (not e["passed"]) or outcome.get(e["id"], "").startswith("failed")
-        outcome[e["id"]] = (
-            f"{'failed' if failed else 'passed'} | {check.level} | {check.capability}"
-        )
+        now = "failed" if not e["passed"] else (
+            "passed" if e.get("evaluated", True) else "not evaluated")
+        before = found.get(e["id"], now)
+        found[e["id"]] = max(before, now, key=rank.index)
+    outcome: dict[str, str] = {}
+    for check_id, verdict in found.items():
+        check = checks.get(check_id)
+        outcome[check_id] = f"{verdict} | {check.level} | {check.capability}"
     return outcome
 
 

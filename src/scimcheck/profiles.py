@@ -61,13 +61,17 @@ def bundled_file(name_or_source: str) -> Path | None:
 def load(name_or_path: str | None) -> Profile:
     """Load a bundled profile by name, or a profile file by path."""
     choice = name_or_path or DEFAULT_PROFILE
+    if choice == "auto":  # chosen from the endpoint's /Schemas once the run starts
+        from scimcheck import auto_profile
+
+        return auto_profile.placeholder()
     path = Path(choice)
     if not (path.suffix in {".yaml", ".yml", ".json"} or path.exists()):
         path = bundled.fixtures_dir() / "profiles" / f"{choice}.yaml"
         if not path.is_file():
             raise ConfigError(
                 f"unknown profile {choice!r}: the bundled profiles are "
-                f"{', '.join(bundled_names())}; or pass the path of a profile file"
+                f"{', '.join(bundled_names())}; or auto, or pass the path of a profile file"
             )
     try:
         text = textfile.read(path)

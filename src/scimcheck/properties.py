@@ -114,6 +114,9 @@ class Probe:
     scim: Sequence
     refused: list[str]
     created: list[str] = field(default_factory=list)
+    judged: set[str] = field(default_factory=set)
+    """The checks whose assertion ran on a real answer (shared by a search's examples): only
+    those may pass when the search ends."""
 
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
         """Send; a 5xx or no answer fails ``generated.no-server-error`` at once. Once the
@@ -227,12 +230,13 @@ def run(
     """Search for an example that breaks one of ``judged`` (plus no-server-error); record the
     shrunk failure with its curl script, or a pass for each check."""
     refused: list[str] = []
+    judged_here: set[str] = set()
     last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
 
     @forgetful
     def attempt(value: Any) -> None:
         last.update(start=begin_example(scim), value=value, count=last["count"] + 1)
-        probe = Probe(scim, refused)
+        probe = Probe(scim, refused, judged=judged_here)
         try:
             example(probe, value)
         finally:
@@ -245,13 +249,24 @@ def run(
                 f"{last['count']} tried (replay with --seed {budget.seed}): "
                 f"{show(last['value'])}")
 
-    search(scim, test, budget, lambda: int(last["start"]), describe, name, judged)
+    search(scim, test, budget, lambda: int(last["start"]), describe, name, judged,
+           ran=judged_here, why_not=lambda: _never_compared(refused))
     scim.check(
         VALUES_ACCEPTED,
         not refused,
         f"{name}: {len(refused)} generated request(s) refused; the first: "
         + (refused[0] if refused else ""),
     )
+
+
+def _never_compared(refused: list[str]) -> str:
+    """Why no example reached a property's comparison (so it is not evaluated, not passed)."""
+    if refused:
+        return (f"no generated example reached the comparison: the endpoint refused "
+                f"{len(refused)} generated request(s) (generated.values-accepted); the first: "
+                f"{refused[0]}")
+    return ("no generated example reached the comparison: no generated user could be read "
+            "back as it was stored (see user.get-by-id and generated.create-roundtrip)")
 
 
 def begin_example(scim: Sequence) -> int:
@@ -286,10 +301,13 @@ def search(
     describe: Callable[[PropertyFailed], str],
     title: str,
     judged: tuple[str, ...],
+    ran: set[str] | None = None,
+    why_not: Callable[[], str] | None = None,
 ) -> None:
     """Run a seeded Hypothesis search; record the shrunk failure with the curl script of its
     last (minimal) run's requests, or a pass for every check judged. ``start_of_last`` is
-    where the last run's exchanges begin."""
+    where the last run's exchanges begin. With ``ran``, a check no example's assertion reached
+    is recorded not evaluated (``why_not`` says why), never passed."""
     chain: list[Exchange] = []
     try:
         with with_reporter(lambda _text: None), shrink_budget():
@@ -309,9 +327,13 @@ def search(
                 f"again when Hypothesis replayed the example, so it was not shrunk (the "
                 f"endpoint fails intermittently; replay with --seed {budget.seed})", chain,
                 title, budget)
-    else:  # the search ran its whole budget: every check it judges held
+    else:  # the search ran its whole budget: every check it judged held
         for check_id in (*judged, NO_SERVER_ERROR):
-            scim.check(check_id, True)
+            if ran is None or check_id in ran or check_id == NO_SERVER_ERROR:
+                scim.check(check_id, True)
+            else:
+                scim.not_evaluated(check_id, f"{title}: " + (why_not() if why_not else
+                                   "no generated example reached the comparison"))
     scim.keep_exchanges(chain)
 
 
@@ -368,6 +390,7 @@ def create_roundtrip(probe: Probe, values: dict[str, Any]) -> None:
     if stored is None:
         return  # a GET that fails is user.get-by-id's finding
     changed = differences(values, stored)
+    probe.judged.add("generated.create-roundtrip")
     if changed:
         raise PropertyFailed("generated.create-roundtrip", "; ".join(changed), answer)
 
@@ -384,6 +407,7 @@ def filter_finds_user(probe: Probe, values: dict[str, Any]) -> None:
         return  # a userName stored differently is generated.create-roundtrip's finding
     for label, wanted in (("as stored", name), ("in another letter case", ascii_swapcase(name))):
         answer, found = probe.find_by_user_name(wanted, f"match the generated user {label}")
+        probe.judged.add("generated.filter-finds-user")
         if found != [user_id]:
             raise PropertyFailed(
                 "generated.filter-finds-user",
@@ -422,6 +446,7 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
     after_answer, after = probe.read_user(user_id, "read the generated user after the update")
     if after is None:
         return
+    probe.judged.add("generated.patch-roundtrip")
     problems: list[str] = []
     for path, new in changes.items():
         got = get_path(after, path)

@@ -15,6 +15,7 @@ from typing import Any
 from scimcheck import schemas
 from scimcheck.dialects import Dialect, boolean, lowercase_ops, op
 from scimcheck.endpoints import ERROR_SCHEMA
+from scimcheck.errors import SequenceAborted
 from scimcheck.sequence import Sequence
 from scimcheck.sequence_files import (
     NO_BODY,
@@ -70,11 +71,34 @@ class Replay:
         self.factories = factories
         self.variables = base_variables(factories.users.tag, dialect)
         self.succeeded: dict[str, bool] = {}
+        self.step_name = ""
+        self.judged: set[tuple[str, str]] = set()
+        """(step, check) pairs a step judged on a real answer."""
+        self.pending: dict[str, tuple[str, str]] = {}
+        """check → (the step whose pass waits, the later step that completes it)."""
 
     def run(self) -> None:
-        """Replay every step in order."""
-        for step in self.spec.steps:
-            self.succeeded[step.name] = self._step(step)
+        """Replay every step in order. A pass that waits for a later step (``completed_by``)
+        becomes "not evaluated", with the reason, when that step was not judged."""
+        stopped = ""
+        try:
+            for step in self.spec.steps:
+                self.step_name = step.name
+                self.succeeded[step.name] = self._step(step)
+        except SequenceAborted as abort:
+            stopped = f": the sequence stopped before it ({abort})"
+            raise
+        finally:
+            for check_id, (early, later) in self.pending.items():
+                if (later, check_id) not in self.judged:
+                    why = stopped or (
+                        ": an earlier step it needs failed" if later in self.succeeded
+                        else ": it was not reached")
+                    self.scim.not_evaluated(
+                        check_id,
+                        f"only step {early!r} ran, and alone it proves nothing; step {later!r}, "
+                        f"which completes the check, was not judged{why}",
+                    )
 
     def _fresh(self) -> dict[str, Any]:
         # values that are new at every use: {new.guid}, {new.serial}
@@ -295,6 +319,11 @@ class Replay:
         if unmet and exchange.status is not None and exchange.status >= 400:
             said = f" (the endpoint said: {exchange.describe_body(200)}){context}"
         message = f"{prefix}{exchange.summary()}: " + "; ".join(unmet) + said
+        if not unmet and expectation.completed_by is not None:
+            # recorded only if the later step is judged (its own verdict then stands)
+            self.pending.setdefault(expectation.check, (self.step_name, expectation.completed_by))
+            return True
+        self.judged.add((self.step_name, expectation.check))
         return self.scim.check(expectation.check, not unmet, message, exchange)
 
     def _conditions(self, expectation: Expectation, exchange: Exchange) -> list[str]:

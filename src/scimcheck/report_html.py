@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from scimcheck import scope
 from scimcheck.checks import Capability
 from scimcheck.results import INSECURE_NOTE, first_to_fix, insecure_run
 
@@ -62,6 +63,17 @@ def summary(document: dict[str, Any]) -> list[str]:
     ]
     if insecure_run(document):
         parts.append(f'<p class="insecure"><strong>Warning:</strong> {escape(INSECURE_NOTE)}</p>')
+    if document.get("scope"):
+        parts.append(f"<p>Scope: {escape(scope.describe(document['scope']))}</p>")
+    unjudged = scope.grouped(document.get("not_judged") or [])
+    if unjudged:
+        items = "".join(
+            f"<li>{escape(reason)}{' → judged with ' + escape(flag) if flag else ''}: "
+            + ", ".join(f"<code>{escape(i)}</code>" for i in ids) + "</li>"
+            for reason, flag, ids in unjudged
+        )
+        parts.append('<p class="not-judged"><strong>Not judged (entra-blocking):</strong> this '
+                     f"verdict says nothing about them</p><ul>{items}</ul>")
     parts += ["<table>", *rows, "</table>"]
     first = first_to_fix(entries)
     if first is not None:
@@ -102,14 +114,24 @@ def _row(capability: Capability, entries: list[dict[str, Any]]) -> str:
 def checks_table(evaluations: list[Evaluation]) -> str:
     """The checks one test judged: outcome, level, capability and source (a link), the
     failures first, each check once."""
-    outcome: dict[str, bool] = {}
+    # 0 failed, 1 not evaluated (a precondition failed: the reason is shown), 2 passed
+    outcome: dict[str, int] = {}
+    why: dict[str, str] = {}
     for evaluation in evaluations:
-        outcome[evaluation.check.id] = outcome.get(evaluation.check.id, True) and evaluation.passed
+        now = 2 if evaluation.evaluated else 1
+        if not evaluation.passed:
+            now = 0
+        elif not evaluation.evaluated:
+            why.setdefault(evaluation.check.id, evaluation.message)
+        before = outcome.get(evaluation.check.id, now)
+        outcome[evaluation.check.id] = min(before, now) if 0 in (before, now) else max(before, now)
     seen = {e.check.id: e.check for e in evaluations}
     rows = []
     for check_id in sorted(seen, key=lambda c: (outcome[c], c)):
         check = seen[check_id]
-        mark = "✓ passed" if outcome[check_id] else "✗ failed"
+        mark = ("✗ failed", "· not evaluated", "✓ passed")[outcome[check_id]]
+        if outcome[check_id] == 1:
+            mark += f": {escape(why.get(check_id, ''))}"
         rows.append(
             f"<tr><td>{mark}</td><td><code>{escape(check.id)}</code></td>"
             f"<td>{escape(check.level.value)}</td><td>{escape(check.capability.value)}</td>"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from scimcheck import __version__, checks, redaction
+from scimcheck import __version__, checks, redaction, scope
 from scimcheck.checks import Capability, Level
 from scimcheck.errors import DEADLINE_REACHED
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 _LEVEL_ORDER = list(Level)
 _CAPABILITY_ORDER = list(Capability)
 MAX_FAILURES_PER_CHECK = 10
+NOT_EVALUATED = scope.NOT_REACHED
+"""The message of a check no test reached (its reason, when a test gave one, replaces it)."""
 
 
 def public_url(url: str) -> str:
@@ -34,7 +36,13 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
     """One entry per registered check: passed, failed, or skipped (never evaluated)."""
     seen: dict[str, dict[str, Any]] = {}
     for e in evaluations:
-        entry = seen.setdefault(e["id"], {"evaluations": 0, "failures": [], "by_dialect": {}})
+        entry = seen.setdefault(
+            e["id"], {"evaluations": 0, "failures": [], "by_dialect": {}, "unjudged": []}
+        )
+        if not e.get("evaluated", True):  # a precondition failed: why, never a pass
+            where = f"[{e['dialect']}] " if e.get("dialect") else ""
+            entry["unjudged"].append(where + e["message"])
+            continue
         entry["evaluations"] += 1
         dialect = e.get("dialect") or "any"
         if not e["passed"] or dialect not in entry["by_dialect"]:
@@ -50,7 +58,10 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
         found = seen.get(check.id)
         by_dialect: dict[str, str] = {} if found is None else found["by_dialect"]
         if found is None:
-            outcome, message, count, failures = "skipped", "not evaluated in this run", 0, []
+            outcome, message, count, failures = "skipped", NOT_EVALUATED, 0, []
+        elif not found["evaluations"]:
+            outcome, count, failures = "skipped", 0, list[dict[str, Any]]()
+            message = f"not evaluated: {found['unjudged'][0]}"
         elif found["failures"]:
             failures = found["failures"]
             outcome, message, count = "failed", failures[0]["message"], found["evaluations"]
@@ -109,6 +120,11 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
         },
         "deadline": {"seconds": settings.deadline_s, "reached": state.deadline_reached},
         "not_evaluated": list(state.not_evaluated),
+        "scope": scope.mapping(settings.profile),
+        "not_judged": scope.not_judged(
+            entries, settings.profile, settings.base_url, settings.examples,
+            state.deadline_reached,
+        ),
         "checks": entries,
     }
 
@@ -190,6 +206,11 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
                 f"  {mark} {capability.value:<16} {entry['id']} [{entry['level']}]: "
                 f"{entry['consequence']}"
             )
+    listed = {item["id"] for item in document.get("not_judged") or []}  # shown by reason below
+    for entry in entries:
+        if entry["outcome"] == "skipped" and entry["message"] != NOT_EVALUATED \
+                and entry["id"] not in listed:
+            lines.append(f"  · {entry['id']} [{entry['level']}]: {entry['message']}")
     untested = [
         c.value for c in Capability
         if c is not Capability.RECORDED  # only replays of recordings test it
@@ -208,7 +229,9 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
             f"Verdict: FAIL: {len(blocking)} check(s) at a failing level failed{below}"
         )
     else:
-        lines.append(f"Verdict: PASS: no check at a failing level failed{below}")
+        covered = f" for {scope.describe(document['scope'])}" if document.get("scope") else ""
+        lines.append(f"Verdict: PASS{covered}: no check at a failing level failed{below}")
+    lines += scope.summary_lines(document)
     counts = document["summary"]
     lines.append(
         f"  checks: {counts['passed']} passed, {counts['failed']} failed, "

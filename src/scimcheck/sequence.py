@@ -32,6 +32,9 @@ class Evaluation:
     dialect: str | None
     repro: str | None = None
     """A curl script of the request chain that shows the failure, when there is one."""
+    evaluated: bool = True
+    """False when the check's assertion never ran on a real answer (a precondition failed):
+    ``message`` says why, and the check is reported not evaluated, never passed."""
 
 
 CLEANUP_RETRY_WAITS_S = (0.5, 1.0)
@@ -81,6 +84,16 @@ class Sequence:
             )
         )
         return passed
+
+    def not_evaluated(self, check_id: str, reason: str) -> None:
+        """Record that ``check_id`` was not judged here, and why (a precondition failed): a
+        check passes only when its assertion ran on a real answer."""
+        self.evaluations.append(
+            Evaluation(
+                check=checks.get(check_id), passed=True, message=reason, exchange=None,
+                dialect=self.dialect.value if self.dialect else None, evaluated=False,
+            )
+        )
 
     def keep_exchanges(self, also: Iterable[Exchange] = ()) -> None:
         """Forget the exchanges no failure points at (a property search sends thousands),

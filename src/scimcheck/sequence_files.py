@@ -110,6 +110,8 @@ class Expectation:
     json_body: bool = False
     only_if: tuple[Assertion, ...] = ()
     """Judge only when these hold (e.g. the list did not change between two pages)."""
+    completed_by: str | None = None
+    """A later step whose expectation of this check must be judged for a pass here to count."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,7 @@ def _expectation(data: Mapping[str, Any]) -> Expectation:
         on_success=bool(data.get("on_success", False)),
         json_body=bool(data.get("json_body", False)),
         only_if=tuple(_assertion(a) for a in data.get("only_if", ())),
+        completed_by=data.get("completed_by"),
     )
 
 
@@ -256,7 +259,15 @@ def load(path: Path) -> SequenceFile:
         )
     steps: list[Step] = []
     seen: set[str] = set()
+    names = [raw["name"] for raw in data["steps"]]
     for index, raw in enumerate(data["steps"]):
+        for expectation in raw.get("expect", ()):
+            later = expectation.get("completed_by")
+            if later is not None and later not in names[index + 1:]:
+                raise SequenceFileError(
+                    f"{shown}:{_line_of(expectation, ['completed_by'])}: {expectation['check']} "
+                    f"is completed_by {later!r}, which is not a later step of this sequence"
+                )
         line = _line_of(data, ["steps", index])
         named = [(e, "check") for e in raw.get("expect", ())]
         diagnosis = raw.get("diagnose_parts") or {}

@@ -921,3 +921,20 @@ def test_rate_limited_gets() -> None:
     assert api.post("/Users", {"schemas": [USER_SCHEMA], "userName": "r@x.com"}).status_code == 201
     assert all(r.status_code == 200 for r in (Scim().get("/ServiceProviderConfig")
                                               for _ in range(6)))
+
+
+def test_user_creates_refused() -> None:
+    correct, broken = _pair("user-creates-refused")
+    assert correct.post("/Users", {"userName": "a@x.com"}).status_code == 201
+    assert_error(broken.post("/Users", {"userName": "a@x.com"}), 400, "invalidValue")
+    assert broken.get("/Users").status_code == 200
+    assert broken.post("/Groups", {"displayName": "G"}).status_code == 201
+
+
+def test_externalid_create_refused() -> None:
+    correct, broken = _pair("externalid-create-refused")
+    with_id = {"userName": "a@x.com", "externalId": "e-1"}
+    assert correct.post("/Users", with_id).status_code == 201
+    assert_error(broken.post("/Users", with_id), 400, "invalidValue")
+    created = broken.post("/Users", {"userName": "b@x.com"})  # the body reaches the app intact
+    assert created.status_code == 201 and body_of(created)["userName"] == "b@x.com"

@@ -7,6 +7,7 @@ of the server, or a response rewrite/request guard in :class:`VariantMiddleware`
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -90,6 +91,9 @@ VARIANTS: dict[str, str] = {
     "schemas-bare-array": "/Schemas and /ResourceTypes return a bare JSON array (D29)",
     "scim-json-rejected": "bodies sent as application/scim+json → 415; only application/json (D16)",
     "accept-required": "GETs without Accept: application/scim+json → 406 (D16)",
+    "user-creates-refused": "every POST /Users → 400 invalidValue (no user can be created)",
+    "externalid-create-refused": "a POST /Users carrying externalId → 400 invalidValue (the "
+    "endpoint does not support externalId)",
     "group-delete-400": "DELETE /Groups/{id} → 400 (D27)",
     "get-by-id-404": "GET /Users/{id} answers 404 for users that exist (lists still find them)",
     "username-filter-empty": "a userName filter always finds nobody (filter ignored, D8/D9)",
@@ -273,6 +277,26 @@ def _group_delete_400(request: Request, base_path: str) -> ScimError | None:
     path = request.path.rstrip("/")
     if request.method == "DELETE" and path.startswith(f"{base_path}/Groups/"):
         return ScimError(400, "deleting groups is not supported")
+    return None
+
+
+def _user_creates_refused(request: Request, base_path: str) -> ScimError | None:
+    if request.method == "POST" and _routes_to(request, base_path, "/Users"):
+        return ScimError(400, "users cannot be created here", "invalidValue")
+    return None
+
+
+def _externalid_create_refused(request: Request, base_path: str) -> ScimError | None:
+    if request.method != "POST" or not _routes_to(request, base_path, "/Users"):
+        return None
+    data = request.get_data(cache=True)
+    request.environ["wsgi.input"] = io.BytesIO(data)  # the app reads the body again
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return None
+    if isinstance(body, dict) and any(k.lower() == "externalid" for k in body):
+        return ScimError(400, "externalId is not supported", "invalidValue")
     return None
 
 
@@ -477,6 +501,8 @@ _GUARDS: dict[str, Guard] = {
     "rate-limited-gets": _rate_limited_gets,
     "scim-json-rejected": _scim_json_rejected,
     "accept-required": _accept_required,
+    "user-creates-refused": _user_creates_refused,
+    "externalid-create-refused": _externalid_create_refused,
     "no-service-provider-config": _no_service_provider_config,
 }
 
