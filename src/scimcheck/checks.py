@@ -895,8 +895,9 @@ _CHECKS: tuple[Check, ...] = (
             "For users whose names hold such characters, Entra sees a difference on every cycle "
             "and re-sends the same update forever; the stored value is not the directory's."
         ),
-        fix="Store strings exactly: keep surrounding spaces, letter case, quotes, every Unicode "
-        "character (including those outside the BMP) and the full length.",
+        fix="Store strings exactly: keep quotes, every Unicode character (including those "
+        "outside the BMP) and the full length (whitespace and letter-case normalisation alone "
+        "is generated.values-normalised's advisory note).",
     ),
     Check(
         id="generated.patch-roundtrip",
@@ -911,6 +912,21 @@ _CHECKS: tuple[Check, ...] = (
         ),
         fix="Apply each operation to its own attribute only (replacing name.givenName must keep "
         "name.familyName), store the value exactly, and return what is stored.",
+    ),
+    Check(
+        id="generated.values-normalised",
+        title="Generated values come back as sent, not whitespace- or case-normalised",
+        level=Level.ADVISORY,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.3 (the service provider may alter the values it stores); "
+        "RFC 7643 §2.1, §2.3.1",
+        url=RFC7644 + "#section-3.3",
+        consequence=(
+            "Entra keeps matching and updating such users, but it sees a difference between its "
+            "value and the stored one and may send the same update again on its next cycle."
+        ),
+        fix="Store strings as sent (surrounding spaces and letter case included), or accept the "
+        "redundant updates; truncation or lost characters are the round-trip checks' findings.",
     ),
     Check(
         id="generated.filter-finds-user",

@@ -7,7 +7,11 @@ when the example ends, and registered with the run so an interrupted run deletes
 
 A 5xx or no answer fails ``generated.no-server-error`` whichever property met it; a 4xx refusal
 of a generated user is noted under the advisory ``generated.values-accepted`` and does not
-stop the search (an endpoint may document limits). The seed makes a run replayable exactly.
+stop the search (an endpoint may document limits). A value that comes back only
+whitespace- or case-normalised (RFC 7644 §3.3 lets a server alter what it stores; Entra keeps
+working) is noted under the advisory ``generated.values-normalised`` and does not stop the
+search either; truncation, lost characters and changed Unicode stay the round-trip checks'
+(entra-blocking) findings. The seed makes a run replayable exactly.
 A failure the endpoint does not repeat when Hypothesis replays the example (an intermittent
 500 or reset) is still the endpoint's failure: it is recorded unshrunk, with the one request
 that failed, never as an error of scimcheck.
@@ -37,13 +41,14 @@ from scimcheck.sequence import Sequence
 from scimcheck.strategies import filter_string
 from scimcheck.templates import MISSING
 from scimcheck.transport import Exchange
-from scimcheck.userdata import get_path, user_body, values_match
+from scimcheck.userdata import get_path, user_body, values_match, values_match_normalised
 
 SHRINK_SECONDS = 10
 """How long Hypothesis may shrink one failure against a live endpoint; afterwards the smallest
 example found so far is reported (Hypothesis documents the limit as monkeypatchable)."""
 NO_SERVER_ERROR = "generated.no-server-error"
 VALUES_ACCEPTED = "generated.values-accepted"
+VALUES_NORMALISED = "generated.values-normalised"
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,10 @@ class Probe:
     scim: Sequence
     refused: list[str]
     created: list[str] = field(default_factory=list)
+    normalised: list[str] = field(default_factory=list)
+    """Values the endpoint stored whitespace- or case-normalised (advisory, not a failure)."""
+    compared: int = 0
+    """How many read-backs were compared with what was sent (the advisory check's evidence)."""
 
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
         """Send; a 5xx or no answer fails ``generated.no-server-error`` at once. Once the
@@ -168,6 +177,8 @@ def show(value: Any) -> str:
 
 
 SHOWN_IDS = 5
+SHOWN_NORMALISED = 20
+"""How many normalised values a search keeps for its advisory finding (memory stays bounded)."""
 
 
 def shown_ids(found: list[Any]) -> str:
@@ -177,14 +188,18 @@ def shown_ids(found: list[Any]) -> str:
     return f"{found[:SHOWN_IDS]}{more}"
 
 
-def differences(sent: dict[str, Any], stored: dict[str, Any]) -> list[str]:
-    """``path sent X, stored Y`` for every attribute that did not come back as sent."""
-    out: list[str] = []
+def differences(sent: dict[str, Any], stored: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """``path sent X, stored Y`` for every attribute that did not come back as sent: those that
+    changed beyond whitespace and case normalisation, and those only normalised."""
+    changed: list[str] = []
+    normalised: list[str] = []
     for path, value in sent.items():
         got = get_path(stored, path)
-        if not values_match(value, got):
-            out.append(f"{path} sent {show(value)}, stored {_shown(got)}")
-    return out
+        if values_match(value, got):
+            continue
+        line = f"{path} sent {show(value)}, stored {_shown(got)}"
+        (normalised if values_match_normalised(value, got) else changed).append(line)
+    return changed, normalised
 
 
 def _shown(value: Any) -> str:
@@ -205,6 +220,8 @@ def run(
     """Search for an example that breaks one of ``judged`` (plus no-server-error); record the
     shrunk failure with its curl script, or a pass for each check."""
     refused: list[str] = []
+    normalised: list[str] = []
+    compared = {"count": 0}
     last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
 
     @forgetful
@@ -214,6 +231,8 @@ def run(
         try:
             example(probe, value)
         finally:
+            compared["count"] += probe.compared
+            normalised.extend(probe.normalised[: max(0, SHOWN_NORMALISED - len(normalised))])
             probe.cleanup()
 
     test = search_settings(budget.examples)(given(value=strategy)(attempt))
@@ -224,6 +243,15 @@ def run(
                 f"{show(last['value'])}")
 
     search(scim, test, budget, lambda: int(last["start"]), describe, name, judged)
+    if normalised or compared["count"]:
+        scim.check(
+            VALUES_NORMALISED,
+            not normalised,
+            f"{name}: {len(normalised)}{'+' if len(normalised) >= SHOWN_NORMALISED else ''} "
+            f"example(s) read back with whitespace or letter case normalised (Entra still "
+            f"works; it may re-send the value next cycle); the first: "
+            + (normalised[0] if normalised else ""),
+        )
     scim.check(
         VALUES_ACCEPTED,
         not refused,
@@ -345,9 +373,12 @@ def create_roundtrip(probe: Probe, values: dict[str, Any]) -> None:
     answer, stored = probe.read_user(user_id, "read the generated user back")
     if stored is None:
         return  # a GET that fails is user.get-by-id's finding
-    changed = differences(values, stored)
+    changed, normalised = differences(values, stored)
+    probe.compared += 1
     if changed:
         raise PropertyFailed("generated.create-roundtrip", "; ".join(changed), answer)
+    if normalised:
+        probe.normalised.append("; ".join(normalised))
 
 
 def filter_finds_user(probe: Probe, values: dict[str, Any]) -> None:
@@ -401,13 +432,21 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
     if after is None:
         return
     problems: list[str] = []
+    normalised: list[str] = []
+    probe.compared += 1
     for path, new in changes.items():
         got = get_path(after, path)
         if values_match(new, got):
             continue
         old = get_path(before, path)
         verdict = "still" if got == old else "became"
-        problems.append(f"{path}: PATCH sent {show(new)}, {verdict} {_shown(got)}")
+        line = f"{path}: PATCH sent {show(new)}, {verdict} {_shown(got)}"
+        # a stored value equal to the sent one but for whitespace and case is normalisation,
+        # even when it equals the old value (an update Entra would not notice either)
+        if values_match_normalised(new, got):
+            normalised.append(line)
+        else:
+            problems.append(line)
     for path in values:
         if path in changes or path.lower() == "active":
             continue
@@ -421,3 +460,5 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
             f"{dialect.value} dialect: " + "; ".join(problems),
             after_answer,
         )
+    if normalised:
+        probe.normalised.append(f"{dialect.value} dialect update: " + "; ".join(normalised))
