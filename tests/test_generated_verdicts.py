@@ -81,6 +81,19 @@ def test_a_server_that_only_normalises_values_passes_with_an_advisory_note(
     assert document["_pytest_ret"] == 0, document["_stdout"]
 
 
+def test_a_deliberate_501_is_the_refused_operations_finding_not_a_crash(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    """501 Not Implemented says the operation is not supported (RFC 7644 §3.12, RFC 7231
+    §6.6.2): the PATCH that got it fails generated.patch-roundtrip, not no-server-error."""
+    document = _properties(run_suites, broken_server("displayname-patch-501").base_url)
+    failed = failed_checks(document)
+    assert "generated.no-server-error" not in failed, document["_stdout"]
+    assert "generated.patch-roundtrip" in failed, document["_stdout"]
+    entry = next(c for c in document["checks"] if c["id"] == "generated.patch-roundtrip")
+    assert "501" in entry["message"] and "not supported" in entry["message"]
+
+
 def _normalised(message: str) -> str:
     """A message without what differs between runs: the run tag, serials and server ids."""
     message = re.sub(r"scimcheck-[0-9a-f]{8}-[0-9a-f]{8}", "TAG", message)

@@ -945,7 +945,8 @@ _CHECKS: tuple[Check, ...] = (
     ),
     Check(
         id="generated.no-server-error",
-        title="No generated request makes the endpoint fail (5xx or no answer)",
+        title="No generated request makes the endpoint fail (5xx or no answer; a 501 Not "
+        "Implemented is the refused operation's finding)",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.ERRORS,
         source="Entra retry and quarantine behaviour (entra-behavior.md §1.0, §6); RFC 7644 §3.12",

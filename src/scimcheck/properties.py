@@ -5,7 +5,11 @@ A failing example is shrunk to a minimal one; its request chain becomes a curl s
 (:mod:`scimcheck.curl`) attached to the failed check. Every user an example creates is deleted
 when the example ends, and registered with the run so an interrupted run deletes it too.
 
-A 5xx or no answer fails ``generated.no-server-error`` whichever property met it; a 4xx refusal
+A 5xx or no answer fails ``generated.no-server-error`` whichever property met it, except
+``501 Not Implemented``: that is the endpoint saying it does not support the operation (RFC 7644
+§3.12, RFC 7231 §6.6.2), judged by the check of the operation refused (a PATCH by
+``generated.patch-roundtrip`` or ``generated.model-lifecycle``, a filter by
+``generated.filter-finds-user``, a create by the ``user.create.*`` sequences); a 4xx refusal
 of a generated user is noted under the advisory ``generated.values-accepted`` and does not
 stop the search (an endpoint may document limits). A value that comes back only
 whitespace- or case-normalised (RFC 7644 §3.3 lets a server alter what it stores; Entra keeps
@@ -47,6 +51,8 @@ SHRINK_SECONDS = 10
 """How long Hypothesis may shrink one failure against a live endpoint; afterwards the smallest
 example found so far is reported (Hypothesis documents the limit as monkeypatchable)."""
 NO_SERVER_ERROR = "generated.no-server-error"
+NOT_IMPLEMENTED = 501
+"""RFC 7231 §6.6.2: the server does not support the functionality; not a crash."""
 VALUES_ACCEPTED = "generated.values-accepted"
 VALUES_NORMALISED = "generated.values-normalised"
 
@@ -103,13 +109,15 @@ class Probe:
     """How many read-backs were compared with what was sent (the advisory check's evidence)."""
 
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
-        """Send; a 5xx or no answer fails ``generated.no-server-error`` at once. Once the
-        transport calls the endpoint hostile, nothing more is sent: ``RunStopped``."""
+        """Send; a 5xx (but 501, an operation not supported, left to the caller's check) or no
+        answer fails ``generated.no-server-error`` at once. Once the transport calls the
+        endpoint hostile, nothing more is sent: ``RunStopped``."""
         hostile = self.scim.transport.hostile
         if hostile is not None:
             raise RunStopped(f"not evaluated: the generated search stopped early: {hostile}")
         answer = self.scim.send(method, path, **kwargs)
-        if answer.status is None or answer.status >= 500:
+        if answer.status is None or (answer.status >= 500
+                                     and answer.status != NOT_IMPLEMENTED):
             raise PropertyFailed(
                 NO_SERVER_ERROR,
                 f"{answer.summary()}: {answer.error or answer.describe_body(200)}",
@@ -423,6 +431,14 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
         "PATCH", endpoints.user(user_id), body=patch_body(update_operations(dialect, changes)),
         label=f"update {', '.join(changes)} ({dialect.value} dialect)",
     )
+    if answer.status == NOT_IMPLEMENTED:
+        raise PropertyFailed(
+            "generated.patch-roundtrip",
+            f"{dialect.value} dialect: {answer.summary()} for an update of "
+            f"{', '.join(changes)}: the endpoint says it is not supported, so Entra's updates "
+            f"of these attributes fail: {answer.describe_body(160)}",
+            answer,
+        )
     if not answer.ok:
         if 400 <= (answer.status or 0) < 500:
             probe.refused.append(f"{answer.summary()}: {answer.describe_body(160)}; sent "
