@@ -97,6 +97,7 @@ EXPECTED: dict[str, set[str]] = {
         "group.rename", "error.invalid-path", "error.invalid-value", "error.no-target",
     },
     "start-index-not-echoed": {"pagination.start-index-echoed"},
+    "items-per-page-is-count": {"pagination.pages"},
     "no-service-provider-config": {"discovery.service-provider-config"},
     "spc-patch-unsupported": {"discovery.spc-patch-filter"},
     "schemas-bare-array": {"discovery.schemas", "discovery.resource-types"},
