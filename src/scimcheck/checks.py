@@ -226,6 +226,23 @@ _CHECKS: tuple[Check, ...] = (
         fix="Answer a successful POST /Users with 201 and the created user, including its id.",
     ),
     Check(
+        id="user.create.entra-mapping",
+        title="A user as Entra's attribute mapping sends it is created",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.CREATE_USER,
+        source="Entra sends only the attributes its mapping holds (Microsoft Learn: customize "
+        "attribute mappings); RFC 7643 §4.1 (userName is the one required attribute)",
+        url=ENTRA_MAPPINGS,
+        consequence=(
+            "Entra's creates fail for every user: an endpoint that requires an attribute the "
+            "mapping does not send (such as name.formatted or emails) or refuses the enterprise "
+            "extension refuses each user Entra provisions."
+        ),
+        fix="Accept a create that carries only the mapped attributes (make every attribute but "
+        "userName optional, accept the enterprise extension), or add the attribute the endpoint "
+        "requires to the app's mapping in Entra.",
+    ),
+    Check(
         id="user.create.location",
         title="201 Created carries a Location header with the new user's URI",
         level=Level.RFC_MUST,
