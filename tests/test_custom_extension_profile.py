@@ -45,6 +45,8 @@ def test_an_endpoint_that_wants_every_extension_listed_fails_entras_create(
 ) -> None:
     server = broken_server("unlisted-extension-rejected")
     document = run_suites(server.base_url, "--scim-profile", _profile(tmp_path))
-    assert failed_checks(document) == {"user.create.status-201"}, document["_stdout"]
-    entry = next(c for c in document["checks"] if c["id"] == "user.create.status-201")
+    # refusing the extension Entra's mapping sends is an Entra-mapping finding, not rfc-must
+    assert failed_checks(document) == {"user.create.entra-mapping"}, document["_stdout"]
+    entry = next(c for c in document["checks"] if c["id"] == "user.create.entra-mapping")
+    assert entry["level"] == "entra-blocking"
     assert "is not in 'schema" in entry["message"]  # the endpoint's own detail, quoted

@@ -1349,6 +1349,20 @@ def test_results_document_as_results_module_builds_it_validates() -> None:
     assert_valid("results", results_document())
 
 
+def test_results_keep_every_failure_of_a_check() -> None:
+    """Each failed evaluation is listed, not the first ten (issue 14 §3): a vendor sees every
+    request that failed a check; the document stays valid."""
+    check_id = checks.all_checks()[0].id
+    evaluations = [
+        {"id": check_id, "passed": False, "message": f"failure {n}", "test": f"t::{n}"}
+        for n in range(25)
+    ]
+    entry = next(e for e in results.aggregate(evaluations, strict=False) if e["id"] == check_id)
+    assert [f["message"] for f in entry["failures"]] == [f"failure {n}" for n in range(25)]
+    assert entry["evaluations"] == 25
+    assert_valid("results", results_document(checks=[entry], verdict="fail"))
+
+
 def test_results_minimal_document_from_the_brief_validates() -> None:
     document = without(without(results_document(checks=[failed_check()]), "seed"), "run_id")
     assert_valid("results", {**document, "verdict": "fail"})

@@ -101,6 +101,19 @@ def test_a_rejected_multi_attribute_patch_names_the_attribute_at_fault(
     assert dotted["outcome"] == "passed" and dotted["by_dialect"] == {"compliant": "passed"}
 
 
+def test_a_wrong_items_per_page_is_named_as_the_field_at_fault(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    """itemsPerPage says count, not the page's size: the failure names itemsPerPage and what it
+    must be (RFC 7644 §3.4.2), not 'Resources has 1 value(s), expected 2' (issue 14 §3)."""
+    document = run_suites(broken_server("items-per-page-is-count").base_url)
+    entry = next(c for c in document["checks"] if c["id"] == "pagination.pages")
+    messages = [failure["message"] for failure in entry["failures"]]
+    assert messages and all("itemsPerPage is 2, but Resources holds 1 value(s)" in m
+                            for m in messages), messages
+    assert not any("Resources has" in m for m in messages), messages
+
+
 def test_a_rejected_disable_cites_entras_request_and_the_diagnosis(
     broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
 ) -> None:

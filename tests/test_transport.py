@@ -96,6 +96,31 @@ def test_non_json_body_is_kept_as_text(server: str) -> None:
     assert exchange.response_body == "<html>oops</html>"
 
 
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ((401, "text/html; charset=utf-8", b""), "(empty body; status 401, Content-Type "
+         "'text/html; charset=utf-8', Server 'BaseHTTP/"),
+        ((500, "text/html", b"<html><head><title>500 Internal Server Error</title></head>"
+          b"<body>\x1b[2J" + TOKEN.encode() + b"</body></html>"),
+         'an HTML page titled "500 Internal Server Error" (status 500, Content-Type '
+         "'text/html', Server 'BaseHTTP/"),
+    ],
+)
+def test_a_non_scim_answer_is_described_by_what_was_seen_not_a_guess(
+    server: str, reply: tuple[int, str, bytes], expected: str
+) -> None:
+    """An empty 401 or a framework's 500 page may come from the SCIM app itself: the
+    description names status, Content-Type and Server (escaped, token redacted), and does not
+    claim a proxy, gateway or login page answered (issue 14 §3)."""
+    _Recorder.reply = reply
+    with Transport(TransportConfig(server, TOKEN)) as t:
+        said = t.send("GET", "/Users").describe_body()
+    assert said.startswith(expected), said
+    assert "proxy" not in said and "login" not in said
+    assert TOKEN not in said and "\x1b" not in said and "\n" not in said
+
+
 def test_large_bodies_are_capped(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transport_module, "MAX_BODY_BYTES", 1000)
     _Recorder.reply = (200, "application/scim+json", b"x" * 5000)

@@ -15,6 +15,7 @@ from scimcheck.userdata import (
     set_path,
     supported_attributes,
     values_match,
+    values_match_normalised,
 )
 
 
@@ -231,3 +232,24 @@ def test_roles_are_sent_in_the_create_but_not_in_the_generic_update() -> None:
     (role,) = user.create_body()["roles"]
     assert role["type"] == "WindowsAzureActiveDirectoryRole" and role["primary"] is True
     assert "roles" not in user.updated_values(1)
+
+
+@pytest.mark.parametrize(
+    ("sent", "got"),
+    [(" Ada ", "Ada"), ("ada  lovelace", "Ada Lovelace"), ("STRASSE", "straße"),
+     ({"givenName": " x"}, {"givenName": "X", "familyName": "y"}), ([" a"], ["A"])],
+)
+def test_whitespace_and_case_normalisation_is_recognised(sent: object, got: object) -> None:
+    """RFC 7644 §3.3: trimming and case changes are normalisation (advisory, issue 14 §3)."""
+    assert not values_match(sent, got)
+    assert values_match_normalised(sent, got)
+
+
+@pytest.mark.parametrize(
+    ("sent", "got"),
+    [("a" * 70, "a" * 64), ("Zoë", "Zo?"), ("e\u0301", "\u00e9"), ("ab", "a b"), ("x", 1),
+     ("\U0001d49cda", "da")],
+)
+def test_truncation_and_lost_characters_are_not_normalisation(sent: object, got: object) -> None:
+    """Truncated, lost or re-encoded characters stay the round-trip checks' findings."""
+    assert not values_match_normalised(sent, got)

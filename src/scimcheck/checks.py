@@ -226,6 +226,23 @@ _CHECKS: tuple[Check, ...] = (
         fix="Answer a successful POST /Users with 201 and the created user, including its id.",
     ),
     Check(
+        id="user.create.entra-mapping",
+        title="A user as Entra's attribute mapping sends it is created",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.CREATE_USER,
+        source="Entra sends only the attributes its mapping holds (Microsoft Learn: customize "
+        "attribute mappings); RFC 7643 §4.1 (userName is the one required attribute)",
+        url=ENTRA_MAPPINGS,
+        consequence=(
+            "Entra's creates fail for every user: an endpoint that requires an attribute the "
+            "mapping does not send (such as name.formatted or emails) or refuses the enterprise "
+            "extension refuses each user Entra provisions."
+        ),
+        fix="Accept a create that carries only the mapped attributes (make every attribute but "
+        "userName optional, accept the enterprise extension), or add the attribute the endpoint "
+        "requires to the app's mapping in Entra.",
+    ),
+    Check(
         id="user.create.location",
         title="201 Created carries a Location header with the new user's URI",
         level=Level.RFC_MUST,
@@ -895,8 +912,9 @@ _CHECKS: tuple[Check, ...] = (
             "For users whose names hold such characters, Entra sees a difference on every cycle "
             "and re-sends the same update forever; the stored value is not the directory's."
         ),
-        fix="Store strings exactly: keep surrounding spaces, letter case, quotes, every Unicode "
-        "character (including those outside the BMP) and the full length.",
+        fix="Store strings exactly: keep quotes, every Unicode character (including those "
+        "outside the BMP) and the full length (whitespace and letter-case normalisation alone "
+        "is generated.values-normalised's advisory note).",
     ),
     Check(
         id="generated.patch-roundtrip",
@@ -911,6 +929,21 @@ _CHECKS: tuple[Check, ...] = (
         ),
         fix="Apply each operation to its own attribute only (replacing name.givenName must keep "
         "name.familyName), store the value exactly, and return what is stored.",
+    ),
+    Check(
+        id="generated.values-normalised",
+        title="Generated values come back as sent, not whitespace- or case-normalised",
+        level=Level.ADVISORY,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.3 (the service provider may alter the values it stores); "
+        "RFC 7643 §2.1, §2.3.1",
+        url=RFC7644 + "#section-3.3",
+        consequence=(
+            "Entra keeps matching and updating such users, but it sees a difference between its "
+            "value and the stored one and may send the same update again on its next cycle."
+        ),
+        fix="Store strings as sent (surrounding spaces and letter case included), or accept the "
+        "redundant updates; truncation or lost characters are the round-trip checks' findings.",
     ),
     Check(
         id="generated.filter-finds-user",
@@ -929,7 +962,8 @@ _CHECKS: tuple[Check, ...] = (
     ),
     Check(
         id="generated.no-server-error",
-        title="No generated request makes the endpoint fail (5xx or no answer)",
+        title="No generated request makes the endpoint fail (5xx or no answer; a 501 Not "
+        "Implemented is the refused operation's finding)",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.ERRORS,
         source="Entra retry and quarantine behaviour (entra-behavior.md §1.0, §6); RFC 7644 §3.12",

@@ -5,9 +5,17 @@ A failing example is shrunk to a minimal one; its request chain becomes a curl s
 (:mod:`scimcheck.curl`) attached to the failed check. Every user an example creates is deleted
 when the example ends, and registered with the run so an interrupted run deletes it too.
 
-A 5xx or no answer fails ``generated.no-server-error`` whichever property met it; a 4xx refusal
+A 5xx or no answer fails ``generated.no-server-error`` whichever property met it, except
+``501 Not Implemented``: that is the endpoint saying it does not support the operation (RFC 7644
+§3.12, RFC 7231 §6.6.2), judged by the check of the operation refused (a PATCH by
+``generated.patch-roundtrip`` or ``generated.model-lifecycle``, a filter by
+``generated.filter-finds-user``, a create by the ``user.create.*`` sequences); a 4xx refusal
 of a generated user is noted under the advisory ``generated.values-accepted`` and does not
-stop the search (an endpoint may document limits). The seed makes a run replayable exactly.
+stop the search (an endpoint may document limits). A value that comes back only
+whitespace- or case-normalised (RFC 7644 §3.3 lets a server alter what it stores; Entra keeps
+working) is noted under the advisory ``generated.values-normalised`` and does not stop the
+search either; truncation, lost characters and changed Unicode stay the round-trip checks'
+(entra-blocking) findings. The seed makes a run replayable exactly.
 A failure the endpoint does not repeat when Hypothesis replays the example (an intermittent
 500 or reset) is still the endpoint's failure: it is recorded unshrunk, with the one request
 that failed, never as an error of scimcheck.
@@ -37,13 +45,16 @@ from scimcheck.sequence import Sequence
 from scimcheck.strategies import filter_string
 from scimcheck.templates import MISSING
 from scimcheck.transport import Exchange
-from scimcheck.userdata import get_path, user_body, values_match
+from scimcheck.userdata import get_path, user_body, values_match, values_match_normalised
 
 SHRINK_SECONDS = 10
 """How long Hypothesis may shrink one failure against a live endpoint; afterwards the smallest
 example found so far is reported (Hypothesis documents the limit as monkeypatchable)."""
 NO_SERVER_ERROR = "generated.no-server-error"
+NOT_IMPLEMENTED = 501
+"""RFC 7231 §6.6.2: the server does not support the functionality; not a crash."""
 VALUES_ACCEPTED = "generated.values-accepted"
+VALUES_NORMALISED = "generated.values-normalised"
 
 
 @dataclass(frozen=True)
@@ -117,15 +128,21 @@ class Probe:
     judged: set[str] = field(default_factory=set)
     """The checks whose assertion ran on a real answer (shared by a search's examples): only
     those may pass when the search ends."""
+    normalised: list[str] = field(default_factory=list)
+    """Values the endpoint stored whitespace- or case-normalised (advisory, not a failure)."""
+    compared: int = 0
+    """How many read-backs were compared with what was sent (the advisory check's evidence)."""
 
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
-        """Send; a 5xx or no answer fails ``generated.no-server-error`` at once. Once the
-        transport calls the endpoint hostile, nothing more is sent: ``RunStopped``."""
+        """Send; a 5xx (but 501, an operation not supported, left to the caller's check) or no
+        answer fails ``generated.no-server-error`` at once. Once the transport calls the
+        endpoint hostile, nothing more is sent: ``RunStopped``."""
         hostile = self.scim.transport.hostile
         if hostile is not None:
             raise RunStopped(f"not evaluated: the generated search stopped early: {hostile}")
         answer = self.scim.send(method, path, **kwargs)
-        if answer.status is None or answer.status >= 500:
+        if answer.status is None or (answer.status >= 500
+                                     and answer.status != NOT_IMPLEMENTED):
             raise PropertyFailed(
                 NO_SERVER_ERROR,
                 f"{answer.summary()}: {answer.error or answer.describe_body(200)}",
@@ -193,6 +210,8 @@ def show(value: Any) -> str:
 
 
 SHOWN_IDS = 5
+SHOWN_NORMALISED = 20
+"""How many normalised values a search keeps for its advisory finding (memory stays bounded)."""
 
 
 def shown_ids(found: list[Any]) -> str:
@@ -202,14 +221,18 @@ def shown_ids(found: list[Any]) -> str:
     return f"{found[:SHOWN_IDS]}{more}"
 
 
-def differences(sent: dict[str, Any], stored: dict[str, Any]) -> list[str]:
-    """``path sent X, stored Y`` for every attribute that did not come back as sent."""
-    out: list[str] = []
+def differences(sent: dict[str, Any], stored: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """``path sent X, stored Y`` for every attribute that did not come back as sent: those that
+    changed beyond whitespace and case normalisation, and those only normalised."""
+    changed: list[str] = []
+    normalised: list[str] = []
     for path, value in sent.items():
         got = get_path(stored, path)
-        if not values_match(value, got):
-            out.append(f"{path} sent {show(value)}, stored {_shown(got)}")
-    return out
+        if values_match(value, got):
+            continue
+        line = f"{path} sent {show(value)}, stored {_shown(got)}"
+        (normalised if values_match_normalised(value, got) else changed).append(line)
+    return changed, normalised
 
 
 def _shown(value: Any) -> str:
@@ -231,6 +254,8 @@ def run(
     shrunk failure with its curl script, or a pass for each check."""
     refused: list[str] = []
     judged_here: set[str] = set()
+    normalised: list[str] = []
+    compared = {"count": 0}
     last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
 
     @forgetful
@@ -240,6 +265,8 @@ def run(
         try:
             example(probe, value)
         finally:
+            compared["count"] += probe.compared
+            normalised.extend(probe.normalised[: max(0, SHOWN_NORMALISED - len(normalised))])
             probe.cleanup()
 
     test = search_settings(budget.examples)(given(value=strategy)(attempt))
@@ -251,6 +278,15 @@ def run(
 
     search(scim, test, budget, lambda: int(last["start"]), describe, name, judged,
            ran=judged_here, why_not=lambda: _never_compared(refused))
+    if normalised or compared["count"]:
+        scim.check(
+            VALUES_NORMALISED,
+            not normalised,
+            f"{name}: {len(normalised)}{'+' if len(normalised) >= SHOWN_NORMALISED else ''} "
+            f"example(s) read back with whitespace or letter case normalised (Entra still "
+            f"works; it may re-send the value next cycle); the first: "
+            + (normalised[0] if normalised else ""),
+        )
     scim.check(
         VALUES_ACCEPTED,
         not refused,
@@ -389,10 +425,13 @@ def create_roundtrip(probe: Probe, values: dict[str, Any]) -> None:
     answer, stored = probe.read_user(user_id, "read the generated user back")
     if stored is None:
         return  # a GET that fails is user.get-by-id's finding
-    changed = differences(values, stored)
+    changed, normalised = differences(values, stored)
+    probe.compared += 1
     probe.judged.add("generated.create-roundtrip")
     if changed:
         raise PropertyFailed("generated.create-roundtrip", "; ".join(changed), answer)
+    if normalised:
+        probe.normalised.append("; ".join(normalised))
 
 
 def filter_finds_user(probe: Probe, values: dict[str, Any]) -> None:
@@ -438,6 +477,14 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
         "PATCH", endpoints.user(user_id), body=patch_body(update_operations(dialect, changes)),
         label=f"update {', '.join(changes)} ({dialect.value} dialect)",
     )
+    if answer.status == NOT_IMPLEMENTED:
+        raise PropertyFailed(
+            "generated.patch-roundtrip",
+            f"{dialect.value} dialect: {answer.summary()} for an update of "
+            f"{', '.join(changes)}: the endpoint says it is not supported, so Entra's updates "
+            f"of these attributes fail: {answer.describe_body(160)}",
+            answer,
+        )
     if not answer.ok:
         if 400 <= (answer.status or 0) < 500:
             probe.refused.append(f"{answer.summary()}: {answer.describe_body(160)}; sent "
@@ -448,13 +495,21 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
         return
     probe.judged.add("generated.patch-roundtrip")
     problems: list[str] = []
+    normalised: list[str] = []
+    probe.compared += 1
     for path, new in changes.items():
         got = get_path(after, path)
         if values_match(new, got):
             continue
         old = get_path(before, path)
         verdict = "still" if got == old else "became"
-        problems.append(f"{path}: PATCH sent {show(new)}, {verdict} {_shown(got)}")
+        line = f"{path}: PATCH sent {show(new)}, {verdict} {_shown(got)}"
+        # a stored value equal to the sent one but for whitespace and case is normalisation,
+        # even when it equals the old value (an update Entra would not notice either)
+        if values_match_normalised(new, got):
+            normalised.append(line)
+        else:
+            problems.append(line)
     for path in values:
         if path in changes or path.lower() == "active":
             continue
@@ -468,3 +523,5 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
             f"{dialect.value} dialect: " + "; ".join(problems),
             after_answer,
         )
+    if normalised:
+        probe.normalised.append(f"{dialect.value} dialect update: " + "; ".join(normalised))

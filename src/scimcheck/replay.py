@@ -384,6 +384,8 @@ class Replay:
                 # one finding, not "returned absent" for every value
                 return f"the body is not JSON: {exchange.describe_body(160)}"
             return _judge_values(assertion.kind, expected, got, before, skip)
+        if assertion.kind == "counts":
+            return _judge_counts(at, got, str(expected), resolve(body, str(expected)))
         return _judge_assertion(assertion.kind, at, expected, got)
 
 
@@ -461,6 +463,17 @@ def _as_list(value: Any) -> list[Any]:
 
 def _hashable(value: Any) -> Any:
     return repr(value) if isinstance(value, dict | list) else value
+
+
+def _judge_counts(at: str, got: Any, listed_at: str, listed: Any) -> str | None:
+    """``at`` is a number equal to how many values ``listed_at`` holds, e.g. itemsPerPage and
+    Resources (RFC 7644 §3.4.2: itemsPerPage is the number of resources returned on the page);
+    a failure names the field that disagrees with the list, not the list."""
+    size = len(_as_list(listed))
+    if isinstance(got, int) and not isinstance(got, bool) and got == size:
+        return None
+    shown = "absent" if got is MISSING else repr(got)
+    return f"{at} is {shown}, but {listed_at} holds {size} value(s): {at} must be {size}"
 
 
 def _judge_assertion(kind: str, at: str, expected: Any, got: Any) -> str | None:

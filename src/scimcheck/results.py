@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 _LEVEL_ORDER = list(Level)
 _CAPABILITY_ORDER = list(Capability)
-MAX_FAILURES_PER_CHECK = 10
 NOT_EVALUATED = scope.NOT_REACHED
 """The message of a check no test reached (its reason, when a test gave one, replaces it)."""
 
@@ -82,7 +81,9 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
                 "fix": check.fix,
                 "evaluations": count,
                 "by_dialect": by_dialect,
-                "failures": failures[:MAX_FAILURES_PER_CHECK],
+                # every failure: each is a request that failed (bounded by the run's own
+                # evaluations); a viewer may fold them, the document does not drop them
+                "failures": failures,
             }
         )
     return out

@@ -32,7 +32,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import SKIP_HEADER
 
 from scimcheck import deadlines, endpoints, ownership
-from scimcheck.redaction import REDACTED, Redactor
+from scimcheck.redaction import REDACTED, Redactor, one_line
 
 ENTRA_TIMEOUT_S = 60.0
 """Entra gives up on a request after 60 seconds (entra-behavior.md §1.0)."""
@@ -141,20 +141,35 @@ class Exchange:
 
     def describe_body(self, limit: int = 600) -> str:
         """The response body shortened for a message, saying what it is when that is not
-        obvious (an HTML page, a body cut off at the cap, bytes that are not UTF-8)."""
+        obvious (an HTML page, an empty body, a body cut off at the cap, bytes that are not
+        UTF-8). An answer that is not SCIM JSON is described by what was seen (status, Server
+        header, Content-Type, an escaped excerpt), never by a guess at who sent it: an empty
+        401 or a framework's own 500 page may well come from the SCIM app itself."""
         self.json()  # notes a body nested too deeply to parse
         text = self.response_body.strip()
         shown = "(empty body)" if not text else (
             text if len(text) <= limit else text[:limit] + "…"
         )
         title = _HTML_TITLE.search(text[:4096]) if text.startswith("<") else None
-        if title or "html" in self.content_type.lower():
-            name = " ".join(title["title"].split()) if title else ""
-            shown = f"an HTML page{f' titled {name!r}' if name else ''} (a proxy, gateway " \
-                    f"or login page answered, not the SCIM endpoint): {shown[:160]}"
+        if not text and self.status is not None:
+            shown = f"(empty body; {self.seen()})"
+        elif title or "html" in self.content_type.lower():
+            name = one_line(" ".join(title["title"].split()), 120) if title else ""
+            titled = f' titled "{name}"' if name else ""
+            shown = (f"an HTML page{titled} ({self.seen()}), not SCIM JSON: "
+                     f"{one_line(shown, 160)}")
         if self.body_problem:
             shown += f" [{self.body_problem}]"
         return shown
+
+    def seen(self) -> str:
+        """What the answer says about itself, escaped: ``status 401, Content-Type 'text/html',
+        Server 'gunicorn'`` (each header, or that it was absent)."""
+        parts = [f"status {self.status}"]
+        for name in ("Content-Type", "Server"):
+            value = self.header(name)
+            parts.append(f"{name} '{one_line(value, 80)}'" if value else f"no {name} header")
+        return ", ".join(parts)
 
     def shortened(self, limit: int = SHOWN_BODY_CHARS) -> Exchange:
         """This exchange as a transcript keeps it once it is old: a response body longer than

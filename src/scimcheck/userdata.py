@@ -417,6 +417,32 @@ def values_match(sent: Any, got: Any) -> bool:
     return bool(sent == got) and type(sent) is type(got)
 
 
+def normalised(text: str) -> str:
+    """``text`` as a server that normalises whitespace and letter case may store it: surrounding
+    whitespace trimmed, inner runs of whitespace made one space, case folded."""
+    return " ".join(text.split()).casefold()
+
+
+def values_match_normalised(sent: Any, got: Any) -> bool:
+    """Whether ``got`` differs from ``sent`` at most by whitespace and letter-case normalisation
+    (RFC 7644 §3.3 lets a service provider alter the values it stores; Entra still matches
+    and updates such a user, at worst re-sending the value on its next cycle). Truncation,
+    lost characters or changed Unicode are not normalisation."""
+    if isinstance(sent, str) and isinstance(got, str):
+        return normalised(sent) == normalised(got)
+    if isinstance(sent, dict) and isinstance(got, dict):
+        lowered = {str(k).lower(): v for k, v in got.items()}
+        return all(
+            str(k).lower() in lowered and values_match_normalised(v, lowered[str(k).lower()])
+            for k, v in sent.items()
+        )
+    if isinstance(sent, list) and isinstance(got, list):
+        return len(sent) == len(got) and all(
+            any(values_match_normalised(item, returned) for returned in got) for item in sent
+        )
+    return values_match(sent, got)
+
+
 def show(value: Any) -> str:
     """A value as a message shows it (``MISSING`` as 'absent')."""
     return "absent" if value is MISSING else repr(value)

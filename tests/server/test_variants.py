@@ -753,6 +753,14 @@ def test_start_index_not_echoed() -> None:
         assert (body["totalResults"], body["itemsPerPage"]) == (5, 2)
 
 
+def test_items_per_page_is_count() -> None:
+    for api, items in zip(_pair("items-per-page-is-count"), (1, 2), strict=True):
+        ids = [api.create_user(f"ipp{n}@x.com")["id"] for n in range(5)]
+        body = body_of(api.get("/Users", query={"startIndex": 5, "count": 2}))
+        assert [r["id"] for r in body["Resources"]] == ids[4:]  # the right page is served
+        assert body["itemsPerPage"] == items
+
+
 def test_spc_patch_unsupported() -> None:
     for api, claimed in zip(_pair("spc-patch-unsupported"), (True, False), strict=True):
         config = body_of(api.get("/ServiceProviderConfig"))

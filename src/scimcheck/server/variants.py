@@ -117,6 +117,8 @@ VARIANTS: dict[str, str] = {
     "'schemas' → 400 (Entra omits custom extension URNs there, D34)",
     "start-index-not-echoed": "ListResponses always say startIndex 1, whatever page was "
     "served (D33)",
+    "items-per-page-is-count": "ListResponses asked for with count say itemsPerPage = count, "
+    "not the number of resources on the page (RFC 7644 §3.4.2)",
     "spc-patch-unsupported": "/ServiceProviderConfig says patch.supported false; PATCH works "
     "(D26)",
     "no-service-provider-config": "GET /ServiceProviderConfig → 404 (the endpoint is not "
@@ -463,6 +465,15 @@ def _start_index_not_echoed(
     return response, body
 
 
+def _items_per_page_is_count(
+    request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    count = request.args.get("count", "")
+    if _is_list(body) and count.isdigit():
+        body["itemsPerPage"] = int(count)
+    return response, body
+
+
 def _spc_patch_unsupported(
     request: Request, response: Response, body: Any
 ) -> tuple[Response, Any]:
@@ -525,6 +536,7 @@ _REWRITES: dict[str, Rewrite] = {
     "externalid-filter-empty": _filter_finds_nothing("externalid"),
     "patch-200-empty-body": _patch_200_empty_body,
     "start-index-not-echoed": _start_index_not_echoed,
+    "items-per-page-is-count": _items_per_page_is_count,
     "spc-patch-unsupported": _spc_patch_unsupported,
     "schema-characteristics-pascal-case": _schema_characteristics_pascal_case,
 }
