@@ -64,7 +64,7 @@ def test_the_externalid_match_is_not_evaluated_when_the_create_is_refused(
     assert entry["outcome"] == "skipped", entry
     assert "match on externalId after the create" in entry["message"], entry
     assert _junit_outcomes(junit, "filter.finds-user-by-externalid") == {"not evaluated"}
-    assert _entry(document, "user.create.status-201")["outcome"] == "failed"
+    assert _entry(document, "user.create.entra-mapping")["outcome"] == "failed"  # refused create
 
 
 def test_the_externalid_match_passes_on_the_reference_server(
