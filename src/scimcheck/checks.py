@@ -151,6 +151,40 @@ _CHECKS: tuple[Check, ...] = (
         fix="Never echo request headers (Authorization above all) in bodies, error details or "
         "response headers; turn off debug echo on production and staging.",
     ),
+    Check(
+        id="auth.wrong-token-rejected",
+        title="A request with a wrong bearer token is refused (401, or 403)",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.AUTHENTICATION,
+        source="RFC 6750 §3.1 (invalid_token: 401); Microsoft Learn, Develop a SCIM endpoint: "
+        "provisioning authenticates with a bearer token (security requirements)",
+        url="https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
+        consequence=(
+            "An endpoint that takes any token is as open as one that takes none: anyone who can "
+            "reach it sends 'Bearer x' and reads or changes your users. Entra's own token then "
+            "protects nothing."
+        ),
+        fix="Compare the bearer token with the one configured for Entra (in constant time) and "
+        "answer 401 with WWW-Authenticate: Bearer error=\"invalid_token\" when it differs. "
+        "RFC 6750 §3.1 asks for 401 (403 is for a valid token lacking scope); both refuse the "
+        "request, so this check accepts either.",
+    ),
+    Check(
+        id="auth.www-authenticate",
+        title="A 401 answer carries a WWW-Authenticate challenge",
+        level=Level.RFC_MUST,
+        capability=Capability.AUTHENTICATION,
+        source="RFC 7235 §3.1 (a 401 MUST send WWW-Authenticate); RFC 6750 §3 (the Bearer "
+        "challenge)",
+        url="https://www.rfc-editor.org/rfc/rfc7235#section-3.1",
+        consequence=(
+            "Entra does not read the challenge, so provisioning keeps working; HTTP clients, "
+            "gateways and tools that do read it cannot tell which credentials the endpoint wants."
+        ),
+        fix='Send WWW-Authenticate: Bearer realm="<your realm>" with every 401 (add '
+        'error="invalid_token" when a token was sent but is not valid). Judged on 401 answers '
+        "only: an endpoint that refuses with 403 is not held to it.",
+    ),
     # --- Responses in general ------------------------------------------------------------------
     Check(
         id="response.scim-content-type",
@@ -289,6 +323,41 @@ _CHECKS: tuple[Check, ...] = (
         '"uniqueness".',
     ),
     Check(
+        id="user.create.duplicate-username-case",
+        title="Creating a user whose userName differs from an existing one only in letter case "
+        "answers 409",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7643 §4.1.1 (userName is case insensitive and unique); RFC 7644 §3.3 (a "
+        "duplicate userName MUST get 409 uniqueness), §3.12",
+        url=RFC7643 + "#section-4.1.1",
+        consequence=(
+            "Two accounts now hold the same userName in different case: Entra's case-insensitive "
+            "match finds both and cannot tell which one it manages, and sign-in may land on "
+            "either."
+        ),
+        fix='Compare userName case-insensitively when enforcing uniqueness; answer 409 with '
+        'scimType "uniqueness". Judged when the create answers 2xx or 409: a create refused '
+        "for another reason (e.g. a required attribute the test body lacks) is not held to it.",
+    ),
+    Check(
+        id="group.displayname-unique",
+        title="Creating a group with an existing displayName answers 409",
+        level=Level.ADVISORY,
+        capability=Capability.GROUPS,
+        source="Microsoft Learn, Develop a SCIM endpoint, /Groups: groups must have uniqueness "
+        "on displayName to match with Entra (not a SCIM protocol requirement)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra matches groups by displayName: once two groups share a name its match finds "
+            "both and it cannot tell which one to manage. Entra itself creates a group only after "
+            "its match found none, so this bites only when duplicates arise some other way: "
+            "advisory."
+        ),
+        fix='Reject a group create whose displayName is already taken with 409 and scimType '
+        '"uniqueness" (compare case-insensitively, as Entra\'s match does).',
+    ),
+    Check(
         id="resource.id-unique",
         title="Each create is answered with an id no other resource has had",
         level=Level.RFC_MUST,
@@ -330,6 +399,23 @@ _CHECKS: tuple[Check, ...] = (
             "create the user again and loops on 409."
         ),
         fix="Compare userName case-insensitively in filters (and in the uniqueness check).",
+    ),
+    Check(
+        id="filter.attribute-name-case-insensitive",
+        title="A filter's attribute names match whatever their letter case (USERNAME, username)",
+        level=Level.RFC_SHOULD,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.4.2.2 ('Attribute names and attribute operators used in filters are "
+        "case insensitive'); RFC 7643 §2.1 (attribute names are case insensitive)",
+        url=RFC7644 + "#section-3.4.2.2",
+        consequence=(
+            "Entra spells attribute names as its mapping does (userName), so its matching keeps "
+            "working; other SCIM clients, and a mapping whose target is typed in another case, "
+            "find nobody and create duplicates. Advisory-strength: the RFC states it without a "
+            "MUST and Entra does not suffer, so it fails a run only with --strict."
+        ),
+        fix="Look attribute names up case-insensitively when parsing a filter (fold the name "
+        "before matching it against the schema), as for attribute names in bodies.",
     ),
     # --- Update ----------------------------------------------------------------------------------
     Check(

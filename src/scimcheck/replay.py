@@ -272,6 +272,14 @@ class Replay:
             return True
         if schema_only and not exchange.response_body:
             return True  # no body to validate: a missing body is the status checks' finding
+        if expectation.when_status and exchange.status not in expectation.when_status:
+            # e.g. a 403 is not held to a 401's WWW-Authenticate challenge
+            wanted = " or ".join(str(s) for s in expectation.when_status)
+            self.scim.notes.append(
+                f"{expectation.check} not judged at {exchange.summary()}: it applies to "
+                f"status {wanted} only"
+            )
+            return True
         for condition in expectation.only_if:
             unmet_condition = self._assertion(condition, exchange, exchange.json())
             if unmet_condition:

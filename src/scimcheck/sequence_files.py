@@ -110,6 +110,8 @@ class Expectation:
     json_body: bool = False
     only_if: tuple[Assertion, ...] = ()
     """Judge only when these hold (e.g. the list did not change between two pages)."""
+    when_status: tuple[int, ...] = ()
+    """Judge only answers with one of these statuses (e.g. a challenge on a 401)."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,7 @@ def _expectation(data: Mapping[str, Any]) -> Expectation:
         on_success=bool(data.get("on_success", False)),
         json_body=bool(data.get("json_body", False)),
         only_if=tuple(_assertion(a) for a in data.get("only_if", ())),
+        when_status=tuple(int(s) for s in data.get("when_status", ())),
     )
 
 

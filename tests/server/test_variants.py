@@ -127,6 +127,54 @@ def test_no_auth() -> None:
     assert broken.get("/Users", token="wrong").status_code == 200
 
 
+def test_wrong_token_accepted() -> None:
+    correct, broken = _pair("wrong-token-accepted")
+    assert_error(correct.get("/Users", token="wrong"), 401)
+    assert broken.get("/Users", token="wrong").status_code == 200
+    assert_error(broken.get("/Users", token=None), 401)  # a missing token is still refused
+
+
+def test_no_www_authenticate() -> None:
+    correct, broken = _pair("no-www-authenticate")
+    for token in (None, "wrong"):
+        assert correct.get("/Users", token=token).headers["WWW-Authenticate"].startswith("Bearer")
+        response = broken.get("/Users", token=token)
+        assert_error(response, 401)
+        assert "WWW-Authenticate" not in response.headers
+    assert broken.get("/Users").status_code == 200
+
+
+def test_filter_names_case_exact() -> None:
+    correct, broken = _pair("filter-names-case-exact")
+    for api in (correct, broken):
+        api.create_user("names@example.com")
+    for name in ("USERNAME", "username"):
+        found = f'{name} eq "names@example.com"'
+        assert body_of(correct.filter_users(found))["totalResults"] == 1
+        assert body_of(broken.filter_users(found))["totalResults"] == 0
+    assert body_of(broken.filter_users('userName eq "NAMES@example.com"'))["totalResults"] == 1
+
+
+def test_username_unique_case_exact() -> None:
+    correct, broken = _pair("username-unique-case-exact")
+    for api in (correct, broken):
+        api.create_user("case@example.com")
+        assert_error(api.post("/Users", {"userName": "case@example.com"}), 409, "uniqueness")
+    assert_error(correct.post("/Users", {"userName": "CASE@example.com"}), 409, "uniqueness")
+    assert broken.post("/Users", {"userName": "CASE@example.com"}).status_code == 201
+
+
+def test_group_duplicate_displayname() -> None:
+    correct, broken = _pair("group-duplicate-displayname")
+    group = {"schemas": [GROUP_SCHEMA], "displayName": "Team"}
+    for api in (correct, broken):
+        assert api.post("/Groups", group).status_code == 201
+    assert_error(correct.post("/Groups", group), 409, "uniqueness")
+    assert broken.post("/Groups", group).status_code == 201
+    broken.create_user("dup@example.com")
+    assert_error(broken.post("/Users", {"userName": "dup@example.com"}), 409, "uniqueness")
+
+
 def test_json_content_type() -> None:
     correct, broken = _pair("json-content-type")
     assert correct.get("/Users").headers["Content-Type"] == ENTRA_CONTENT_TYPE

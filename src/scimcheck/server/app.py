@@ -175,7 +175,9 @@ class ScimApp:
                 401, "authentication required: send 'Authorization: Bearer <token>'",
                 headers={"WWW-Authenticate": 'Bearer realm="scimcheck"'},
             )
-        if not hmac.compare_digest(credentials.encode("utf-8"), self.token.encode("utf-8")):
+        if self.behaviour.compare_token and not hmac.compare_digest(
+            credentials.encode("utf-8"), self.token.encode("utf-8")
+        ):
             raise ScimError(
                 401, "the bearer token is not valid",
                 headers={"WWW-Authenticate": 'Bearer realm="scimcheck", error="invalid_token"'},
