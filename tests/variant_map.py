@@ -14,6 +14,7 @@ EXPECTED: dict[str, set[str]] = {
     "filter-names-case-exact": {"filter.attribute-name-case-insensitive"},
     "plain-errors": {"error.scim-envelope"},
     "no-location": {"user.create.location"},
+    "password-echoed-on-create": {"user.password-never-returned"},
     "no-auth": {"auth.missing-token-rejected", "auth.wrong-token-rejected"},
     "wrong-token-accepted": {"auth.wrong-token-rejected"},
     "no-www-authenticate": {"auth.www-authenticate"},

@@ -358,6 +358,22 @@ _CHECKS: tuple[Check, ...] = (
         '"uniqueness" (compare case-insensitively, as Entra\'s match does).',
     ),
     Check(
+        id="user.password-never-returned",
+        title="A password is never returned: not on create, read or list",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7643 §4.1.1 (the password SHALL NOT be returnable), §7 (returned "
+        "\"never\")",
+        url=RFC7643 + "#section-4.1.1",
+        consequence=(
+            "Entra does not read it back, so provisioning works, but every answer that carries "
+            "the user hands the password (or its hash) to logs, proxies and anyone who can read "
+            "users."
+        ),
+        fix="Drop password from every representation you return, including the answer to the "
+        "create or PATCH that set it (do not echo the request body); store only a salted hash.",
+    ),
+    Check(
         id="resource.id-unique",
         title="Each create is answered with an id no other resource has had",
         level=Level.RFC_MUST,

@@ -175,6 +175,15 @@ def test_group_duplicate_displayname() -> None:
     assert_error(broken.post("/Users", {"userName": "dup@example.com"}), 409, "uniqueness")
 
 
+def test_password_echoed_on_create() -> None:
+    correct, broken = _pair("password-echoed-on-create")
+    user = {"schemas": [USER_SCHEMA], "userName": "pw@example.com", "password": "Secret-1"}
+    assert "password" not in body_of(correct.post("/Users", user))
+    created = body_of(broken.post("/Users", user))
+    assert created["password"] == "Secret-1"
+    assert "password" not in broken.user(created["id"])  # only the create's answer echoes it
+
+
 def test_json_content_type() -> None:
     correct, broken = _pair("json-content-type")
     assert correct.get("/Users").headers["Content-Type"] == ENTRA_CONTENT_TYPE

@@ -258,6 +258,9 @@ class ScimApp:
         shown = self._render(rtype, resource, self._query_params(request))
         if self.behaviour.create_answers_id and rtype is USER_TYPE:
             shown = self._wrong_id(rtype, shown)
+        if self.behaviour.echo_password_on_create and isinstance(body, dict) \
+                and "password" in body:
+            shown["password"] = body["password"]  # variant password-echoed-on-create
         return scim_response(shown, 201, {"Location": shown["meta"]["location"]})
 
     def _wrong_id(self, rtype: ResourceType, shown: Resource) -> Resource:

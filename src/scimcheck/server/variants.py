@@ -37,6 +37,8 @@ VARIANTS: dict[str, str] = {
     "spells it (USERNAME, username) finds nobody",
     "plain-errors": 'error bodies are {"error": "<detail>"}, not SCIM Error messages (D18)',
     "no-location": "201 responses carry no Location header (RFC 7644 §3.3)",
+    "password-echoed-on-create": "the answer to a create repeats the password it was sent (the "
+    "request body echoed into the response)",
     "no-auth": "requests without a token, or with a wrong one, are accepted",
     "wrong-token-accepted": "a request without a token is refused, but any token is accepted "
     "(the value is never compared)",
@@ -152,6 +154,7 @@ class Behaviour:
     require_emails: bool = False
     require_listed_extensions: bool = False
     create_answers_oldest: bool = False
+    echo_password_on_create: bool = False
     create_answers_id: str | None = None
     """Whose id a POST /Users is answered with: "oldest" (and no userName), "first" or
     "deleted" (the id deleted last, once)."""
@@ -168,6 +171,7 @@ def _coercion(**changes: Any) -> Behaviour:
 
 _BEHAVIOURS: dict[str, Behaviour] = {
     "create-answers-oldest-user": Behaviour(create_answers_oldest=True),
+    "password-echoed-on-create": Behaviour(echo_password_on_create=True),
     "create-answers-foreign-id": Behaviour(create_answers_id="oldest"),
     "create-answers-same-id": Behaviour(create_answers_id="first"),
     "create-reuses-deleted-id": Behaviour(create_answers_id="deleted"),
