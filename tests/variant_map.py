@@ -76,6 +76,7 @@ EXPECTED: dict[str, set[str]] = {
     "get-by-id-404": {"user.get-by-id"},
     "username-filter-empty": {"filter.finds-user"},
     "patch-200-empty-body": {"patch.response"},
+    "patch-answers-before-change": {"patch.response-current"},
     "active-boolean-ignored": {"user.disable.boolean"},
     "string-boolean-rejected": {"user.disable.string-false"},
     "displayname-patch-501": {"user.update.applied", "group.rename"},

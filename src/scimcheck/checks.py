@@ -470,6 +470,22 @@ _CHECKS: tuple[Check, ...] = (
         fix="Answer a PATCH that succeeded with 200 and the full resource, or 204 No Content.",
     ),
     Check(
+        id="patch.response-current",
+        title="A PATCH answered 200 with the resource shows it after the change, not before",
+        level=Level.RFC_MUST,
+        capability=Capability.UPDATE_USER,
+        source="RFC 7644 §3.5.2 (200 with the entire resource, as modified)",
+        url=RFC7644 + "#section-3.5.2",
+        consequence=(
+            "Entra does not read the PATCH answer (Microsoft Learn: the whole resource need not "
+            "be returned), so provisioning works; any client that does read it believes the "
+            "change was not made and sends it again."
+        ),
+        fix="Build the PATCH answer from the resource after the operations were applied (or "
+        "answer 204 No Content). Judged only when the read-back shows the change stored and the "
+        "answer was 200 with the resource.",
+    ),
+    Check(
         id="user.update.applied",
         title="Attributes changed by PATCH (one op per path) are changed on the next GET",
         level=Level.ENTRA_BLOCKING,

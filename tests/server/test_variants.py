@@ -184,6 +184,17 @@ def test_password_echoed_on_create() -> None:
     assert "password" not in broken.user(created["id"])  # only the create's answer echoes it
 
 
+def test_patch_answers_before_change() -> None:
+    correct, broken = _pair("patch-answers-before-change")
+    for api, answered in zip((correct, broken), ("New", "Old"), strict=True):
+        user = api.create_user("before@example.com", title="Old")
+        response = api.patch(f"/Users/{user['id']}",
+                             [{"op": "replace", "path": "title", "value": "New"}])
+        assert response.status_code == 200
+        assert body_of(response)["title"] == answered
+        assert api.user(user["id"])["title"] == "New"  # the change itself is stored
+
+
 def test_json_content_type() -> None:
     correct, broken = _pair("json-content-type")
     assert correct.get("/Users").headers["Content-Type"] == ENTRA_CONTENT_TYPE

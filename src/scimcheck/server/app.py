@@ -343,9 +343,12 @@ class ScimApp:
             resource = self.store.replace(rtype, resource_id, attrs)
         else:
             patch = self.behaviour.patch
+            before = self.store.get(rtype, resource_id)
             resource = self.store.modify(
                 rtype, resource_id, lambda attrs: apply_patch(rtype, attrs, body, patch)
             )
+            if self.behaviour.patch_answers_before:  # variant patch-answers-before-change
+                resource = before
         return scim_response(self._render(rtype, resource, params))
 
     def _delete(self, rtype: ResourceType, resource_id: str, params: ListParams) -> Response:

@@ -104,6 +104,8 @@ VARIANTS: dict[str, str] = {
     "group-delete-400": "DELETE /Groups/{id} → 400 (D27)",
     "get-by-id-404": "GET /Users/{id} answers 404 for users that exist (lists still find them)",
     "username-filter-empty": "a userName filter always finds nobody (filter ignored, D8/D9)",
+    "patch-answers-before-change": "a PATCH is applied, but answered 200 with the resource as "
+    "it was before the change",
     "patch-200-empty-body": "a successful PATCH answers 200 with an empty body (neither 204 nor "
     "the resource)",
     "active-boolean-ignored": 'PATCH active with a JSON boolean is ignored; only "True"/"False" '
@@ -155,6 +157,7 @@ class Behaviour:
     require_listed_extensions: bool = False
     create_answers_oldest: bool = False
     echo_password_on_create: bool = False
+    patch_answers_before: bool = False
     create_answers_id: str | None = None
     """Whose id a POST /Users is answered with: "oldest" (and no userName), "first" or
     "deleted" (the id deleted last, once)."""
@@ -172,6 +175,7 @@ def _coercion(**changes: Any) -> Behaviour:
 _BEHAVIOURS: dict[str, Behaviour] = {
     "create-answers-oldest-user": Behaviour(create_answers_oldest=True),
     "password-echoed-on-create": Behaviour(echo_password_on_create=True),
+    "patch-answers-before-change": Behaviour(patch_answers_before=True),
     "create-answers-foreign-id": Behaviour(create_answers_id="oldest"),
     "create-answers-same-id": Behaviour(create_answers_id="first"),
     "create-reuses-deleted-id": Behaviour(create_answers_id="deleted"),
