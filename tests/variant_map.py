@@ -47,6 +47,7 @@ EXPECTED: dict[str, set[str]] = {
         "schema.list-response", "discovery.schemas", "discovery.resource-types",
     },
     "user-without-schemas": {"schema.user"},
+    "total-results-page-size": {"list.total-results"},
     "uppercase-family-name": {"user.values-roundtrip"},
     "patch-names-ignored": {"user.update.applied", "user.update.pathless-dotted", "group.rename"},
     "pathless-dotted-ignored": {"user.update.pathless-dotted"},

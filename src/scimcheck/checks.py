@@ -486,6 +486,22 @@ _CHECKS: tuple[Check, ...] = (
         "answer was 200 with the resource.",
     ),
     Check(
+        id="list.total-results",
+        title="A list's totalResults counts every match, not the resources on the page",
+        level=Level.RFC_MUST,
+        capability=Capability.PAGINATION,
+        source="RFC 7644 §3.4.2 (totalResults: the total number of results the query matches; "
+        "itemsPerPage: the number on this page), §3.4.2.4",
+        url=RFC7644 + "#section-3.4.2",
+        consequence=(
+            "A client paging through the list takes the page size for the total and stops after "
+            "the first page: every user beyond it is never seen (Entra's account discovery pages "
+            "with startIndex and count)."
+        ),
+        fix="Set totalResults to the number of resources matching the query across all pages "
+        "(a COUNT over the same filter), and itemsPerPage to the number on this page.",
+    ),
+    Check(
         id="user.update.applied",
         title="Attributes changed by PATCH (one op per path) are changed on the next GET",
         level=Level.ENTRA_BLOCKING,

@@ -458,6 +458,10 @@ def _judge_assertion(kind: str, at: str, expected: Any, got: Any) -> str | None:
     if kind == "ends_with":
         ok = isinstance(got, str) and got.rstrip("/").endswith(str(expected))
         return None if ok else f"{at} is {shown}, expected it to end with {expected!r}"
+    if kind == "at_least":
+        number = isinstance(got, int | float) and not isinstance(got, bool)
+        ok = number and got >= int(expected)
+        return None if ok else f"{at} is {shown}, expected a number of at least {expected}"
     if kind == "present":
         here = got is not MISSING and got not in (None, [], {}, "")
         if here == expected:

@@ -193,7 +193,7 @@ class SequenceFile:
 
 _ASSERTION_KINDS = (
     "equals", "not_equals", "equals_ignore_case", "same_set", "contains", "excludes",
-    "unique", "count", "present", "is_boolean", "ends_with", "has_values", "updated",
+    "unique", "count", "at_least", "present", "is_boolean", "ends_with", "has_values", "updated",
 )
 
 

@@ -195,6 +195,16 @@ def test_patch_answers_before_change() -> None:
         assert api.user(user["id"])["title"] == "New"  # the change itself is stored
 
 
+def test_total_results_page_size() -> None:
+    correct, broken = _pair("total-results-page-size")
+    for api in (correct, broken):
+        for n in range(3):
+            api.create_user(f"total{n}@example.com")
+    for api, total in zip((correct, broken), (3, 1), strict=True):
+        page = body_of(api.get("/Users", query={"startIndex": "1", "count": "1"}))
+        assert (page["totalResults"], page["itemsPerPage"], len(page["Resources"])) == (total, 1, 1)
+
+
 def test_json_content_type() -> None:
     correct, broken = _pair("json-content-type")
     assert correct.get("/Users").headers["Content-Type"] == ENTRA_CONTENT_TYPE

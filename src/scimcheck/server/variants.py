@@ -46,6 +46,8 @@ VARIANTS: dict[str, str] = {
     "json-content-type": "responses say Content-Type application/json, not scim+json (D17)",
     "create-200": "POST create answers 200 instead of 201",
     "list-missing-total": "ListResponses omit totalResults",
+    "total-results-page-size": "ListResponses give the number of resources on the page as "
+    "totalResults",
     "user-without-schemas": "User resources are returned without 'schemas'",
     "uppercase-family-name": "name.familyName is stored upper-cased (D28)",
     "patch-names-ignored": "PATCH of displayName, name.* and userName is silently not applied",
@@ -402,6 +404,14 @@ def _list_missing_total(_request: Request, response: Response, body: Any) -> tup
     return response, body
 
 
+def _total_results_page_size(
+    _request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if _is_list(body) and isinstance(body.get("Resources"), list):
+        body["totalResults"] = len(body["Resources"])
+    return response, body
+
+
 def _strip_schemas(resource: Any, resource_type: str) -> None:
     if isinstance(resource, dict) and isinstance(resource.get("meta"), dict) \
             and resource["meta"].get("resourceType") == resource_type:
@@ -543,6 +553,7 @@ _REWRITES: dict[str, Rewrite] = {
     "echoes-token": _echoes_token,
     "create-200": _create_200,
     "list-missing-total": _list_missing_total,
+    "total-results-page-size": _total_results_page_size,
     "user-without-schemas": _without_schemas("User"),
     "group-without-schemas": _without_schemas("Group"),
     "schemas-bare-array": _schemas_bare_array,
