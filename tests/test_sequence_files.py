@@ -115,6 +115,34 @@ def test_a_new_file_is_a_new_test_with_no_code(
     assert document["tests"]["errors"] == 0
 
 
+UNAUTHENTICATED = """\
+id: gated
+title: An expectation judged on some statuses only
+source: test
+dialects: none
+steps:
+  - name: probe without a token
+    request: {method: GET, path: /Users, auth: false}
+    expect:
+      - check: auth.www-authenticate
+        when_status: [STATUS]
+        headers_present: [X-Never-Sent]
+"""
+
+
+@pytest.mark.parametrize(("status", "failed"), [(403, set()), (401, {"auth.www-authenticate"})])
+def test_when_status_judges_only_those_statuses(
+    status: int, failed: set[str], tmp_path: Path, reference_server: ReferenceServer,
+    run_suites: RunSuites,
+) -> None:
+    """The reference server answers 401: an expectation for 403 answers is not judged there
+    (a 403 is not held to a 401's challenge), one for 401 answers is."""
+    _write(tmp_path, UNAUTHENTICATED.replace("STATUS", str(status)), "gated.yaml")
+    document = run_suites(reference_server.base_url, "--scim-sequences", str(tmp_path))
+    assert document["tests"]["errors"] == 0, document["_stdout"]
+    assert failed_checks(document) == failed, document["_stdout"]
+
+
 def test_a_broken_file_is_a_harness_error_not_a_verdict(
     tmp_path: Path, reference_server: ReferenceServer, run_suites: RunSuites
 ) -> None:

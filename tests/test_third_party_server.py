@@ -7,7 +7,10 @@ defects in it, each confirmed by hand against its source and a transcript:
   value" (D4);
 - Entra's first work email on a user without one (Add on emails[type eq "work"].value) →
   400 noTarget (D10), under the entra-default profile;
-- the manager as a bare id string → 400 validation error (D13), under entra-default.
+- the manager as a bare id string → 400 validation error (D13), under entra-default;
+- a second group with an existing displayName is created (201), where Entra's documented
+  requirement is displayName uniqueness (advisory: Entra creates a group only after its match
+  found none); confirmed with curl: two POST /Groups {"displayName": "Team"} both → 201.
 Everything else it does, including PATCH answered with 204, must pass: no false alarms.
 """
 
@@ -62,9 +65,9 @@ def test_entra_app_profile_finds_the_group_defects_and_nothing_else(
     scim2_server: str, run_suites: RunSuites
 ) -> None:
     document = run_suites(scim2_server)
-    assert failed_checks(document) == {"group.create", "membership.remove-legacy"}, (
-        document["_stdout"]
-    )
+    assert failed_checks(document) == {
+        "group.create", "membership.remove-legacy", "group.displayname-unique"
+    }, document["_stdout"]
     by_id = {c["id"]: c for c in document["checks"]}
     assert "Unknown extension schemas" in by_id["group.create"]["message"]
     assert by_id["membership.remove-legacy"]["by_dialect"] == {"legacy": "failed"}
@@ -78,6 +81,7 @@ def test_default_mapping_also_finds_the_attribute_path_defects(
     assert failed_checks(document) == {
         "group.create",
         "membership.remove-legacy",
+        "group.displayname-unique",
         "user.update.filtered-path-creates",
         "user.update.manager-string",
     }, document["_stdout"]

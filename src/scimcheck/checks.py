@@ -151,6 +151,40 @@ _CHECKS: tuple[Check, ...] = (
         fix="Never echo request headers (Authorization above all) in bodies, error details or "
         "response headers; turn off debug echo on production and staging.",
     ),
+    Check(
+        id="auth.wrong-token-rejected",
+        title="A request with a wrong bearer token is refused (401, or 403)",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.AUTHENTICATION,
+        source="RFC 6750 §3.1 (invalid_token: 401); Microsoft Learn, Develop a SCIM endpoint: "
+        "provisioning authenticates with a bearer token (security requirements)",
+        url="https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
+        consequence=(
+            "An endpoint that takes any token is as open as one that takes none: anyone who can "
+            "reach it sends 'Bearer x' and reads or changes your users. Entra's own token then "
+            "protects nothing."
+        ),
+        fix="Compare the bearer token with the one configured for Entra (in constant time) and "
+        "answer 401 with WWW-Authenticate: Bearer error=\"invalid_token\" when it differs. "
+        "RFC 6750 §3.1 asks for 401 (403 is for a valid token lacking scope); both refuse the "
+        "request, so this check accepts either.",
+    ),
+    Check(
+        id="auth.www-authenticate",
+        title="A 401 answer carries a WWW-Authenticate challenge",
+        level=Level.RFC_MUST,
+        capability=Capability.AUTHENTICATION,
+        source="RFC 7235 §3.1 (a 401 MUST send WWW-Authenticate); RFC 6750 §3 (the Bearer "
+        "challenge)",
+        url="https://www.rfc-editor.org/rfc/rfc7235#section-3.1",
+        consequence=(
+            "Entra does not read the challenge, so provisioning keeps working; HTTP clients, "
+            "gateways and tools that do read it cannot tell which credentials the endpoint wants."
+        ),
+        fix='Send WWW-Authenticate: Bearer realm="<your realm>" with every 401 (add '
+        'error="invalid_token" when a token was sent but is not valid). Judged on 401 answers '
+        "only: an endpoint that refuses with 403 is not held to it.",
+    ),
     # --- Responses in general ------------------------------------------------------------------
     Check(
         id="response.scim-content-type",
@@ -306,6 +340,57 @@ _CHECKS: tuple[Check, ...] = (
         '"uniqueness".',
     ),
     Check(
+        id="user.create.duplicate-username-case",
+        title="Creating a user whose userName differs from an existing one only in letter case "
+        "answers 409",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7643 §4.1.1 (userName is case insensitive and unique); RFC 7644 §3.3 (a "
+        "duplicate userName MUST get 409 uniqueness), §3.12",
+        url=RFC7643 + "#section-4.1.1",
+        consequence=(
+            "Two accounts now hold the same userName in different case: Entra's case-insensitive "
+            "match finds both and cannot tell which one it manages, and sign-in may land on "
+            "either."
+        ),
+        fix='Compare userName case-insensitively when enforcing uniqueness; answer 409 with '
+        'scimType "uniqueness". Judged when the create answers 2xx or 409: a create refused '
+        "for another reason (e.g. a required attribute the test body lacks) is not held to it.",
+    ),
+    Check(
+        id="group.displayname-unique",
+        title="Creating a group with an existing displayName answers 409",
+        level=Level.ADVISORY,
+        capability=Capability.GROUPS,
+        source="Microsoft Learn, Develop a SCIM endpoint, /Groups: groups must have uniqueness "
+        "on displayName to match with Entra (not a SCIM protocol requirement)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra matches groups by displayName: once two groups share a name its match finds "
+            "both and it cannot tell which one to manage. Entra itself creates a group only after "
+            "its match found none, so this bites only when duplicates arise some other way: "
+            "advisory."
+        ),
+        fix='Reject a group create whose displayName is already taken with 409 and scimType '
+        '"uniqueness" (compare case-insensitively, as Entra\'s match does).',
+    ),
+    Check(
+        id="user.password-never-returned",
+        title="A password is never returned: not on create, read or list",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7643 §4.1.1 (the password SHALL NOT be returnable), §7 (returned "
+        "\"never\")",
+        url=RFC7643 + "#section-4.1.1",
+        consequence=(
+            "Entra does not read it back, so provisioning works, but every answer that carries "
+            "the user hands the password (or its hash) to logs, proxies and anyone who can read "
+            "users."
+        ),
+        fix="Drop password from every representation you return, including the answer to the "
+        "create or PATCH that set it (do not echo the request body); store only a salted hash.",
+    ),
+    Check(
         id="resource.id-unique",
         title="Each create is answered with an id no other resource has had",
         level=Level.RFC_MUST,
@@ -348,6 +433,23 @@ _CHECKS: tuple[Check, ...] = (
         ),
         fix="Compare userName case-insensitively in filters (and in the uniqueness check).",
     ),
+    Check(
+        id="filter.attribute-name-case-insensitive",
+        title="A filter's attribute names match whatever their letter case (USERNAME, username)",
+        level=Level.RFC_SHOULD,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.4.2.2 ('Attribute names and attribute operators used in filters are "
+        "case insensitive'); RFC 7643 §2.1 (attribute names are case insensitive)",
+        url=RFC7644 + "#section-3.4.2.2",
+        consequence=(
+            "Entra spells attribute names as its mapping does (userName), so its matching keeps "
+            "working; other SCIM clients, and a mapping whose target is typed in another case, "
+            "find nobody and create duplicates. Advisory-strength: the RFC states it without a "
+            "MUST and Entra does not suffer, so it fails a run only with --strict."
+        ),
+        fix="Look attribute names up case-insensitively when parsing a filter (fold the name "
+        "before matching it against the schema), as for attribute names in bodies.",
+    ),
     # --- Update ----------------------------------------------------------------------------------
     Check(
         id="patch.implemented",
@@ -383,6 +485,38 @@ _CHECKS: tuple[Check, ...] = (
         url=RFC7644 + "#section-3.5.2",
         consequence="Entra counts the update as failed and retries it on every cycle.",
         fix="Answer a PATCH that succeeded with 200 and the full resource, or 204 No Content.",
+    ),
+    Check(
+        id="patch.response-current",
+        title="A PATCH answered 200 with the resource shows it after the change, not before",
+        level=Level.RFC_MUST,
+        capability=Capability.UPDATE_USER,
+        source="RFC 7644 §3.5.2 (200 with the entire resource, as modified)",
+        url=RFC7644 + "#section-3.5.2",
+        consequence=(
+            "Entra does not read the PATCH answer (Microsoft Learn: the whole resource need not "
+            "be returned), so provisioning works; any client that does read it believes the "
+            "change was not made and sends it again."
+        ),
+        fix="Build the PATCH answer from the resource after the operations were applied (or "
+        "answer 204 No Content). Judged only when the read-back shows the change stored and the "
+        "answer was 200 with the resource.",
+    ),
+    Check(
+        id="list.total-results",
+        title="A list's totalResults counts every match, not the resources on the page",
+        level=Level.RFC_MUST,
+        capability=Capability.PAGINATION,
+        source="RFC 7644 §3.4.2 (totalResults: the total number of results the query matches; "
+        "itemsPerPage: the number on this page), §3.4.2.4",
+        url=RFC7644 + "#section-3.4.2",
+        consequence=(
+            "A client paging through the list takes the page size for the total and stops after "
+            "the first page: every user beyond it is never seen (Entra's account discovery pages "
+            "with startIndex and count)."
+        ),
+        fix="Set totalResults to the number of resources matching the query across all pages "
+        "(a COUNT over the same filter), and itemsPerPage to the number on this page.",
     ),
     Check(
         id="user.update.applied",

@@ -296,6 +296,14 @@ class Replay:
             return True
         if schema_only and not exchange.response_body:
             return True  # no body to validate: a missing body is the status checks' finding
+        if expectation.when_status and exchange.status not in expectation.when_status:
+            # e.g. a 403 is not held to a 401's WWW-Authenticate challenge
+            wanted = " or ".join(str(s) for s in expectation.when_status)
+            self.scim.notes.append(
+                f"{expectation.check} not judged at {exchange.summary()}: it applies to "
+                f"status {wanted} only"
+            )
+            return True
         for condition in expectation.only_if:
             unmet_condition = self._assertion(condition, exchange, exchange.json())
             if unmet_condition:
@@ -492,6 +500,10 @@ def _judge_assertion(kind: str, at: str, expected: Any, got: Any) -> str | None:
     if kind == "ends_with":
         ok = isinstance(got, str) and got.rstrip("/").endswith(str(expected))
         return None if ok else f"{at} is {shown}, expected it to end with {expected!r}"
+    if kind == "at_least":
+        number = isinstance(got, int | float) and not isinstance(got, bool)
+        ok = number and got >= int(expected)
+        return None if ok else f"{at} is {shown}, expected a number of at least {expected}"
     if kind == "present":
         here = got is not MISSING and got not in (None, [], {}, "")
         if here == expected:

@@ -112,6 +112,8 @@ class Expectation:
     """Judge only when these hold (e.g. the list did not change between two pages)."""
     completed_by: str | None = None
     """A later step whose expectation of this check must be judged for a pass here to count."""
+    when_status: tuple[int, ...] = ()
+    """Judge only answers with one of these statuses (e.g. a challenge on a 401)."""
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,8 @@ class SequenceFile:
 
 _ASSERTION_KINDS = (
     "equals", "not_equals", "equals_ignore_case", "same_set", "contains", "excludes",
-    "unique", "count", "counts", "present", "is_boolean", "ends_with", "has_values", "updated",
+    "unique", "count", "counts", "at_least", "present", "is_boolean", "ends_with", "has_values",
+    "updated",
 )
 
 
@@ -219,6 +222,7 @@ def _expectation(data: Mapping[str, Any]) -> Expectation:
         json_body=bool(data.get("json_body", False)),
         only_if=tuple(_assertion(a) for a in data.get("only_if", ())),
         completed_by=data.get("completed_by"),
+        when_status=tuple(int(s) for s in data.get("when_status", ())),
     )
 
 

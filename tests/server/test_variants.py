@@ -127,6 +127,84 @@ def test_no_auth() -> None:
     assert broken.get("/Users", token="wrong").status_code == 200
 
 
+def test_wrong_token_accepted() -> None:
+    correct, broken = _pair("wrong-token-accepted")
+    assert_error(correct.get("/Users", token="wrong"), 401)
+    assert broken.get("/Users", token="wrong").status_code == 200
+    assert_error(broken.get("/Users", token=None), 401)  # a missing token is still refused
+
+
+def test_no_www_authenticate() -> None:
+    correct, broken = _pair("no-www-authenticate")
+    for token in (None, "wrong"):
+        assert correct.get("/Users", token=token).headers["WWW-Authenticate"].startswith("Bearer")
+        response = broken.get("/Users", token=token)
+        assert_error(response, 401)
+        assert "WWW-Authenticate" not in response.headers
+    assert broken.get("/Users").status_code == 200
+
+
+def test_filter_names_case_exact() -> None:
+    correct, broken = _pair("filter-names-case-exact")
+    for api in (correct, broken):
+        api.create_user("names@example.com")
+    for name in ("USERNAME", "username"):
+        found = f'{name} eq "names@example.com"'
+        assert body_of(correct.filter_users(found))["totalResults"] == 1
+        assert body_of(broken.filter_users(found))["totalResults"] == 0
+    assert body_of(broken.filter_users('userName eq "NAMES@example.com"'))["totalResults"] == 1
+
+
+def test_username_unique_case_exact() -> None:
+    correct, broken = _pair("username-unique-case-exact")
+    for api in (correct, broken):
+        api.create_user("case@example.com")
+        assert_error(api.post("/Users", {"userName": "case@example.com"}), 409, "uniqueness")
+    assert_error(correct.post("/Users", {"userName": "CASE@example.com"}), 409, "uniqueness")
+    assert broken.post("/Users", {"userName": "CASE@example.com"}).status_code == 201
+
+
+def test_group_duplicate_displayname() -> None:
+    correct, broken = _pair("group-duplicate-displayname")
+    group = {"schemas": [GROUP_SCHEMA], "displayName": "Team"}
+    for api in (correct, broken):
+        assert api.post("/Groups", group).status_code == 201
+    assert_error(correct.post("/Groups", group), 409, "uniqueness")
+    assert broken.post("/Groups", group).status_code == 201
+    broken.create_user("dup@example.com")
+    assert_error(broken.post("/Users", {"userName": "dup@example.com"}), 409, "uniqueness")
+
+
+def test_password_echoed_on_create() -> None:
+    correct, broken = _pair("password-echoed-on-create")
+    user = {"schemas": [USER_SCHEMA], "userName": "pw@example.com", "password": "Secret-1"}
+    assert "password" not in body_of(correct.post("/Users", user))
+    created = body_of(broken.post("/Users", user))
+    assert created["password"] == "Secret-1"
+    assert "password" not in broken.user(created["id"])  # only the create's answer echoes it
+
+
+def test_patch_answers_before_change() -> None:
+    correct, broken = _pair("patch-answers-before-change")
+    for api, answered in zip((correct, broken), ("New", "Old"), strict=True):
+        user = api.create_user("before@example.com", title="Old")
+        response = api.patch(f"/Users/{user['id']}",
+                             [{"op": "replace", "path": "title", "value": "New"}])
+        assert response.status_code == 200
+        assert body_of(response)["title"] == answered
+        assert api.user(user["id"])["title"] == "New"  # the change itself is stored
+
+
+def test_total_results_page_size() -> None:
+    correct, broken = _pair("total-results-page-size")
+    for api in (correct, broken):
+        for n in range(3):
+            api.create_user(f"total{n}@example.com")
+    for api, total in zip((correct, broken), (3, 1), strict=True):
+        page = body_of(api.get("/Users", query={"startIndex": "1", "count": "1"}))
+        assert (page["totalResults"], page["itemsPerPage"], len(page["Resources"])) == (total, 1, 1)
+
+
 def test_json_content_type() -> None:
     correct, broken = _pair("json-content-type")
     assert correct.get("/Users").headers["Content-Type"] == ENTRA_CONTENT_TYPE

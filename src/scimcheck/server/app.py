@@ -175,7 +175,9 @@ class ScimApp:
                 401, "authentication required: send 'Authorization: Bearer <token>'",
                 headers={"WWW-Authenticate": 'Bearer realm="scimcheck"'},
             )
-        if not hmac.compare_digest(credentials.encode("utf-8"), self.token.encode("utf-8")):
+        if self.behaviour.compare_token and not hmac.compare_digest(
+            credentials.encode("utf-8"), self.token.encode("utf-8")
+        ):
             raise ScimError(
                 401, "the bearer token is not valid",
                 headers={"WWW-Authenticate": 'Bearer realm="scimcheck", error="invalid_token"'},
@@ -256,6 +258,9 @@ class ScimApp:
         shown = self._render(rtype, resource, self._query_params(request))
         if self.behaviour.create_answers_id and rtype is USER_TYPE:
             shown = self._wrong_id(rtype, shown)
+        if self.behaviour.echo_password_on_create and isinstance(body, dict) \
+                and "password" in body:
+            shown["password"] = body["password"]  # variant password-echoed-on-create
         return scim_response(shown, 201, {"Location": shown["meta"]["location"]})
 
     def _wrong_id(self, rtype: ResourceType, shown: Resource) -> Resource:
@@ -338,9 +343,12 @@ class ScimApp:
             resource = self.store.replace(rtype, resource_id, attrs)
         else:
             patch = self.behaviour.patch
+            before = self.store.get(rtype, resource_id)
             resource = self.store.modify(
                 rtype, resource_id, lambda attrs: apply_patch(rtype, attrs, body, patch)
             )
+            if self.behaviour.patch_answers_before:  # variant patch-answers-before-change
+                resource = before
         return scim_response(self._render(rtype, resource, params))
 
     def _delete(self, rtype: ResourceType, resource_id: str, params: ListParams) -> Response:

@@ -33,6 +33,10 @@ class StoreOptions:
 
     unique_user_names_on_create: bool = True
     """``False`` is variant ``duplicate-accepted``."""
+    unique_names_case_exact: bool = False
+    """Variant ``username-unique-case-exact``: uniqueness compares names case-exactly."""
+    unique_group_names_on_create: bool = True
+    """``False`` is variant ``group-duplicate-displayname``."""
     uppercase_family_name: bool = False
     """Variant ``uppercase-family-name``: a transformed value (Entra S1 "store as sent", D28)."""
     no_reenable: bool = False
@@ -106,7 +110,10 @@ class Store:
                 "lastModified": now,
                 "location": f"{base_url.rstrip('/')}{rtype.endpoint}/{resource_id}",
             }
-            check = rtype is not USER_TYPE or self.options.unique_user_names_on_create
+            check = (
+                self.options.unique_user_names_on_create if rtype is USER_TYPE
+                else self.options.unique_group_names_on_create
+            )
             return self._commit(rtype, resource_id, attrs, meta, None, check_unique=check)
 
     def replace(self, rtype: ResourceType, resource_id: str, attrs: dict[str, Any]) -> Resource:
@@ -200,10 +207,13 @@ class Store:
         value = attrs.get(key)
         if not isinstance(value, str):
             return
-        wanted = fold(value)
+        same: Callable[[str], str] = (
+            (lambda text: text) if self.options.unique_names_case_exact else fold
+        )
+        wanted = same(value)
         for other in self._resources[rtype.name].values():
             theirs = other.get(key)
-            if other["id"] != resource_id and isinstance(theirs, str) and fold(theirs) == wanted:
+            if other["id"] != resource_id and isinstance(theirs, str) and same(theirs) == wanted:
                 raise ScimError(
                     409,
                     f"a {rtype.name} with {key} {value!r} already exists (id {other['id']}); "

@@ -29,13 +29,26 @@ VARIANTS: dict[str, str] = {
     "string-false-truthy": 'a string "active" is stored as bool(value), so "False" is true (D2)',
     "no-match-404": "a list/filter GET that finds nothing answers 404, not an empty list (D6)",
     "duplicate-accepted": "POST /Users with an existing userName is accepted (201, a 2nd user)",
+    "username-unique-case-exact": "userName (and group displayName) uniqueness compares "
+    "case-exactly: the same name in other letter case makes a second resource",
+    "group-duplicate-displayname": "POST /Groups with an existing displayName is accepted "
+    "(201, a 2nd group)",
     "filter-case-sensitive": "userName/displayName filter comparisons are case-exact (D9)",
+    "filter-names-case-exact": "a filter whose attribute name is not spelled as the schema "
+    "spells it (USERNAME, username) finds nobody",
     "plain-errors": 'error bodies are {"error": "<detail>"}, not SCIM Error messages (D18)',
     "no-location": "201 responses carry no Location header (RFC 7644 §3.3)",
+    "password-echoed-on-create": "the answer to a create repeats the password it was sent (the "
+    "request body echoed into the response)",
     "no-auth": "requests without a token, or with a wrong one, are accepted",
+    "wrong-token-accepted": "a request without a token is refused, but any token is accepted "
+    "(the value is never compared)",
+    "no-www-authenticate": "401 answers carry no WWW-Authenticate challenge (RFC 7235 §3.1)",
     "json-content-type": "responses say Content-Type application/json, not scim+json (D17)",
     "create-200": "POST create answers 200 instead of 201",
     "list-missing-total": "ListResponses omit totalResults",
+    "total-results-page-size": "ListResponses give the number of resources on the page as "
+    "totalResults",
     "user-without-schemas": "User resources are returned without 'schemas'",
     "uppercase-family-name": "name.familyName is stored upper-cased (D28)",
     "patch-names-ignored": "PATCH of displayName, name.* and userName is silently not applied",
@@ -97,6 +110,8 @@ VARIANTS: dict[str, str] = {
     "group-delete-400": "DELETE /Groups/{id} → 400 (D27)",
     "get-by-id-404": "GET /Users/{id} answers 404 for users that exist (lists still find them)",
     "username-filter-empty": "a userName filter always finds nobody (filter ignored, D8/D9)",
+    "patch-answers-before-change": "a PATCH is applied, but answered 200 with the resource as "
+    "it was before the change",
     "patch-200-empty-body": "a successful PATCH answers 200 with an empty body (neither 204 nor "
     "the resource)",
     "active-boolean-ignored": 'PATCH active with a JSON boolean is ignored; only "True"/"False" '
@@ -136,6 +151,7 @@ class Behaviour:
     store: StoreOptions = field(default_factory=StoreOptions)
     coercion: Coercion = field(default_factory=Coercion)
     require_auth: bool = True
+    compare_token: bool = True
     filter_case_exact_names: frozenset[str] = frozenset()
     hide_disabled_from_filter: bool = False
     delete_returns_body: bool = False
@@ -148,6 +164,8 @@ class Behaviour:
     require_emails: bool = False
     require_listed_extensions: bool = False
     create_answers_oldest: bool = False
+    echo_password_on_create: bool = False
+    patch_answers_before: bool = False
     create_answers_id: str | None = None
     """Whose id a POST /Users is answered with: "oldest" (and no userName), "first" or
     "deleted" (the id deleted last, once)."""
@@ -164,16 +182,23 @@ def _coercion(**changes: Any) -> Behaviour:
 
 _BEHAVIOURS: dict[str, Behaviour] = {
     "create-answers-oldest-user": Behaviour(create_answers_oldest=True),
+    "password-echoed-on-create": Behaviour(echo_password_on_create=True),
+    "patch-answers-before-change": Behaviour(patch_answers_before=True),
     "create-answers-foreign-id": Behaviour(create_answers_id="oldest"),
     "create-answers-same-id": Behaviour(create_answers_id="first"),
     "create-reuses-deleted-id": Behaviour(create_answers_id="deleted"),
     "ops-case-sensitive": _patch(ops_case_sensitive=True),
     "string-false-truthy": _coercion(truthy_strings=True),
     "duplicate-accepted": Behaviour(store=StoreOptions(unique_user_names_on_create=False)),
+    "username-unique-case-exact": Behaviour(store=StoreOptions(unique_names_case_exact=True)),
+    "group-duplicate-displayname": Behaviour(
+        store=StoreOptions(unique_group_names_on_create=False)
+    ),
     "filter-case-sensitive": Behaviour(
         filter_case_exact_names=frozenset({"username", "displayname"})
     ),
     "no-auth": Behaviour(require_auth=False),
+    "wrong-token-accepted": Behaviour(compare_token=False),
     "uppercase-family-name": Behaviour(store=StoreOptions(uppercase_family_name=True)),
     "patch-names-ignored": _patch(ignore_name_changes=True),
     "pathless-dotted-ignored": _patch(ignore_pathless_dotted=True),
@@ -364,6 +389,14 @@ def _no_location(_request: Request, response: Response, body: Any) -> tuple[Resp
     return response, body
 
 
+def _no_www_authenticate(
+    _request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if response.status_code == 401:
+        response.headers.pop("WWW-Authenticate", None)
+    return response, body
+
+
 def _json_content_type(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
     if "Content-Type" in response.headers:
         response.headers["Content-Type"] = JSON_CONTENT_TYPE
@@ -394,6 +427,14 @@ def _create_200(_request: Request, response: Response, body: Any) -> tuple[Respo
 def _list_missing_total(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
     if _is_list(body):
         body.pop("totalResults", None)
+    return response, body
+
+
+def _total_results_page_size(
+    _request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if _is_list(body) and isinstance(body.get("Resources"), list):
+        body["totalResults"] = len(body["Resources"])
     return response, body
 
 
@@ -440,6 +481,26 @@ def _filter_finds_nothing(attribute: str) -> Rewrite:
         return response, body
 
     return rewrite
+
+
+_CANONICAL_NAMES = {name.lower(): name for name in (
+    "userName", "displayName", "externalId", "id", "active", "emails", "members", "title",
+)}
+
+
+def _filter_names_case_exact(
+    request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    """Models a server that looks the filter's attribute up by its exact key in the stored
+    resource: a name spelled in another case finds nothing."""
+    text = request.args.get("filter", "").lstrip()
+    name = text.split(" ", 1)[0].split("[", 1)[0].split(".", 1)[0]
+    canonical = _CANONICAL_NAMES.get(name.lower())
+    if request.method == "GET" and _is_list(body) and canonical is not None \
+            and name != canonical:
+        body["Resources"] = []
+        body["totalResults"] = 0
+    return response, body
 
 
 def _patch_200_empty_body(
@@ -523,11 +584,13 @@ _REWRITES: dict[str, Rewrite] = {
     "errors-without-scimtype": _errors_without_scimtype,
     "manager-returned-as-string": _manager_returned_as_string,
     "no-location": _no_location,
+    "no-www-authenticate": _no_www_authenticate,
     "json-content-type": _json_content_type,
     "latin1-bodies": _latin1_bodies,
     "echoes-token": _echoes_token,
     "create-200": _create_200,
     "list-missing-total": _list_missing_total,
+    "total-results-page-size": _total_results_page_size,
     "user-without-schemas": _without_schemas("User"),
     "group-without-schemas": _without_schemas("Group"),
     "schemas-bare-array": _schemas_bare_array,
@@ -535,6 +598,7 @@ _REWRITES: dict[str, Rewrite] = {
     "username-filter-empty": _filter_finds_nothing("username"),
     "externalid-filter-empty": _filter_finds_nothing("externalid"),
     "patch-200-empty-body": _patch_200_empty_body,
+    "filter-names-case-exact": _filter_names_case_exact,
     "start-index-not-echoed": _start_index_not_echoed,
     "items-per-page-is-count": _items_per_page_is_count,
     "spc-patch-unsupported": _spc_patch_unsupported,
