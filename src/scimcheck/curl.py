@@ -134,8 +134,9 @@ def judge(spec, raw, claim):
         os.write(3, found.encode("utf-8"))  # the script reads the id on descriptor 3
     check = shown(str(spec.get("check", "")))
     status = int(code) if code.isdigit() and int(code) > 0 else None
-    def verdict(line, code):
-        out.write((shown(line) + "\\n").encode("utf-8"))
+    def verdict(line, code):  # one line: even a newline in it is written as an escape
+        line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in line)
+        out.write((line + "\\n").encode("utf-8"))
         out.flush()
         sys.exit(code)
     if status is None:
