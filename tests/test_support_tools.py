@@ -139,6 +139,32 @@ def test_replay_says_still_failing_then_fixed(
     assert "fixed: membership.remove-legacy passes now" in fixed.stdout
 
 
+def test_replay_of_a_record_without_a_url_refuses_and_names_the_recorded_target(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer],
+) -> None:
+    """Without URL a failure record is not replayed against the embedded (correct) server,
+    which would say "fixed" about an endpoint it never contacted; nor against the record's
+    ``target`` (a bundle's data). The recorded target is shown (password-free, escaped) and
+    the command to give; ``--embedded`` asks for the reference server explicitly."""
+    record = _failing_run(broken_server("member-remove-wipes-all"), tmp_path / "run")
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["target"] = "https://someone:s3cret-pw@victim.example/scim/v2?x=1\x1b[2J"
+    record.write_text(json.dumps(data), encoding="utf-8")
+    bare = scimcheck_cli("replay", str(record), "--report-dir", str(tmp_path / "bare"))
+    assert bare.returncode == exitcodes.USAGE, bare.stdout + bare.stderr
+    assert "recorded against https://victim.example/scim/v2" in bare.stderr
+    assert f"pass the endpoint to replay against: scimcheck replay {record} URL" in bare.stderr
+    assert "s3cret-pw" not in bare.stdout + bare.stderr and "\x1b" not in bare.stderr
+    assert "fixed" not in bare.stdout and not (tmp_path / "bare" / "results.json").exists()
+    embedded = scimcheck_cli("replay", str(record), "--embedded",
+                             "--report-dir", str(tmp_path / "embedded"))
+    assert embedded.returncode == exitcodes.OK, embedded.stdout + embedded.stderr
+    assert "embedded reference server" in embedded.stdout
+    assert "fixed: membership.remove-legacy passes now" in embedded.stdout
+    both = scimcheck_cli("replay", str(record), "http://127.0.0.1:9/scim/v2", "--embedded")
+    assert both.returncode == exitcodes.USAGE and "not both" in both.stderr
+
+
 def test_replay_runs_a_sequence_file_alone(tmp_path: Path) -> None:
     sequence = bundled.fixtures_dir() / "sequences" / "test-connection.yaml"
     done = scimcheck_cli("replay", str(sequence), "--report-dir", str(tmp_path))
