@@ -129,7 +129,11 @@ def test_the_url_a_record_names_is_never_contacted(tmp_path: Path) -> None:
     script.chmod(0o755)
     with Victim() as victim:
         record = _record(tmp_path, target=f"{victim.url}/scim/v2", script="run.sh")
-        done = scimcheck_cli("replay", str(record), "--report-dir", str(tmp_path / "out"))
+        bare = scimcheck_cli("replay", str(record), "--report-dir", str(tmp_path / "out"))
+        done = scimcheck_cli("replay", str(record), "--embedded",
+                             "--report-dir", str(tmp_path / "out"))
+    assert bare.returncode == exitcodes.USAGE, bare.stdout + bare.stderr
+    assert f"recorded against {victim.url}/scim/v2" in bare.stderr  # shown, not used
     assert done.returncode == exitcodes.OK, done.stdout + done.stderr
     assert "fixed: test-connection.no-match-empty-list passes now" in done.stdout
     assert "not the endpoint the record was written against" in done.stdout

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scimcheck.curl import render_script
+from scimcheck.curl import Judgement, render_script
 from scimcheck.transport import Exchange
 
 BASH = shutil.which("bash")
@@ -147,17 +147,26 @@ n = len([f for f in os.listdir(home) if f.startswith("argv.")])
 args = [os.fsencode(a) for a in sys.argv[1:]]
 with open(os.path.join(home, "argv.%d" % n), "wb") as out:
     out.write(b"\\0".join(args))
+sent = b""
 if b"--data-binary" in args:
+    sent = sys.stdin.buffer.read()
     with open(os.path.join(home, "stdin.%d" % n), "wb") as out:
-        out.write(sys.stdin.buffer.read())
+        out.write(sent)
 method = args[args.index(b"-X") + 1] if b"-X" in args else b"GET"
 if method == b"POST":
     ids = json.loads(os.environ["FAKE_IDS"])
     posts = len([f for f in os.listdir(home) if f.startswith("post.")])
     open(os.path.join(home, "post.%d" % posts), "w").close()
-    sys.stdout.write(json.dumps({{"id": ids[posts % len(ids)]}}) + "\\n")
+    try:  # a create answers with what it was sent (so it names the userName/displayName)
+        answer = dict(json.loads(sent))
+    except ValueError:
+        answer = {{}}
+    answer["id"] = ids[posts % len(ids)]
+    sys.stdout.write(json.dumps(answer) + "\\n")
 else:
-    sys.stdout.write("{{}}\\n")
+    sys.stdout.write(os.environ.get("FAKE_ANSWER", "{{}}") + "\\n")
+if "http_code" in os.fsdecode(args[args.index(b"-w") + 1]):
+    sys.stdout.write(os.environ.get("FAKE_STATUS", "200") + "\\n")
 """
 
 
@@ -182,7 +191,7 @@ class Replayed:
 
 
 def replay(script: str, tmp: Path, new_ids: list[str], *, env_url: str | None = REPLAY_URL,
-           locale: str = "C.UTF-8") -> Replayed:
+           locale: str = "C.UTF-8", answers: dict[str, str] | None = None) -> Replayed:
     """Check the script parses, then run it with the fake curl first on PATH."""
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -206,6 +215,7 @@ def replay(script: str, tmp: Path, new_ids: list[str], *, env_url: str | None = 
            "FAKE_IDS": json.dumps(new_ids), "LC_ALL": locale, "HOME": str(work)}
     if env_url is not None:
         env["SCIM_URL"] = env_url
+    env.update(answers or {})  # FAKE_STATUS, FAKE_ANSWER: how the fake answers
     run = subprocess.run([BASH, str(path)], capture_output=True, cwd=work, env=env, timeout=120)
     calls = []
     for n in range(len([f for f in os.listdir(fake) if f.startswith("argv.")])):
@@ -231,8 +241,8 @@ def request_of(call: Call) -> tuple[str, str, list[str], bytes | None]:
         elif arg == "--data-binary":
             assert next(args) == "@-"
             data = True
-        elif arg == "-w":
-            assert next(args) == "\\n"  # curl writes a newline after each answer
+        elif arg == "-w":  # a newline after each answer; the judged one's status too
+            assert next(args) in ("\\n", "\\n%{http_code}\\n")
         else:
             assert arg in ("-sS", "--globoff"), f"unexpected curl argument {arg!r}"
     assert data == (call.stdin is not None)
@@ -253,12 +263,26 @@ def usable(new_id: str) -> bool:
         unicodedata.category(c) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for c in new_id)
 
 
+def claimed(step: Step) -> bool:
+    """A create the script tracks for deletion: a JSON POST to /Users or /Groups naming a
+    non-empty userName or displayName without a NUL (the fake answers with what it was sent;
+    a name with a NUL cannot be passed to the helper, so it is not tracked, which is safe)."""
+    body = step.json_body if isinstance(step.json_body, dict) else {}
+    collection = "".join(p for p in step.path if isinstance(p, str)).rstrip("/").lower()
+    name = {"/users": "userName", "/groups": "displayName"}.get(collection)
+    value = body.get(name) if name else None
+    spelt = _spell(value, []) if isinstance(value, list) else ""
+    return step.method == "POST" and bool(spelt) and "\0" not in spelt  # no NUL in argv
+
+
 def check_replay(steps: list[Step], result: Replayed, prefix: str, new_ids: list[str]) -> None:
     """The script sent exactly the sendable steps, in order, with the new ids, and stopped
-    right after a create whose answer had no usable id."""
+    right after a create whose answer had no usable id; then it deleted exactly what its
+    creates made, newest first, and nothing else."""
     assert not result.canary, "an injected command ran"
     assert result.strays == [], f"the script left files behind: {result.strays}"
     wanted: list[Step] = []
+    made: list[str] = []
     stopped = False
     for step in steps:
         if not step.sendable():
@@ -267,14 +291,23 @@ def check_replay(steps: list[Step], result: Replayed, prefix: str, new_ids: list
         if step.answer_id is not None and not usable(new_ids[step.answer_id]):
             stopped = True
             break
-    assert len(result.calls) == len(wanted), (result.stderr, [c.argv for c in result.calls])
+        if step.answer_id is not None and claimed(step):
+            path = "".join(p for p in step.path if isinstance(p, str)).rstrip("/")
+            made.append(f"{prefix}{path}/{quote(new_ids[step.answer_id], safe='')}")
+    cleanup = [Call(["-X", "DELETE", "--url", url], None) for url in reversed(made)]
+    assert len(result.calls) == len(wanted) + len(cleanup), (
+        result.stderr, [c.argv for c in result.calls])
     assert (result.returncode != 0) == stopped, result.stderr
-    for step, call in zip(wanted, result.calls, strict=True):
+    for step, call in zip(wanted, result.calls, strict=False):
         method, url, headers, body = request_of(call)
         assert method == step.method
         assert url == prefix + step.url_tail(new_ids)
         assert headers == expected_headers(step)
         assert body == step.sent_body(new_ids)
+    for deleted, call in zip(cleanup, result.calls[len(wanted):], strict=True):
+        method, url, headers, body = request_of(call)
+        assert (method, url, body) == ("DELETE", deleted.argv[3], None)
+        assert headers == [f"Authorization: Bearer {TOKEN}", "User-Agent:", "Accept:"]
 
 
 # --- the property --------------------------------------------------------------------------------
@@ -379,10 +412,13 @@ def test_the_issue_13_attack_runs_nothing(tmp_path: Path, kind: str) -> None:
         assert not result.canary, "the script ran a command the endpoint chose"
         assert result.strays == [], "the script ran a command the endpoint chose"
         assert result.returncode == 0, result.stderr
-        assert len(result.calls) == 3
+        assert len(result.calls) == 5
         patch = request_of(result.calls[2])
         prefix = base if env_url is None else env_url
         assert patch[1] == prefix + "/Groups/fresh-2"
+        # on exit, what the two creates made, newest first, and nothing else
+        assert [request_of(c)[:2] for c in result.calls[3:]] == [
+            ("DELETE", prefix + "/Groups/fresh-2"), ("DELETE", prefix + "/Users/fresh-1")]
         assert json.loads(patch[3] or b"") == {"Operations": [
             {"op": "add", "path": "members", "value": [{"value": "fresh-1"}]},
             {"op": "replace", "path": "displayName", "value": "fresh-2"}]}
@@ -411,10 +447,10 @@ def test_a_create_answered_without_a_usable_id_stops_the_script(
     assert not result.canary
     if usable:
         assert result.returncode == 0, result.stderr
-        assert len(result.calls) == 3
+        assert len(result.calls) == 5  # three requests, two deletes of what they made
     else:
-        assert result.returncode != 0
-        assert len(result.calls) == 1
+        assert result.returncode == 2
+        assert len(result.calls) == 1  # nothing made that could be deleted
         assert "without a usable id" in result.stderr
 
 
@@ -457,3 +493,46 @@ def test_a_request_scimcheck_refused_to_send_is_not_in_the_script(tmp_path: Path
     result = replay(script, tmp_path, [])
     assert result.returncode == 0, result.stderr
     assert [request_of(c)[:2] for c in result.calls] == [("GET", REPLAY_URL + "/Users")]
+
+
+@pytest.mark.parametrize(("status", "code", "verdict"), [
+    ("200", 0, 'NOT REPRODUCED: x$(touch "$CANARY")\\n`touch "$CANARY"`\\x1b[2J: got what the '
+     'check expects: status 200; displayName is "fresh-2"'),
+    ("500", 1, 'REPRODUCED: x$(touch "$CANARY")\\n`touch "$CANARY"`\\x1b[2J: expected status '
+     '200, got status 500'),
+    ("000", 3, 'CHECK BY HAND: x$(touch "$CANARY")\\n`touch "$CANARY"`\\x1b[2J: the endpoint '
+     'did not answer the last request'),
+])
+def test_a_judgement_is_data_whatever_it_holds(
+    tmp_path: Path, status: str, code: int, verdict: str,
+) -> None:
+    """The expectation a script judges (check name, paths, values, what to look at) is one
+    quoted literal handed to the helper: hostile text in it runs nothing, reaches the terminal
+    escaped, and a recorded id in an expected value is the fresh endpoint's id."""
+    chain, base = _attack()
+    judgement = Judgement(
+        'x$(touch "$CANARY")\n`touch "$CANARY"`\x1b[2J', status=(200,),
+        body=(("displayName", "equals", "abc$(touch canary)"),),  # the second recorded id
+        by_hand="".join(PAYLOADS),
+    )
+    script = render_script(chain, base, "title", judgement)
+    result = replay(script, tmp_path, ["fresh-1", "fresh-2"],
+                    answers={"FAKE_STATUS": status, "FAKE_ANSWER": '{"displayName": "fresh-2"}'})
+    assert not result.canary and result.strays == []
+    assert result.returncode == code, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert verdict in lines, lines
+    assert all(c == "\n" or c.isprintable() for c in result.stdout)
+    assert "== #1 POST /Users\\ntouch \"$CANARY\" ==" in lines  # labels escaped too
+    assert [request_of(c)[:2] for c in result.calls[3:]] == [
+        ("DELETE", REPLAY_URL + "/Groups/fresh-2"), ("DELETE", REPLAY_URL + "/Users/fresh-1")]
+
+
+def test_a_script_with_nothing_to_replay_says_so(tmp_path: Path) -> None:
+    """No script is empty: with no request to replay it says what to check by hand."""
+    script = render_script([], REPLAY_URL, "title", Judgement("some.check", by_hand="x\x1by"))
+    result = replay(script, tmp_path, [])
+    assert result.returncode == 3 and result.calls == []
+    assert result.stdout.splitlines()[-1] == (
+        "CHECK BY HAND: some.check: no request of the run can be replayed to show it; look at: "
+        "x\\x1by")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 from conftest import TEST_TOKEN, scimcheck_cli
 
@@ -38,27 +39,87 @@ def _last_members(stdout: str) -> list[str]:
     return [m["value"] for m in groups[-1].get("members", [])]
 
 
+def _replay_script(script: Path, variant: str | None) -> tuple[subprocess.CompletedProcess[str],
+                                                                  list[int]]:
+    """Run a repro script with bash and real curl against a fresh server (a broken variant, or
+    the correct reference server with ``None``); its result, and how many users and groups
+    the server holds afterwards."""
+    with ReferenceServer(host="127.0.0.1", port=0, token=TEST_TOKEN, variant=variant) as s:
+        done = subprocess.run(
+            ["bash", str(script)], capture_output=True, text=True, timeout=120,
+            env={"PATH": os.environ["PATH"], "SCIM_URL": s.base_url, "SCIM_TOKEN": TEST_TOKEN},
+        )
+        left = [
+            requests.get(f"{s.base_url}/{kind}", timeout=30,
+                         headers={"Authorization": f"Bearer {TEST_TOKEN}"}).json()["totalResults"]
+            for kind in ("Users", "Groups")
+        ]
+    return done, left
+
+
+def _verdict(stdout: str) -> str:
+    (line,) = [x for x in stdout.splitlines()
+               if x.startswith(("REPRODUCED:", "NOT REPRODUCED:", "CHECK BY HAND:"))]
+    return line
+
+
 @needs_curl
 def test_a_failure_comes_with_a_script_that_shows_it(
     tmp_path: Path, broken_server: Callable[[str], ReferenceServer]
 ) -> None:
+    """The script judges the answer it was written for: REPRODUCED (exit 1) on the broken
+    variant, NOT REPRODUCED (exit 0) on the correct server; it labels its steps and leaves
+    nothing behind on either."""
     record = _failing_run(broken_server("member-remove-wipes-all"), tmp_path)
     script = record.with_suffix(".sh")
     text = script.read_text(encoding="utf-8")
     assert TEST_TOKEN not in text and "$SCIM_TOKEN" in text
     assert os.access(script, os.X_OK)
-    members = {}
-    for variant in ("member-remove-wipes-all", None):
-        with ReferenceServer(host="127.0.0.1", port=0, token=TEST_TOKEN, variant=variant) as s:
-            replay = subprocess.run(
-                ["bash", str(script)], capture_output=True, text=True, timeout=60,
-                env={"PATH": os.environ["PATH"], "SCIM_URL": s.base_url,
-                     "SCIM_TOKEN": TEST_TOKEN},
-            )
-        assert replay.returncode == 0, replay.stderr
-        members[variant] = _last_members(replay.stdout)
-    assert members["member-remove-wipes-all"] == []  # the failure: removing one emptied all
-    assert len(members[None]) == 2  # the correct server keeps the other two
+    broken, left = _replay_script(script, "member-remove-wipes-all")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert _verdict(broken.stdout).startswith(
+        "REPRODUCED: membership.remove-legacy: expected members[*].value same set [")
+    assert _verdict(broken.stdout).endswith("got members[*].value is []")
+    assert _last_members(broken.stdout) == []  # the failure: removing one emptied all
+    assert "== #1 create member alice ==" in broken.stdout  # each step labelled
+    assert left == [0, 0], "the script left users or groups behind"
+    fixed, left = _replay_script(script, None)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert _verdict(fixed.stdout).startswith("NOT REPRODUCED: membership.remove-legacy: ")
+    assert len(_last_members(fixed.stdout)) == 2  # the correct server keeps the other two
+    assert left == [0, 0], "the script left users or groups behind"
+
+
+@needs_curl
+@pytest.mark.parametrize(("variant", "check", "test", "expected"), [
+    ("filter-quote-500", "generated.no-server-error",
+     "test_generated_users_are_matched_by_username",
+     "expected a status below 500, got status 500"),
+    ("long-values-rejected", "generated.values-accepted", "test_generated_users_round_trip",
+     "expected status 200 or 201, got status 400"),
+])
+def test_a_generated_failures_script_replays_its_example(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer], variant: str, check: str,
+    test: str, expected: str,
+) -> None:
+    """A generated failure's script sends the shrunk example's requests (never none), judges
+    the last one, and deletes the users it created, even when the judged create succeeds."""
+    env_run = scimcheck_cli(
+        "run", broken_server(variant).base_url, "--report-dir", str(tmp_path), "--examples",
+        "30", "--seed", "7", "--", "-k", test,
+    )
+    assert env_run.returncode in (exitcodes.OK, exitcodes.CHECKS_FAILED), env_run.stderr
+    script = tmp_path / "repro" / f"{check}--{test}.sh"
+    assert "curl " in script.read_text(encoding="utf-8").split("trap scim_cleanup EXIT")[1]
+    broken, left = _replay_script(script, variant)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert _verdict(broken.stdout) == f"REPRODUCED: {check}: {expected}"
+    assert "create a generated user ==" in broken.stdout
+    assert left == [0, 0], "the script left users behind"
+    fixed, left = _replay_script(script, None)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert _verdict(fixed.stdout).startswith(f"NOT REPRODUCED: {check}: ")
+    assert left == [0, 0], "the script left users behind"
 
 
 def test_replay_says_still_failing_then_fixed(
@@ -76,6 +137,32 @@ def test_replay_says_still_failing_then_fixed(
                        "--report-dir", str(tmp_path / "fixed"))
     assert fixed.returncode == exitcodes.OK, fixed.stdout + fixed.stderr
     assert "fixed: membership.remove-legacy passes now" in fixed.stdout
+
+
+def test_replay_of_a_record_without_a_url_refuses_and_names_the_recorded_target(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer],
+) -> None:
+    """Without URL a failure record is not replayed against the embedded (correct) server,
+    which would say "fixed" about an endpoint it never contacted; nor against the record's
+    ``target`` (a bundle's data). The recorded target is shown (password-free, escaped) and
+    the command to give; ``--embedded`` asks for the reference server explicitly."""
+    record = _failing_run(broken_server("member-remove-wipes-all"), tmp_path / "run")
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["target"] = "https://someone:s3cret-pw@victim.example/scim/v2?x=1\x1b[2J"
+    record.write_text(json.dumps(data), encoding="utf-8")
+    bare = scimcheck_cli("replay", str(record), "--report-dir", str(tmp_path / "bare"))
+    assert bare.returncode == exitcodes.USAGE, bare.stdout + bare.stderr
+    assert "recorded against https://victim.example/scim/v2" in bare.stderr
+    assert f"pass the endpoint to replay against: scimcheck replay {record} URL" in bare.stderr
+    assert "s3cret-pw" not in bare.stdout + bare.stderr and "\x1b" not in bare.stderr
+    assert "fixed" not in bare.stdout and not (tmp_path / "bare" / "results.json").exists()
+    embedded = scimcheck_cli("replay", str(record), "--embedded",
+                             "--report-dir", str(tmp_path / "embedded"))
+    assert embedded.returncode == exitcodes.OK, embedded.stdout + embedded.stderr
+    assert "embedded reference server" in embedded.stdout
+    assert "fixed: membership.remove-legacy passes now" in embedded.stdout
+    both = scimcheck_cli("replay", str(record), "http://127.0.0.1:9/scim/v2", "--embedded")
+    assert both.returncode == exitcodes.USAGE and "not both" in both.stderr
 
 
 def test_replay_runs_a_sequence_file_alone(tmp_path: Path) -> None:

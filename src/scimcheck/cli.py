@@ -92,10 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Re-run a failure record written by 'scimcheck run' (reports/repro/*.json: "
         "the same test, seed and profile) or a sequence file (e.g. one 'scimcheck record' "
         "wrote), printing every request and answer. Exit 0: fixed / passes; 1: still failing. "
-        "Without URL the embedded reference server is the target.",
+        "A failure record needs URL (or --embedded); a sequence file without URL runs against "
+        "the embedded reference server.",
     )
     replay.add_argument("file", help="a failure record (.json) or a sequence file (.yaml/.json)")
-    replay.add_argument("url", nargs="?", help="SCIM base URL (default: the embedded server)")
+    replay.add_argument("url", nargs="?", help="SCIM base URL (a sequence file's default: the "
+                        "embedded server)")
+    replay.add_argument("--embedded", action="store_true",
+                        help="replay against the embedded reference server (how a correct "
+                        "server answers)")
     replay.add_argument("--profile", default=None, metavar="NAME|PATH",
                         help="attribute-mapping profile (default: the failure's, or entra-app)")
     replay.add_argument("--dialect", choices=("legacy", "compliant", "both"), default="both",
@@ -675,9 +680,18 @@ def replay_file(args: argparse.Namespace) -> int:
         argv[0:1] = target.nodes
         return argv
 
-    if target.names_target and not args.url:  # a record never chooses where requests go
-        print("scimcheck: no URL given: replaying against the embedded reference server, "
-              "not the endpoint the record was written against")
+    if args.url and args.embedded:
+        return _fail("give URL or --embedded, not both")
+    if target.check is not None and not args.url and not args.embedded:
+        # a record never chooses where requests go, and the embedded (correct) server would
+        # say "fixed" about an endpoint it never contacted
+        recorded = (f"the failure was recorded against {target.recorded_target}; "
+                    if target.recorded_target else "")
+        return _fail(f"{recorded}pass the endpoint to replay against: scimcheck replay "
+                     f"{args.file} URL (or --embedded for the reference server)")
+    if target.names_target and not args.url:  # --embedded: a record never chooses the target
+        print("scimcheck: replaying against the embedded reference server, not the endpoint "
+              "the record was written against")
     print(f"scimcheck: replaying {redaction.for_terminal(target.label)}")  # the file's words
     try:
         _run_pytest(settings, token, report_dir, argv_for)

@@ -36,6 +36,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 from scimcheck.transport import Exchange
@@ -53,15 +54,124 @@ MIN_CAPTURED_ID = 4
 # unpacked report bundle, is not on its import path). `scim id` reads a create's answer, shows
 # it and prints its id, or stops the script; `scim show` prints answers; `scim path|query|json
 # VALUE` encodes a captured id for where it is spliced. No single quote in it (it is quoted).
-_HELPER = f"""
-import json, os, sys, unicodedata
+_HELPER = """
+import json, os, re, sys, unicodedata
 from urllib.parse import quote, quote_plus
-AWKWARD = {json.dumps(sorted(_AWKWARD))}
+AWKWARD = @AWKWARD@
 def shown(text):
     return "".join(c if c in "\\n\\t" or c.isprintable() else ascii(c)[1:-1] for c in text)
 def show(data, out):
     out.write(shown(data.decode("utf-8", "backslashreplace")).encode("utf-8"))
     out.flush()
+def usable_id(raw):
+    try:
+        answer = json.loads(raw)
+        found = answer.get("id")
+    except (ValueError, AttributeError, RecursionError):
+        return None, None
+    if not isinstance(found, str) or not found or any(
+            unicodedata.category(c) in AWKWARD for c in found):
+        return None, answer
+    return found, answer
+def owned(answer, claim):
+    # the create answer names the value this script sent (the run tagged name)
+    if len(claim) != 2 or not isinstance(answer, dict):
+        return False
+    got = [v for k, v in answer.items() if isinstance(k, str) and k.lower() == claim[0].lower()]
+    fold = lambda v: " ".join(str(v).split()).casefold()
+    return len(got) == 1 and isinstance(got[0], str) and fold(got[0]) == fold(claim[1])
+SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\\[\\*\\])?(\\.[A-Za-z_][A-Za-z0-9_]*(\\[\\*\\])?)*")
+UNKNOWN = object()
+def at(document, path):
+    # the value at a dotted path ([*] gives a list); UNKNOWN for any other path syntax
+    if not SIMPLE.fullmatch(path):
+        return UNKNOWN
+    nodes, listed = [document], False
+    for segment in path.split("."):
+        name, star = segment.removesuffix("[*]"), segment.endswith("[*]")
+        step = []
+        for node in nodes:
+            if isinstance(node, dict):
+                step += [v for k, v in node.items() if isinstance(k, str)
+                         and k.lower() == name.lower()][:1]
+        if star:
+            listed = True
+            step = [x for v in step for x in (v if isinstance(v, list) else [v])]
+        nodes = step
+    if listed:
+        return nodes
+    return nodes[0] if nodes else None
+def values(v):
+    v = [] if v is None else v if isinstance(v, list) else [v]
+    return [json.dumps(x, sort_keys=True) for x in v]
+def holds(kind, want, got):
+    # None when the expectation cannot be judged here
+    if kind == "equals":
+        return got == want
+    if kind == "not_equals":
+        return got != want
+    if kind == "equals_ignore_case":
+        return isinstance(got, str) and got.lower() == str(want).lower()
+    if kind == "is_boolean":
+        return got is want
+    if kind == "present":
+        return (got not in (None, [], {}, "")) == want
+    if kind == "same_set":
+        return set(values(got)) == set(values(want))
+    if kind == "contains":
+        return all(w in values(got) for w in values(want))
+    if kind == "excludes":
+        return not any(w in values(got) for w in values(want))
+    if kind == "count":
+        return len(values(got)) == want
+    return None
+def judge(spec, raw, claim):
+    text, _, code = raw.rstrip(b"\\n").rpartition(b"\\n")
+    out = sys.stdout.buffer
+    show(text + b"\\n", out)
+    found, answer = usable_id(text)
+    if found is not None and owned(answer, claim):
+        os.write(3, found.encode("utf-8"))  # the script reads the id on descriptor 3
+    check = shown(str(spec.get("check", "")))
+    status = int(code) if code.isdigit() and int(code) > 0 else None
+    def verdict(line, code):  # one line: even a newline in it is written as an escape
+        line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in line)
+        out.write((line + "\\n").encode("utf-8"))
+        out.flush()
+        sys.exit(code)
+    if status is None:
+        verdict("CHECK BY HAND: " + check + ": the endpoint did not answer the last request", 3)
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        body = None
+    unknown, unmet, met = list(spec.get("unjudged", [])), [], []
+    wanted = spec.get("status") or []
+    if wanted:
+        (met if status in wanted else unmet).append(
+            ("status " + " or ".join(map(str, wanted)), "status " + str(status)))
+    if spec.get("below"):
+        (met if status < spec["below"] else unmet).append(
+            ("a status below " + str(spec["below"]), "status " + str(status)))
+    for item in spec.get("body", []):
+        kind = next((k for k in item if k != "at"), "")
+        got = at(body, str(item.get("at", "")))
+        result = None if got is UNKNOWN else holds(kind, item.get(kind), got)
+        what = str(item.get("at")) + " " + kind.replace("_", " ") + " " + json.dumps(
+            item.get(kind), ensure_ascii=False)
+        if result is None:
+            unknown.append(what)
+        else:
+            (met if result else unmet).append((what, str(item.get("at")) + " is "
+                                               + json.dumps(got, ensure_ascii=False)[:300]))
+    if unmet:
+        verdict("REPRODUCED: " + check + ": expected " + "; ".join(w for w, _ in unmet)
+                + ", got " + "; ".join(g for _, g in unmet), 1)
+    if unknown or not met:
+        look = "; ".join(unknown) or str(spec.get("by_hand") or "the last answer above")
+        verdict("CHECK BY HAND: " + check + ": this script cannot judge it; look at: " + look, 3)
+    verdict("NOT REPRODUCED: " + check + ": got what the check expects: "
+            + "; ".join(g for _, g in met), 0)
 mode = sys.argv[1]
 if mode == "show":
     for line in sys.stdin.buffer:
@@ -69,15 +179,21 @@ if mode == "show":
 elif mode == "id":
     raw = sys.stdin.buffer.read()
     show(raw, sys.stderr.buffer)
-    try:
-        found = json.loads(raw).get("id")
-    except (ValueError, AttributeError, RecursionError):
-        found = None
-    if not isinstance(found, str) or not found or any(
-            unicodedata.category(c) in AWKWARD for c in found):
-        sys.exit("stopping: the create was answered without a usable id (none, empty, or with "
-                 "control characters): " + shown(repr(found)))
+    found, answer = usable_id(raw)
+    if found is None:
+        sys.stderr.write("stopping: the create was answered without a usable id (none, empty, "
+                         "or with control characters)\\n")
+        sys.exit(2)
     sys.stdout.buffer.write(found.encode("utf-8"))
+    sys.exit(0 if owned(answer, sys.argv[2:]) else 3)
+elif mode == "created":
+    raw = sys.stdin.buffer.read()
+    show(raw, sys.stderr.buffer)
+    found, answer = usable_id(raw)
+    if found is not None and owned(answer, sys.argv[2:]):
+        sys.stdout.buffer.write(found.encode("utf-8"))
+elif mode == "judge":
+    judge(json.loads(sys.argv[2]), sys.stdin.buffer.read(), sys.argv[3:])
 else:
     value = os.fsencode(sys.argv[2]).decode("utf-8")
     if mode == "path":
@@ -87,7 +203,7 @@ else:
     else:
         value = json.dumps(value, ensure_ascii=False)[1:-1]
     sys.stdout.buffer.write(value.encode("utf-8"))
-"""
+""".replace("@AWKWARD@", json.dumps(sorted(_AWKWARD)))
 
 
 @dataclass(frozen=True)
@@ -100,8 +216,54 @@ class _Var:
 _Piece = str | _Var
 
 
-def render_script(exchanges: Iterable[Exchange], base_url: str, title: str = "") -> str:
-    """A bash script replaying the exchanges in order (``base_url`` becomes ``$SCIM_URL``)."""
+@dataclass(frozen=True)
+class Judgement:
+    """What the check expects of the answer to the last request, as data the script's helper
+    evaluates (never code): the statuses it accepts, a status it must stay below, and body
+    conditions ``(at, kind, expected)`` of the sequence files' kinds on a dotted path. A part
+    the script cannot evaluate is named in ``unjudged``; with nothing to evaluate, the script
+    says ``CHECK BY HAND`` and what to look at (``by_hand``), never ``REPRODUCED``."""
+
+    check: str
+    status: tuple[int, ...] = ()
+    below: int | None = None
+    body: tuple[tuple[str, str, Any], ...] = ()
+    unjudged: tuple[str, ...] = ()
+    by_hand: str = ""
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON document the script passes to its helper (as one quoted literal)."""
+        return {
+            "check": self.check, "status": list(self.status), "below": self.below,
+            "body": [{"at": at, kind: expected} for at, kind, expected in self.body],
+            "unjudged": list(self.unjudged), "by_hand": self.by_hand,
+        }
+
+
+_CLEANUP = [
+    "CREATED=()",
+    "# on exit, however the script ends: delete what its own creates made (and nothing else:",
+    "# only ids a create answered while naming the userName/displayName this script sent)",
+    "scim_cleanup() {",
+    "  local n",
+    "  for ((n=${#CREATED[@]}-1; n>=0; n--)); do",
+    "    printf '%s\\n' \"== cleanup: DELETE ${CREATED[n]} ==\" | scim show",
+    "    curl -sS --globoff -w '\\n' -X DELETE --url \"$SCIM_URL${CREATED[n]}\" "
+    "-H \"Authorization: Bearer $SCIM_TOKEN\" -H 'User-Agent:' -H 'Accept:' | scim show",
+    "  done",
+    "}",
+    "trap scim_cleanup EXIT",
+]
+
+
+def render_script(
+    exchanges: Iterable[Exchange], base_url: str, title: str = "",
+    judgement: Judgement | None = None,
+) -> str:
+    """A bash script replaying the exchanges in order (``base_url`` becomes ``$SCIM_URL``);
+    with a ``judgement``, the last exchange is the judged one: the script ends with
+    ``REPRODUCED`` (exit 1), ``NOT REPRODUCED`` (exit 0) or ``CHECK BY HAND`` (exit 3). A
+    create answered with a usable id stops it with exit 2."""
     base = base_url.rstrip("/")
     default = (
         f"if [[ -z ${{SCIM_URL:-}} ]]; then SCIM_URL={shell_word(base)}; fi"
@@ -114,18 +276,48 @@ def render_script(exchanges: Iterable[Exchange], base_url: str, title: str = "")
         "this-file",
         "# Every value is a quoted literal; ids a create answered are kept in ID1, ID2, … and "
         "spliced quoted.",
+        "# Exit status: 1 REPRODUCED, 0 NOT REPRODUCED, 3 CHECK BY HAND, 2 could not replay.",
         "set -u",
+        "exec 4>&1",
         default,
         ': "${SCIM_URL:?set SCIM_URL to the SCIM base URL}"',
         "SCIM_URL=${SCIM_URL%/}",
         ': "${SCIM_TOKEN:?set SCIM_TOKEN to the bearer token}"',
         f"scim() {{ python3 -I -c {shell_word(_HELPER, multiline=True)} \"$@\"; }}",
+        *_CLEANUP,
     ]
     chain = _Chain(base)
-    for exchange in exchanges:
+    steps = list(exchanges)
+    for n, exchange in enumerate(steps):
         lines.append("")
-        lines += chain.render(exchange)
+        lines += chain.render(exchange, judgement if n == len(steps) - 1 else None)
+    if judgement is not None and not chain.judged:
+        lines += ["", _say(f"CHECK BY HAND: {judgement.check}: no request of the run can be "
+                           f"replayed to show it; look at: "
+                           f"{judgement.by_hand or 'the report'}"), "exit 3"]
     return "\n".join(lines) + "\n"
+
+
+def _say(text: str) -> str:
+    """A command printing ``text`` (escaped: no control character reaches the terminal)."""
+    return f"printf '%s\\n' {shell_word(_shown(text))}"
+
+
+def _owner_claim(exchange: Exchange) -> list[str]:
+    """``[attribute, value]`` a create's answer must name for the script to delete what it
+    made: the userName (``/Users``) or displayName (``/Groups``) the request sent."""
+    if exchange.method != "POST" or exchange.request_body is None:
+        return []
+    attribute = {"users": "userName", "groups": "displayName"}.get(
+        exchange.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1].lower())
+    try:
+        body = json.loads(exchange.request_body)
+    except (ValueError, RecursionError):
+        return []
+    value = body.get(attribute) if attribute and isinstance(body, dict) else None
+    if not isinstance(value, str) or not value or "\0" in value:
+        return []
+    return [attribute or "", value]
 
 
 class _Chain:
@@ -135,8 +327,9 @@ class _Chain:
         self.base = base
         self.ids: dict[str, str] = {}
         self.defined: set[str] = set()
+        self.judged = False
 
-    def render(self, exchange: Exchange) -> list[str]:
+    def render(self, exchange: Exchange, judgement: Judgement | None = None) -> list[str]:
         outcome = (
             f"{exchange.status} {exchange.reason}".strip() if exchange.status is not None
             else f"no answer ({exchange.error})"
@@ -146,29 +339,56 @@ class _Chain:
         unsendable = self._unsendable(exchange)
         if unsendable:
             return [*lines, comment(f"not replayed: {unsendable}")]
+        lines.append(_say(f"== {step} =="))
         url = self._url(exchange.url[len(self.base):])
         body = None if exchange.request_body is None else self._body(exchange.request_body)
+        spec: list[_Piece] = []
+        if judgement is not None:
+            _json(judgement.spec(), {i: f"{n}_JSON" for i, n in self.ids.items()}, 0, spec)
         needed = [
-            p.name for p in (*url, *(body or ())) if isinstance(p, _Var)
+            p.name for p in (*url, *(body or ()), *spec) if isinstance(p, _Var)
             and p.name not in self.defined
         ]
         for name in dict.fromkeys(needed):  # an id's encoded form, the first time it is used
             plain, _, mode = name.partition("_")
-            lines.append(f'{name}=$(scim {mode.lower()} "${plain}") || exit 1')
+            lines.append(f'{name}=$(scim {mode.lower()} "${plain}") || exit 2')
             self.defined.add(name)
+        write_out = "'\\n%{http_code}\\n'" if judgement is not None else "'\\n'"
         command = " ".join([
-            "curl -sS --globoff -w '\\n'", "-X", shell_word(exchange.method),
+            f"curl -sS --globoff -w {write_out}", "-X", shell_word(exchange.method),
             "--url", '"$SCIM_URL"' + _words(url), *_headers(exchange),
         ])
         if body is not None:
             command = f"{_printf(body)} | {command} --data-binary @-"
         new_id = _assigned_id(exchange)
-        if new_id is None or new_id in self.ids:
-            return [*lines, f"{command} | scim show"]
+        claim_words = _owner_claim(exchange)
+        claim = " ".join(shell_word(w) for w in claim_words)
+        fresh = new_id is not None and new_id not in self.ids
+        # a create the replay may make (even one the recording saw refused) is tracked for
+        # deletion; its id is kept as IDn when later requests use the one recorded
+        collection = _words(self._url(exchange.url[len(self.base):].split("?")[0].rstrip("/")))
+
+        def created(var: str) -> str:
+            return f'CREATED+=({collection}/"$(scim path "${var}")")'
+
+        if judgement is not None:
+            self.judged = True
+            if not claim_words:
+                return [*lines, f"{command} | scim judge {_words(spec)}", "exit $?"]
+            # the answer and the verdict to the script's standard output (4), the id to 3
+            return [*lines, f"NEW=$({command} | scim judge {_words(spec)} {claim} 3>&1 1>&4)",
+                    "VERDICT=$?", f"if [[ -n $NEW ]]; then {created('NEW')}; fi",
+                    "exit $VERDICT"]
+        if new_id is None or not fresh:
+            if not claim_words:
+                return [*lines, f"{command} | scim show"]
+            return [*lines, f"NEW=$({command} | scim created {claim})",
+                    f"if [[ -n $NEW ]]; then {created('NEW')}; fi"]
         name = f"ID{len(self.ids) + 1}"
         self.ids[new_id] = name
         self.defined.add(name)
-        return [*lines, f"{name}=$({command} | scim id) || exit 1",
+        return [*lines, f"{name}=$({command} | scim id {claim})",
+                f"case $? in 0) {created(name)};; 3) ;; *) exit 2;; esac",
                 f"printf '%s\\n' \"{name}=${name}\""]
 
     def _unsendable(self, exchange: Exchange) -> str | None:
@@ -357,10 +577,14 @@ def _runs(text: str, multiline: bool) -> list[tuple[str, bool]]:
 def comment(text: str) -> str:
     """A ``#`` comment line showing ``text``: backslashes and every control or invisible
     character (newline, CR, ESC, U+2028, bidi overrides …) written as escapes."""
-    shown = "".join(
+    return f"# {_shown(text)}".rstrip()
+
+
+def _shown(text: str) -> str:
+    """``text`` with backslashes and every control or invisible character as escapes."""
+    return "".join(
         ascii(c)[1:-1] if _is_awkward(c) else "\\\\" if c == "\\" else c for c in text
     )
-    return f"# {shown}".rstrip()
 
 
 def chain_of(exchanges: Sequence[Exchange], start: int) -> list[Exchange]:

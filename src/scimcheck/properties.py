@@ -28,6 +28,7 @@ import functools
 import json
 import traceback
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -38,9 +39,10 @@ from hypothesis.internal.conjecture import engine
 from hypothesis.reporting import with_reporter
 
 from scimcheck import endpoints
-from scimcheck.curl import render_script
+from scimcheck.curl import Judgement, render_script
 from scimcheck.dialects import Dialect, patch_body, update_operations
 from scimcheck.errors import RunStopped
+from scimcheck.repro import default_judgement
 from scimcheck.sequence import Sequence
 from scimcheck.strategies import filter_string
 from scimcheck.templates import MISSING
@@ -97,6 +99,24 @@ class PropertyFailed(Exception):
         self.message = message
         # as a transcript keeps it: Hypothesis holds every failing example's exception
         self.evidence = evidence.shortened() if evidence is not None else None
+        self.chain = _example_chain(self.evidence)
+        """The requests of the example that failed, up to the evidence: what its script replays
+        even when a later run of the example is all that is left (an intermittent failure)."""
+
+
+_EXAMPLE: ContextVar[tuple[Sequence, int] | None] = ContextVar("scimcheck_example", default=None)
+"""The sequence of the example running now, and where its exchanges begin."""
+
+
+def _example_chain(evidence: Exchange | None) -> list[Exchange]:
+    current = _EXAMPLE.get()
+    if current is None:
+        return [evidence] if evidence is not None else []
+    scim, start = current
+    chain = [x.shortened() for x in scim.transport.exchanges[start:]]
+    if evidence is not None and any(x.index == evidence.index for x in chain):
+        chain = [x for x in chain if x.index <= evidence.index]
+    return chain
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -132,6 +152,8 @@ class Probe:
     """Values the endpoint stored whitespace- or case-normalised (advisory, not a failure)."""
     compared: int = 0
     """How many read-backs were compared with what was sent (the advisory check's evidence)."""
+    first_refused: list[Exchange] = field(default_factory=list)
+    """The first refused create of the search (its script replays it)."""
 
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
         """Send; a 5xx (but 501, an operation not supported, left to the caller's check) or no
@@ -164,6 +186,8 @@ class Probe:
         if answer.status is not None and 400 <= answer.status < 500:
             self.refused.append(f"{answer.summary()}: {answer.describe_body(160)}; sent "
                                 f"{show(values)}")
+            if not self.first_refused:
+                self.first_refused.append(answer.shortened())
         return None
 
     def read_user(self, user_id: str, label: str) -> tuple[Exchange, dict[str, Any] | None]:
@@ -256,12 +280,13 @@ def run(
     judged_here: set[str] = set()
     normalised: list[str] = []
     compared = {"count": 0}
+    first_refused: list[Exchange] = []
     last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
 
     @forgetful
     def attempt(value: Any) -> None:
         last.update(start=begin_example(scim), value=value, count=last["count"] + 1)
-        probe = Probe(scim, refused, judged=judged_here)
+        probe = Probe(scim, refused, judged=judged_here, first_refused=first_refused)
         try:
             example(probe, value)
         finally:
@@ -287,11 +312,16 @@ def run(
             f"works; it may re-send the value next cycle); the first: "
             + (normalised[0] if normalised else ""),
         )
+    message = (f"{name}: {len(refused)} generated request(s) refused; the first: "
+               + (refused[0] if refused else ""))
     scim.check(
-        VALUES_ACCEPTED,
-        not refused,
-        f"{name}: {len(refused)} generated request(s) refused; the first: "
-        + (refused[0] if refused else ""),
+        VALUES_ACCEPTED, not refused, message,
+        repro=render_script(
+            first_refused, scim.transport.config.base_url,
+            f"{name}: {VALUES_ACCEPTED}: the first generated create refused "
+            f"(scimcheck --seed {budget.seed})",
+            Judgement(VALUES_ACCEPTED, status=(200, 201), by_hand=message),
+        ) if refused else None,
     )
 
 
@@ -310,7 +340,9 @@ def begin_example(scim: Sequence) -> int:
     current example's chain (the one a failure's script replays), not thousands; the position
     where the new example's exchanges begin."""
     scim.keep_exchanges()
-    return len(scim.transport.exchanges)
+    start = len(scim.transport.exchanges)
+    _EXAMPLE.set((scim, start))
+    return start
 
 
 def search_settings(examples: int, **extra: Any) -> settings:
@@ -349,7 +381,7 @@ def search(
         with with_reporter(lambda _text: None), shrink_budget():
             seed(budget.search_seed)(test)()
     except PropertyFailed as failure:
-        chain = scim.transport.exchanges[start_of_last():]
+        chain = failure.chain or scim.transport.exchanges[start_of_last():]
         _record(scim, failure, describe(failure), chain, title, budget)
     except RunStopped:
         _record_cut_off(scim, title, budget)
@@ -358,7 +390,7 @@ def search(
         seen_once = intermittent_failure(flaky)
         if seen_once is None:
             raise
-        chain = [seen_once.evidence] if seen_once.evidence is not None else []
+        chain = seen_once.chain
         _record(scim, seen_once, f"{title}: {seen_once.message}. It happened once and not "
                 f"again when Hypothesis replayed the example, so it was not shrunk (the "
                 f"endpoint fails intermittently; replay with --seed {budget.seed})", chain,
@@ -370,6 +402,8 @@ def search(
             else:
                 scim.not_evaluated(check_id, f"{title}: " + (why_not() if why_not else
                                    "no generated example reached the comparison"))
+    finally:
+        _EXAMPLE.set(None)  # no later failure takes this search's requests for its chain
     scim.keep_exchanges(chain)
 
 
@@ -395,6 +429,7 @@ def _record(
         repro=render_script(
             chain, scim.transport.config.base_url,
             f"{title}: {failure.check_id} (scimcheck --seed {budget.seed})",
+            default_judgement(failure.check_id, message, chain[-1] if chain else None),
         ),
     )
 

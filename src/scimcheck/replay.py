@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scimcheck import schemas
+from scimcheck.curl import Judgement
 from scimcheck.dialects import Dialect, boolean, lowercase_ops, op
 from scimcheck.endpoints import ERROR_SCHEMA
 from scimcheck.errors import SequenceAborted
@@ -332,7 +333,41 @@ class Replay:
             self.pending.setdefault(expectation.check, (self.step_name, expectation.completed_by))
             return True
         self.judged.add((self.step_name, expectation.check))
-        return self.scim.check(expectation.check, not unmet, message, exchange)
+        judgement = self._judgement(expectation) if unmet else None
+        return self.scim.check(expectation.check, not unmet, message, exchange,
+                               judgement=judgement)
+
+    def _judgement(self, expectation: Expectation) -> Judgement:
+        """The expectation as data a repro script evaluates: the statuses, and the body
+        assertions with their values filled in; what a script cannot evaluate (schemas, media
+        types, headers, conditions on judging) is named, so the script says CHECK BY HAND
+        rather than a verdict it cannot back."""
+        unjudged: list[str] = []
+        if expectation.only_if:
+            unjudged.append("the conditions under which the run judged it (see the report)")
+        if expectation.schema is not None:
+            unjudged.append(f"the answer matches the {expectation.schema} schema")
+        if expectation.media_type is not None:
+            unjudged.append(f"Content-Type {expectation.media_type}")
+        unjudged += [f"a {header} header" for header in expectation.headers_present]
+        if expectation.json_body:
+            unjudged.append("a JSON body (or 204 No Content)")
+        body: list[tuple[str, str, Any]] = []
+        for assertion in expectation.body:
+            try:
+                expected = render(assertion.expected, self.variables)
+            except MissingVariable:
+                unjudged.append(f"{assertion.at} ({assertion.kind})")
+                continue
+            if assertion.at.lower().startswith("header.") or assertion.before or assertion.skip:
+                unjudged.append(f"{assertion.at} ({assertion.kind})")
+            else:
+                body.append((assertion.at, assertion.kind, expected))
+        if expectation.only_if:  # judged only under conditions the script cannot check
+            return Judgement(expectation.check, unjudged=tuple(unjudged),
+                             by_hand=expectation.message or "")
+        return Judgement(expectation.check, status=expectation.status, body=tuple(body),
+                         unjudged=tuple(unjudged), by_hand=expectation.message or "")
 
     def _conditions(self, expectation: Expectation, exchange: Exchange) -> list[str]:
         unmet: list[str] = []

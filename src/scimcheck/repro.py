@@ -3,8 +3,10 @@
 Every failed check gets one (the first failure of each check in each test): a bash script that
 replays the requests the test sent up to and including the one the check judged, with ids
 captured from the endpoint's answers and the token read from ``$SCIM_TOKEN``. A property's
-failure brings its own, the shrunk example's chain (:mod:`scimcheck.properties`). The scripts
-go into the report directory (``repro/``) and into the HTML report.
+failure brings its own, the shrunk example's chain (:mod:`scimcheck.properties`). Each script
+labels its steps, judges the last answer against the check's expectation (``REPRODUCED``, exit
+1; ``NOT REPRODUCED``, exit 0; ``CHECK BY HAND``, exit 3) and deletes what its creates made.
+The scripts go into the report directory (``repro/``) and into the HTML report.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from scimcheck import profiles, redaction
-from scimcheck.curl import render_script
+from scimcheck.curl import Judgement, render_script
 from scimcheck.sequence import Evaluation, Sequence
+from scimcheck.transport import Exchange
 
+MAX_SEEN = 300
+"""The longest part of a failure's message a script repeats for the person checking by hand."""
 MAX_CHAIN = 80
 """The longest chain a script replays (the requests before it are left out, and said so)."""
 
@@ -38,9 +43,22 @@ def attach(sequence: Sequence, test: str) -> list[Evaluation]:
         if len(chain) > MAX_CHAIN:
             title += f" (the first {len(chain) - MAX_CHAIN} requests of the test left out)"
             chain = chain[-MAX_CHAIN:]
-        script = render_script(chain, sequence.transport.config.base_url, title)
+        judged = next((x for x in chain if x.index == last), None) if last is not None else None
+        judgement = evaluation.judgement or default_judgement(
+            evaluation.check.id, evaluation.message, judged)
+        script = render_script(chain, sequence.transport.config.base_url, title, judgement)
         out.append(dataclasses.replace(evaluation, repro=script))
     return out
+
+
+def default_judgement(check: str, message: str, judged: Exchange | None) -> Judgement:
+    """For a check that states no expectation as data: a server error stays one (no SCIM
+    operation may answer 5xx, RFC 7644 §3.12); anything else is for a person to compare with
+    what the run saw (``CHECK BY HAND``), never a guessed verdict."""
+    seen = message if len(message) <= MAX_SEEN else message[:MAX_SEEN - 1] + "…"
+    if judged is not None and judged.status is not None and judged.status >= 500:
+        return Judgement(check, below=500, by_hand=seen)
+    return Judgement(check, by_hand=f"the last answer above; the run saw: {seen}")
 
 
 def _slug(text: str) -> str:

@@ -8,10 +8,12 @@ Two kinds of FILE:
 - a sequence file (``fixtures/sequences/*.yaml``, or one ``scimcheck record`` wrote): it is
   replayed alone, in each dialect it declares, and every check it names is judged.
 
-Every request and answer is printed as it happens (token redacted). Without URL the embedded
-reference server is the target: the URL a record names (``target``) is never used, nor is its
-``script``. FILE may come from someone else's report bundle, so nothing in it is executed or
-opened: a record names one of the bundled suites' items, and a bundled profile (or none).
+Every request and answer is printed as it happens (token redacted). A failure record is replayed
+only against the URL given (or, with ``--embedded``, the embedded reference server): the URL it
+names (``target``) is shown, never used, and neither is its ``script``. A sequence file without
+URL runs against the embedded server. FILE may come from someone else's report bundle, so
+nothing in it is executed or opened: a record names one of the bundled suites' items, and a
+bundled profile (or none).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from scimcheck import checks, exitcodes, profiles, schemas, sequence_files, textfile
 from scimcheck.redaction import one_line
@@ -43,6 +46,9 @@ class Target:
     label: str
     names_target: bool = False
     """The record names the URL its run tested; a replay never sends anything there."""
+    recorded_target: str = ""
+    """That URL as the record has it, shown only: without credentials, query or fragment,
+    escaped for the terminal ("" when the record names none)."""
 
 
 _NEITHER = (
@@ -126,7 +132,25 @@ def _record(path: Path, data: dict[str, Any], suites: Path, profile_given: bool)
     return Target(
         nodes=[f"{suite}::{item}"], options=options, check=check, profile=profile,
         label=f"{check} in {item}", names_target=bool(data.get("target")),
+        recorded_target=shown_target(data.get("target")),
     )
+
+
+SHOWN_TARGET_LIMIT = 200
+
+
+def shown_target(value: Any) -> str:
+    """A record's ``target`` to show a person: scheme, host, port and path only (a bundle's
+    URL may carry a password or a secret query), escaped, at most 200 characters."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        host = parts.netloc.rpartition("@")[2]
+        shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:
+        shown = "(a URL scimcheck cannot read)"
+    return one_line(shown, SHOWN_TARGET_LIMIT)
 
 
 def _profile(path: Path, value: str | None) -> str | None:

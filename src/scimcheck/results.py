@@ -156,7 +156,9 @@ def _stopped_lines(document: dict[str, Any]) -> list[str]:
 
 
 def first_to_fix(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The failed check to fix first: most severe level, then Entra's order of capabilities."""
+    """The failed check to fix first: most severe level; at one level a sequence check (it
+    names the defect) before a generated one (a random example that met a symptom of it);
+    then Entra's order of capabilities."""
     failed = [e for e in entries if e["outcome"] == "failed"]
     if not failed:
         return None
@@ -164,9 +166,14 @@ def first_to_fix(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
         failed,
         key=lambda e: (
             _LEVEL_ORDER.index(Level(e["level"])),
+            str(e["id"]).startswith(GENERATED_PREFIX),
             _CAPABILITY_ORDER.index(Capability(e["capability"])),
         ),
     )
+
+
+GENERATED_PREFIX = "generated."
+"""The checks the generated-user searches judge (suites/test_generated.py)."""
 
 
 INSECURE_NOTE = (

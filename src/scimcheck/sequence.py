@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from scimcheck import checks, endpoints, ownership, schemas
 from scimcheck.checks import Check
+from scimcheck.curl import Judgement
 from scimcheck.dialects import Dialect
 from scimcheck.errors import DEADLINE_REACHED, HarnessError, RunStopped, SequenceAborted
 from scimcheck.transport import Exchange, Transport
@@ -35,6 +36,8 @@ class Evaluation:
     evaluated: bool = True
     """False when the check's assertion never ran on a real answer (a precondition failed):
     ``message`` says why, and the check is reported not evaluated, never passed."""
+    judgement: Judgement | None = None
+    """What the check expected of the judged answer, as data its repro script evaluates."""
 
 
 CLEANUP_RETRY_WAITS_S = (0.5, 1.0)
@@ -71,6 +74,7 @@ class Sequence:
         message: str = "",
         exchange: Exchange | None = None,
         repro: str | None = None,
+        judgement: Judgement | None = None,
     ) -> bool:
         """Record a verdict; returns ``passed`` so callers can branch on it."""
         self.evaluations.append(
@@ -81,6 +85,7 @@ class Sequence:
                 exchange=exchange.index if exchange else None,
                 dialect=self.dialect.value if self.dialect else None,
                 repro=None if passed else repro,
+                judgement=None if passed else judgement,
             )
         )
         return passed
