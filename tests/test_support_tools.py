@@ -109,7 +109,9 @@ def test_a_generated_failures_script_replays_its_example(
         "30", "--seed", "7", "--", "-k", test,
     )
     assert env_run.returncode in (exitcodes.OK, exitcodes.CHECKS_FAILED), env_run.stderr
-    script = tmp_path / "repro" / f"{check}--{test}.sh"
+    scripts = sorted((tmp_path / "repro").glob(f"{check}--{test}*.sh"))  # one per failing shard
+    assert scripts, env_run.stdout[-2000:]
+    script = scripts[0]
     assert "curl " in script.read_text(encoding="utf-8").split("trap scim_cleanup EXIT")[1]
     broken, left = _replay_script(script, variant)
     assert broken.returncode == 1, broken.stdout + broken.stderr
