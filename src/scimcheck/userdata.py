@@ -404,17 +404,7 @@ def values_match(sent: Any, got: Any) -> bool:
     """Whether a returned value is the value sent: equal, except that returned objects may carry
     sub-attributes the request did not (RFC 7644 §3.3: the service provider may add defaults),
     e.g. a role read back with its ``display``."""
-    if isinstance(sent, dict) and isinstance(got, dict):
-        lowered = {str(k).lower(): v for k, v in got.items()}
-        return all(
-            str(k).lower() in lowered and values_match(v, lowered[str(k).lower()])
-            for k, v in sent.items()
-        )
-    if isinstance(sent, list) and isinstance(got, list):
-        return len(sent) == len(got) and all(
-            any(values_match(item, returned) for returned in got) for item in sent
-        )
-    return bool(sent == got) and type(sent) is type(got)
+    return _matches(sent, got, normalise=False)
 
 
 def normalised(text: str) -> str:
@@ -428,19 +418,24 @@ def values_match_normalised(sent: Any, got: Any) -> bool:
     (RFC 7644 §3.3 lets a service provider alter the values it stores; Entra still matches
     and updates such a user, at worst re-sending the value on its next cycle). Truncation,
     lost characters or changed Unicode are not normalisation."""
-    if isinstance(sent, str) and isinstance(got, str):
+    return _matches(sent, got, normalise=True)
+
+
+def _matches(sent: Any, got: Any, normalise: bool) -> bool:
+    """:func:`values_match`, comparing strings :func:`normalised` when ``normalise``."""
+    if normalise and isinstance(sent, str) and isinstance(got, str):
         return normalised(sent) == normalised(got)
     if isinstance(sent, dict) and isinstance(got, dict):
         lowered = {str(k).lower(): v for k, v in got.items()}
         return all(
-            str(k).lower() in lowered and values_match_normalised(v, lowered[str(k).lower()])
+            str(k).lower() in lowered and _matches(v, lowered[str(k).lower()], normalise)
             for k, v in sent.items()
         )
     if isinstance(sent, list) and isinstance(got, list):
         return len(sent) == len(got) and all(
-            any(values_match_normalised(item, returned) for returned in got) for item in sent
+            any(_matches(item, returned, normalise) for returned in got) for item in sent
         )
-    return values_match(sent, got)
+    return bool(sent == got) and type(sent) is type(got)
 
 
 def show(value: Any) -> str:
