@@ -536,3 +536,15 @@ def test_a_script_with_nothing_to_replay_says_so(tmp_path: Path) -> None:
     assert result.stdout.splitlines()[-1] == (
         "CHECK BY HAND: some.check: no request of the run can be replayed to show it; look at: "
         "x\\x1by")
+
+
+def test_a_base_url_holding_a_question_mark_still_names_what_a_create_claims() -> None:
+    """Found by the property: with a base URL such as ``http://host/?`` the collection was read
+    from the whole URL, so a create's answer was never claimed and the script's cleanup left
+    the user it made behind."""
+    base = "http://127.0.0.1:9/?"
+    create = Exchange(index=1, method="POST", url=base + "/Users", request_headers={},
+                      request_body='{"userName": "u1"}', status=201,
+                      response_body='{"id": "abcd", "userName": "u1"}')
+    script = render_script([create], base)
+    assert "| scim id userName u1)" in script, script

@@ -303,13 +303,14 @@ def _say(text: str) -> str:
     return f"printf '%s\\n' {shell_word(_shown(text))}"
 
 
-def _owner_claim(exchange: Exchange) -> list[str]:
+def _owner_claim(exchange: Exchange, tail: str) -> list[str]:
     """``[attribute, value]`` a create's answer must name for the script to delete what it
-    made: the userName (``/Users``) or displayName (``/Groups``) the request sent."""
+    made: the userName (``/Users``) or displayName (``/Groups``) the request sent. ``tail`` is
+    the URL after the base (the base itself may hold any character, ``?`` included)."""
     if exchange.method != "POST" or exchange.request_body is None:
         return []
     attribute = {"users": "userName", "groups": "displayName"}.get(
-        exchange.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1].lower())
+        tail.split("?")[0].rstrip("/").rsplit("/", 1)[-1].lower())
     try:
         body = json.loads(exchange.request_body)
     except (ValueError, RecursionError):
@@ -361,7 +362,7 @@ class _Chain:
         if body is not None:
             command = f"{_printf(body)} | {command} --data-binary @-"
         new_id = _assigned_id(exchange)
-        claim_words = _owner_claim(exchange)
+        claim_words = _owner_claim(exchange, exchange.url[len(self.base):])
         claim = " ".join(shell_word(w) for w in claim_words)
         fresh = new_id is not None and new_id not in self.ids
         # a create the replay may make (even one the recording saw refused) is tracked for
