@@ -213,6 +213,22 @@ CASES |= {
     "replay-SCIM_MAX_RPS-nan": c(*SEQ, needle="SCIM_MAX_RPS='nan'", env={"SCIM_MAX_RPS": "nan"}),
 }
 
+CASES |= {
+    "diff-no-files": c("diff", needle="required: old, new"),
+    "diff-one-file": c("diff", "{tmp}/empty.json", needle="required: new"),
+    "diff-missing-file": c("diff", "{tmp}/none.json", "{tmp}/none.json",
+                           needle="none.json cannot be read"),
+    "diff-empty-name": c("diff", "", "{tmp}/empty.json", needle="OLD is empty"),
+    "diff-device": c("diff", "/dev/zero", "/dev/zero", needle="not a regular file", spawn=True),
+    "diff-not-json": c("diff", "{tmp}/empty.json", "{tmp}/empty.json", needle="is not JSON"),
+    "diff-not-results": c("diff", "{tmp}/number.json", "{tmp}/number.json",
+                          needle="is not a scimcheck results.json"),
+    "run-baseline-missing": c(*RUN, "--baseline", "{tmp}/none.json",
+                              needle="none.json cannot be read: No such file"),
+    "run-baseline-empty-name": c(*RUN, "--baseline", "", needle="--baseline is empty"),
+    "run-fail-on-unknown": c(*RUN, "--fail-on", "some", needle="invalid choice: 'some'"),
+}
+
 UP = ("record", "--upstream", "{closed}")
 CASES |= {
     "record-no-upstream": c("record", "--out", "{tmp}/o.yaml", needle="required: --upstream"),

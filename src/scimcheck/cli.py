@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scimcheck import TOKEN_ENV, __version__, exitcodes, numeric, redaction, repro
+from scimcheck import TOKEN_ENV, __version__, baseline, exitcodes, numeric, redaction, repro
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--deadline", type=float, metavar="SECONDS",
                      help="start no test after this many seconds; the rest are not evaluated and "
                      "the run fails (env SCIM_DEADLINE; default 1800)")
+    run.add_argument("--baseline", metavar="RESULTS.json",
+                     help="an earlier run's results.json: classify each finding as new, fixed "
+                     "or still failing (summary, results.json)")
+    run.add_argument("--fail-on", choices=("any", "new"), default="any",
+                     help="with --baseline: fail on any failing-level finding (default) or only "
+                     "on new ones")
     run.add_argument("-n", "--workers", metavar="N|auto",
                      help="run the tests in N parallel processes (pytest-xdist; 'auto': one "
                      "per CPU); reports are merged. Default: one process")
@@ -190,6 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the master a worker connects to (default 127.0.0.1)")
     _tls_arguments(load)
 
+    diff = sub.add_parser(
+        "diff",
+        help="compare two runs' results.json: new, fixed and still-failing findings",
+        description="Compare the findings of two runs (results.json files). Exit 0: no new "
+        "finding at a failing level; 1: at least one.",
+    )
+    diff.add_argument("old", help="the earlier run's results.json")
+    diff.add_argument("new", help="the later run's results.json")
+
     sub.add_parser("checks", help="list every check with its level, capability and source")
     sub.add_parser("suites-path", help="print where the bundled suites are (for plain pytest)")
     return parser
@@ -259,6 +274,8 @@ def _command(args: argparse.Namespace, pytest_args: list[str]) -> int:
             return load_test(args)
         if args.command == "checks":
             return list_checks()
+        if args.command == "diff":
+            return compare_runs(args)
         print(_suites_path())
         return exitcodes.OK
     except KeyboardInterrupt:
@@ -278,8 +295,8 @@ _NUMBERS = {
 """Every numeric option (by argparse dest, any command) and the values it accepts."""
 _FLAGS = {"listen": "--listen", "workers": "-n/--workers"}
 
-_TEXTS = ("token", "profile", "report_dir", "host", "out", "run_id", "variant", "ca_bundle",
-          "master_bind_host", "master_host", "file")
+_TEXTS = ("token", "profile", "report_dir", "baseline", "old", "new", "host", "out", "run_id",
+          "variant", "ca_bundle", "master_bind_host", "master_host", "file")
 """String options that must not be empty: ``--host ''`` would bind every interface,
 ``--report-dir ''`` is the working directory, ``--token ''`` would silently be no token."""
 
@@ -325,6 +342,8 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         if isinstance(value, str) and not value.strip():
             if dest == "file":
                 return "FILE is empty; pass the failure record or sequence file to replay"
+            if dest in ("old", "new"):
+                return f"{dest.upper()} is empty; pass the results.json of a scimcheck run"
             return f"{flag(dest)} is empty; pass a value, or leave the option out for its default"
     return None
 
@@ -371,8 +390,13 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     try:
         profile = profiles.load(args.profile)
         args.verify = _tls_verify(args)
+        previous = None if args.baseline is None else baseline.load(
+            Path(args.baseline), "--baseline"
+        )
     except ConfigError as exc:
         return _fail(str(exc))
+    if previous is None and args.fail_on != "any":
+        return _fail("--fail-on new needs --baseline: give the results.json of an earlier run")
     report_dir = Path(args.report_dir)
     try:
         pytest_code = _run_pytest(
@@ -381,7 +405,22 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         )
     except _Stopped as stopped:
         return stopped.code
-    return _exit_code(pytest_code, report_dir / "results.json", report_dir)
+    return _exit_code(
+        pytest_code, report_dir / "results.json", report_dir,
+        None if previous is None else (previous, args.baseline, args.fail_on),
+    )
+
+
+def compare_runs(args: argparse.Namespace) -> int:
+    """``scimcheck diff OLD NEW``: what changed between two runs."""
+    from scimcheck.errors import ConfigError
+
+    try:
+        comparison, lines = baseline.diff(Path(args.old), Path(args.new))
+    except ConfigError as exc:
+        return _fail(str(exc))
+    print("\n".join(lines))
+    return exitcodes.CHECKS_FAILED if comparison.fails("new") else exitcodes.OK
 
 
 SHARDS = 4
@@ -826,8 +865,12 @@ def _pytest_argv(
     return argv + extra
 
 
-def _exit_code(pytest_code: int, results_path: Path, report_dir: Path) -> int:
-    """Map pytest's exit code and the verdict onto scimcheck's exit codes."""
+def _exit_code(
+    pytest_code: int, results_path: Path, report_dir: Path,
+    against: tuple[dict[str, Any], str, baseline.FailOn] | None = None,
+) -> int:
+    """Map pytest's exit code and the verdict (or, with ``--fail-on new``, what is new since
+    the baseline run ``against``) onto scimcheck's exit codes."""
     import pytest
 
     if pytest_code == pytest.ExitCode.INTERRUPTED:
@@ -850,6 +893,16 @@ def _exit_code(pytest_code: int, results_path: Path, report_dir: Path) -> int:
               f"({len(scripts)} script(s) in {report_dir / 'repro'})")
     if document["tests"]["errors"]:
         return exitcodes.HARNESS_ERROR
+    if against is not None:
+        previous, path, fail_on = against
+        comparison, fails = baseline.judge_against(document, previous, path, fail_on)
+        from scimcheck import results
+
+        results.write(results_path, document)
+        print("\n".join(comparison.lines()))
+        if fail_on == "new" and document["verdict"] == "fail" and not fails:
+            print("Verdict FAIL, but no new finding since the baseline: exit 0 (--fail-on new)")
+        return exitcodes.CHECKS_FAILED if fails else exitcodes.OK
     return exitcodes.CHECKS_FAILED if document["verdict"] == "fail" else exitcodes.OK
 
 

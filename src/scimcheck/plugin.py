@@ -653,6 +653,7 @@ def pytest_runtest_makereport(
         from scimcheck import repro
 
         sequence.evaluations = repro.attach(sequence, item.nodeid)
+    labels = {x.index: x.label for x in sequence.transport.exchanges if x.label}
     evaluations = [
         {
             "id": e.check.id,
@@ -660,6 +661,7 @@ def pytest_runtest_makereport(
             "message": e.message,
             "dialect": e.dialect,
             "exchange": e.exchange,
+            **({"step": labels[e.exchange]} if not e.passed and e.exchange in labels else {}),
             **({"repro": e.repro} if e.repro else {}),
             **({} if e.evaluated else {"evaluated": False}),
         }

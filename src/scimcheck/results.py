@@ -49,6 +49,10 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
         if not e["passed"]:
             prefix = f"[{e['dialect']}] " if e.get("dialect") else ""
             failure = {"test": e.get("test", ""), "message": prefix + e["message"]}
+            if e.get("step"):
+                failure["step"] = e["step"]
+            if e.get("dialect"):
+                failure["dialect"] = e["dialect"]
             if e.get("repro"):
                 failure["repro"] = e["repro"]
             entry["failures"].append(failure)
