@@ -40,6 +40,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,9 +78,14 @@ def _installed_glue() -> Path:
     digest = hashlib.sha256()
     for name in GLUE_FILES:
         digest.update((GLUE / name).read_bytes())
+    name = f"node-scim-{digest.hexdigest()[:16]}"
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "scimcheck"
-    target = cache / f"node-scim-{digest.hexdigest()[:16]}"
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target = cache / name
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable home (some CI runners): the temporary directory instead
+        target = Path(tempfile.gettempdir()) / f"scimcheck-{name}"
+        target.mkdir(parents=True, exist_ok=True)
     stamp = target / "node_modules" / ".scimcheck-installed"
     with open(target / ".lock", "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
