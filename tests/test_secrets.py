@@ -24,12 +24,13 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
 
 from hostile import LEAK_CHANNELS, HostileServer
-from scimcheck import exitcodes
+from scimcheck import checks, exitcodes
 from scimcheck.server import ReferenceServer
 from scimcheck.transcript import render_exchange
 from scimcheck.transport import Transport, TransportConfig
@@ -224,3 +225,17 @@ def test_server_text_cannot_take_over_the_terminal_of_a_cleanup() -> None:
         assert control not in printed, repr(control)
     assert "scimcheck-0badc0de-\\x1b[2J" in listing.stdout
     assert len(listing.stdout.splitlines()) == 2  # the heading and one leftover, one line each
+
+
+@pytest.mark.parametrize("token", ["tok", "tok-long-enough"])
+def test_a_short_token_inside_a_word_is_chance_not_an_echo(token: str, run_suites: Any) -> None:
+    """A 3-letter token is in the word 'oauthbearertoken' of every ServiceProviderConfig: that
+    is chance, not an echo. Before, such a run failed auth.token-not-echoed (a false alarm); an
+    echo standing apart is still found (test_no_output_holds_the_token_in_any_form[short])."""
+    with ReferenceServer(host="127.0.0.1", port=0, token=token) as server:
+        document = run_suites(server.base_url, "-k", "discovery or test-connection",
+                              token=token)
+    # by position: a 3-letter token is redacted everywhere, even in this check's id
+    position = [c.id for c in checks.all_checks()].index("auth.token-not-echoed")
+    echo = document["checks"][position]
+    assert echo["outcome"] == "passed", echo

@@ -189,6 +189,19 @@ class Redactor:
         """``text`` holds a secret, in any form."""
         return bool(text and self.pattern is not None and self.pattern.search(text))
 
+    def found_apart(self, text: str | None) -> bool:
+        """Whether a secret, in any form, stands apart in ``text``: no letter or digit right
+        before or after it. A short secret inside a word is chance ('tok' in
+        'oauthbearertoken'), not an echo; redaction still hides it there."""
+        if not text or self.pattern is None:
+            return False
+        for match in self.pattern.finditer(text):
+            before = text[match.start() - 1] if match.start() else ""
+            after = text[match.end()] if match.end() < len(text) else ""
+            if not before.isalnum() and not after.isalnum():
+                return True
+        return False
+
     def redact(self, text: str, *, markup: bool = False) -> str:
         """``text`` with every form of every secret replaced by the marker (one that needs no
         escaping in XML and HTML with ``markup``). JSON, XML and HTML stay well-formed: a match

@@ -32,7 +32,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import SKIP_HEADER
 
 from scimcheck import deadlines, endpoints, ownership
-from scimcheck.redaction import REDACTED, Redactor, one_line
+from scimcheck.redaction import REDACTED, SHORT_SECRET, Redactor, one_line
 
 ENTRA_TIMEOUT_S = 60.0
 """Entra gives up on a request after 60 seconds (entra-behavior.md §1.0)."""
@@ -522,6 +522,9 @@ class Transport:
         chosen = (exchange.reason, exchange.response_body, exchange.error or "",
                   *headers, *headers.values())
         exchange.token_echoed = any(secrets.found(text) for text in chosen)
+        if exchange.token_echoed and len(self.config.token or "") < SHORT_SECRET:
+            # a short token turns up inside words by chance: only one standing apart is an echo
+            exchange.token_echoed = any(secrets.found_apart(text) for text in chosen)
         if not exchange.token_echoed:
             return
         exchange.reason = secrets.redact(exchange.reason)
