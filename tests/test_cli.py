@@ -189,6 +189,16 @@ def test_checks_lists_the_registry() -> None:
     assert "user.disable.string-false" in done.stdout and "entra-blocking" in done.stdout
 
 
+def test_serve_lists_every_variant_with_what_it_breaks() -> None:
+    from scimcheck.server import VARIANTS
+
+    done = _scimcheck("serve", "--list-variants")
+    assert done.returncode == exitcodes.OK, done.stderr
+    listed = dict(line.split(None, 1) for line in done.stdout.splitlines())
+    assert listed == {name: text.strip() for name, text in VARIANTS.items()}
+    assert "DELETE answers 200" in listed["delete-200"]
+
+
 def test_serve_answers_and_stops_on_ctrl_c() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

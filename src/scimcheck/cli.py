@@ -90,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any)")
     serve.add_argument("--token", help=f"bearer token to require (or {TOKEN_ENV})")
-    serve.add_argument("--variant", help="serve a deliberately broken variant (see 'checks')")
+    serve.add_argument("--variant", help="serve a deliberately broken variant (names: "
+                       "--list-variants)")
+    serve.add_argument("--list-variants", action="store_true",
+                       help="list every broken variant and what it breaks, then exit")
 
     replay = sub.add_parser(
         "replay",
@@ -910,10 +913,14 @@ def serve(args: argparse.Namespace) -> int:
     """``scimcheck serve``: the reference server in the foreground."""
     from scimcheck.server import VARIANTS, ReferenceServer
 
+    if args.list_variants:
+        width = max(map(len, VARIANTS))
+        print("\n".join(f"{name:<{width}}  {VARIANTS[name]}" for name in sorted(VARIANTS)))
+        return exitcodes.OK
     token = args.token or os.environ.get(TOKEN_ENV) or None
     if args.variant and args.variant not in VARIANTS:
         return _fail(
-            f"unknown variant {args.variant!r}; choose one of: {', '.join(sorted(VARIANTS))}"
+            f"unknown variant {args.variant!r}; 'scimcheck serve --list-variants' lists them"
         )
     if not 0 <= args.port <= 65535:
         return _fail(f"--port {args.port} is not a port number (0-65535)")
