@@ -173,3 +173,19 @@ def test_a_recorded_path_that_leaves_the_base_is_refused(tmp_path: Path, path: s
         f"      method: DELETE\n      path: {json.dumps(path)}\n", encoding="utf-8")
     with pytest.raises(rerun.ReplayFileError, match=r"recorded\.yaml:9: .*no \. or \.\. segment"):
         rerun.load(recorded, bundled.suites_dir())
+
+
+@pytest.mark.parametrize("name", ["pagination", "fixtures/sequences/pagination.yaml"])
+def test_a_bundled_sequence_replays_by_its_id_outside_a_checkout(name: str, tmp_path: Path) -> None:
+    """From an installed package there is no fixtures/ folder in the working directory: the
+    id (or the checkout path the docs show) still names the bundled sequence."""
+    done = scimcheck_cli("replay", name, "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
+    assert done.returncode == exitcodes.OK, done.stdout[-2000:] + done.stderr
+    assert "replaying sequence pagination" in done.stdout
+
+
+def test_an_unknown_sequence_id_lists_the_bundled_ones(tmp_path: Path) -> None:
+    done = scimcheck_cli("replay", "no-such-sequence", cwd=tmp_path)
+    assert done.returncode == exitcodes.USAGE
+    assert done.stderr.count("\n") == 1
+    assert "or name a bundled sequence: app-roles, create-minimal-user" in done.stderr

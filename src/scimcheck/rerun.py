@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from scimcheck import checks, exitcodes, profiles, schemas, sequence_files, textfile
+from scimcheck import bundled, checks, exitcodes, profiles, schemas, sequence_files, textfile
 from scimcheck.redaction import one_line
 
 
@@ -66,6 +66,7 @@ def load(path: Path, suites: Path, *, profile_given: bool = False) -> Target:
     (``sequence_files.load``: safe YAML, its schema). ``profile_given``: ``--profile`` was
     passed, so the record's profile is not used.
     """
+    path = bundled_sequence(path) or path
     if path.suffix != ".json":
         return _sequence(path, suites)
     try:
@@ -85,12 +86,30 @@ def load(path: Path, suites: Path, *, profile_given: bool = False) -> Target:
     return _record(path, data, suites, profile_given)
 
 
+def bundled_sequence(path: Path) -> Path | None:
+    """A bundled sequence named by its id (``user-lifecycle``) or by its path in a checkout
+    (``fixtures/sequences/user-lifecycle.yaml``) when no such file is here: the same command
+    then works from an installed package. A file that exists always wins."""
+    if path.exists() or path.parent not in (Path("."), Path("fixtures/sequences")):
+        return None
+    stem = path.name.removesuffix(".yaml").removesuffix(".yml")
+    found = bundled.fixtures_dir() / "sequences" / f"{stem}.yaml"
+    return found if stem and found.is_file() else None
+
+
+def bundled_sequence_ids() -> list[str]:
+    """The ids of the bundled sequences, for messages."""
+    return sorted(p.stem for p in (bundled.fixtures_dir() / "sequences").glob("*.yaml"))
+
+
 def _sequence(path: Path, suites: Path) -> Target:
     try:
         spec = sequence_files.load(path)
     except sequence_files.SequenceFileError as exc:
         if "cannot read" in str(exc):
-            raise ReplayFileError(one_line(str(exc))) from None
+            bundled_ids = (f" (or name a bundled sequence: {', '.join(bundled_sequence_ids())})"
+                           if not path.exists() else "")
+            raise ReplayFileError(one_line(str(exc), limit=1000) + bundled_ids) from None
         raise ReplayFileError(one_line(f"{path} is {_NEITHER}: {exc}")) from None
     return Target(
         nodes=[f"{suites / 'test_entra_sequences.py'}::test_sequence"],
