@@ -147,6 +147,7 @@ def django_scim2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         SCIMSITE_DB=str(workdir / "db.sqlite3"),
         SCIMSITE_NETLOC=f"127.0.0.1:{port}",
         SCIMSITE_TOKEN=TEST_TOKEN,
+        PYTHONDONTWRITEBYTECODE="1",  # leave the site's source tree as checked out
     )
     manage = [sys.executable, str(SITE / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=SITE, env=env, check=True, timeout=120)
@@ -168,8 +169,10 @@ def django_scim2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _run(url: str, report_dir: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     """``scimcheck run`` against the site; its exit code, results.json and output."""
     done = scimcheck_cli("run", url, "--seed", SEED, "--report-dir", str(report_dir), *args)
-    document = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
-    return done.returncode, document, done.stdout + done.stderr
+    output = done.stdout + done.stderr
+    results = report_dir / "results.json"
+    assert results.is_file(), f"scimcheck wrote no results.json (exit {done.returncode}): {output}"
+    return done.returncode, json.loads(results.read_text(encoding="utf-8")), output
 
 
 @pytest.fixture(scope="module")
