@@ -208,6 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", help="the earlier run's results.json")
     diff.add_argument("new", help="the later run's results.json")
 
+    summary = sub.add_parser(
+        "summary",
+        help="a run's readiness table as Markdown (for a CI job summary)",
+        description="Print the verdict, one row per capability, the failed checks and what "
+        "changed since a baseline, as Markdown (every value escaped), e.g. >> "
+        "$GITHUB_STEP_SUMMARY. Exit 0, or 2 when the file is not a scimcheck results.json.",
+    )
+    summary.add_argument("results", help="a run's results.json")
+
     sub.add_parser("checks", help="list every check with its level, capability and source")
     sub.add_parser("suites-path", help="print where the bundled suites are (for plain pytest)")
     return parser
@@ -279,6 +288,8 @@ def _command(args: argparse.Namespace, pytest_args: list[str]) -> int:
             return list_checks()
         if args.command == "diff":
             return compare_runs(args)
+        if args.command == "summary":
+            return summarise(args)
         print(_suites_path())
         return exitcodes.OK
     except KeyboardInterrupt:
@@ -298,8 +309,8 @@ _NUMBERS = {
 """Every numeric option (by argparse dest, any command) and the values it accepts."""
 _FLAGS = {"listen": "--listen", "workers": "-n/--workers"}
 
-_TEXTS = ("token", "profile", "report_dir", "baseline", "old", "new", "host", "out", "run_id",
-          "variant", "ca_bundle", "master_bind_host", "master_host", "file")
+_TEXTS = ("token", "profile", "report_dir", "baseline", "old", "new", "results", "host", "out",
+          "run_id", "variant", "ca_bundle", "master_bind_host", "master_host", "file")
 """String options that must not be empty: ``--host ''`` would bind every interface,
 ``--report-dir ''`` is the working directory, ``--token ''`` would silently be no token."""
 
@@ -345,7 +356,7 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         if isinstance(value, str) and not value.strip():
             if dest == "file":
                 return "FILE is empty; pass the failure record or sequence file to replay"
-            if dest in ("old", "new"):
+            if dest in ("old", "new", "results"):
                 return f"{dest.upper()} is empty; pass the results.json of a scimcheck run"
             return f"{flag(dest)} is empty; pass a value, or leave the option out for its default"
     return None
@@ -424,6 +435,19 @@ def compare_runs(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     print("\n".join(lines))
     return exitcodes.CHECKS_FAILED if comparison.fails("new") else exitcodes.OK
+
+
+def summarise(args: argparse.Namespace) -> int:
+    """``scimcheck summary RESULTS.json``: the readiness table as Markdown."""
+    from scimcheck import summary_markdown
+    from scimcheck.errors import ConfigError
+
+    try:
+        document = baseline.load(Path(args.results), "RESULTS")
+    except ConfigError as exc:
+        return _fail(str(exc))
+    print(summary_markdown.render(document), end="")
+    return exitcodes.OK
 
 
 SHARDS = 4
