@@ -173,3 +173,17 @@ def test_a_recorded_path_that_leaves_the_base_is_refused(tmp_path: Path, path: s
         f"      method: DELETE\n      path: {json.dumps(path)}\n", encoding="utf-8")
     with pytest.raises(rerun.ReplayFileError, match=r"recorded\.yaml:9: .*no \. or \.\. segment"):
         rerun.load(recorded, bundled.suites_dir())
+
+
+def test_a_check_that_held_only_with_a_workaround_is_not_fixed() -> None:
+    """Replaying a failure whose check now holds only after a diagnostic retry (e.g. lowercase
+    op names) is no fix: Entra's own request is still refused (issue 14 §5)."""
+    from scimcheck import exitcodes
+    from scimcheck.rerun import Target, verdict
+
+    document = {"checks": [{"id": "membership.add-several", "outcome": "workaround",
+                            "message": "passed only with a workaround scimcheck applied: x"}],
+                "tests": {"errors": 0}}
+    target = Target(nodes=[], options=[], check="membership.add-several", profile=None, label="x")
+    code, said = verdict(target, document)
+    assert code == exitcodes.CHECKS_FAILED and said.startswith("still failing:")
