@@ -189,3 +189,17 @@ def test_an_unknown_sequence_id_lists_the_bundled_ones(tmp_path: Path) -> None:
     assert done.returncode == exitcodes.USAGE
     assert done.stderr.count("\n") == 1
     assert "or name a bundled sequence: app-roles, create-minimal-user" in done.stderr
+
+
+def test_a_check_that_held_only_with_a_workaround_is_not_fixed() -> None:
+    """Replaying a failure whose check now holds only after a diagnostic retry (e.g. lowercase
+    op names) is no fix: Entra's own request is still refused (issue 14 §5)."""
+    from scimcheck import exitcodes
+    from scimcheck.rerun import Target, verdict
+
+    document = {"checks": [{"id": "membership.add-several", "outcome": "workaround",
+                            "message": "passed only with a workaround scimcheck applied: x"}],
+                "tests": {"errors": 0}}
+    target = Target(nodes=[], options=[], check="membership.add-several", profile=None, label="x")
+    code, said = verdict(target, document)
+    assert code == exitcodes.CHECKS_FAILED and said.startswith("still failing:")

@@ -51,3 +51,30 @@ def test_each_test_lists_its_checks_with_level_and_source_link() -> None:
     assert html.index("user.create.status-201") < html.index("schema.user")  # failures first
     assert "✗ failed" in html and html.count("user.create.status-201") == 1
     assert f'href="{check.url}"' in html and check.level.value in html
+
+
+def test_a_capability_that_held_only_with_a_workaround_is_no_tick() -> None:
+    """Membership held only after scimcheck lowercased Entra's refused op names: the row says
+    so (⚠ and the workaround, escaped), never ✓ (issue 14 §5)."""
+    reason = "only with lowercase op names; Entra's own PATCH with op 'Add' was refused <b>"
+    html = "".join(summary(_document([
+        {"id": "patch.capitalised-ops", "passed": False, "message": "refused",
+         "dialect": "legacy"},
+        {"id": "membership.add-several", "passed": True, "message": "", "dialect": "legacy",
+         "workaround": reason},
+        {"id": "membership.add-several", "passed": True, "message": "", "dialect": "compliant"},
+    ])))
+    row = next(r for r in html.split("<tr") if "<td>Membership</td>" in r)
+    assert 'class="workaround"' in row and "⚠" in row and "✓" not in row
+    assert "membership.add-several" in row and "lowercase op names" in row
+    assert "<b>" not in row and "&lt;b&gt;" in row
+
+
+def test_a_check_table_shows_a_pass_that_needed_a_workaround() -> None:
+    from scimcheck.sequence import Evaluation
+
+    check = checks.get("membership.add-several")
+    html = checks_table([Evaluation(check, True, "", 1, "legacy",
+                                    workaround="only with lowercase op names")])
+    assert "⚠ passed only with a workaround: only with lowercase op names" in html
+    assert "✓ passed" not in html

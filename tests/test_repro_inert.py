@@ -548,3 +548,26 @@ def test_a_base_url_holding_a_question_mark_still_names_what_a_create_claims() -
                       response_body='{"id": "abcd", "userName": "u1"}')
     script = render_script([create], base)
     assert "| scim id userName u1)" in script, script
+
+
+@pytest.mark.parametrize(("stored", "code", "said"), [
+    ('"  ann   LEE "', 0, "NOT REPRODUCED: generated.create-roundtrip: got what the check "
+     'expects: status 200; name.givenName is "  ann   LEE "'),
+    ('"Ann"', 1, 'REPRODUCED: generated.create-roundtrip: expected name.givenName equals '
+     'normalised "Ann Lee", got name.givenName is "Ann"'),
+])
+def test_a_read_back_is_judged_as_the_run_judged_it(
+    tmp_path: Path, stored: str, code: int, said: str,
+) -> None:
+    """A generated round-trip's script compares strings but for whitespace and letter case,
+    as the run does (RFC 7644 §3.3: normalising is another, advisory, check): a fixed server
+    that only normalises is NOT REPRODUCED; a truncated value is REPRODUCED."""
+    chain, base = _attack("none")
+    judgement = Judgement("generated.create-roundtrip", status=(200,),
+                          body=(("name.givenName", "equals_normalised", "Ann Lee"),))
+    result = replay(render_script(chain, base, "title", judgement), tmp_path,
+                    ["fresh-1", "fresh-2"], answers={
+                        "FAKE_STATUS": "200",
+                        "FAKE_ANSWER": '{"name": {"givenName": ' + stored + "}}"})
+    assert result.returncode == code, result.stdout + result.stderr
+    assert said in result.stdout.splitlines()

@@ -124,6 +124,58 @@ def test_a_generated_failures_script_replays_its_example(
     assert left == [0, 0], "the script left users behind"
 
 
+@needs_curl
+def test_a_python_coded_checks_script_states_and_judges_its_expectation(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer]
+) -> None:
+    """patch.capitalised-ops is judged in Python (the lowercase-op diagnosis), not by a
+    sequence file's expectation: its script still says what it expects of Entra's PATCH and
+    judges it, REPRODUCED on the case-sensitive variant, NOT REPRODUCED on the correct server,
+    and leaves nothing behind (issue 14 §5)."""
+    done = scimcheck_cli("run", broken_server("ops-case-sensitive").base_url,
+                         "--report-dir", str(tmp_path), "--dialect", "legacy",
+                         "--", "-k", "groups-membership")
+    assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
+    (script,) = (tmp_path / "repro").glob("patch.capitalised-ops--*.sh")
+    broken, left = _replay_script(script, "ops-case-sensitive")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert _verdict(broken.stdout) == (
+        "REPRODUCED: patch.capitalised-ops: expected status 200 or 204, got status 400")
+    assert left == [0, 0], "the script left users or groups behind"
+    fixed, left = _replay_script(script, None)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert _verdict(fixed.stdout).startswith("NOT REPRODUCED: patch.capitalised-ops: ")
+    assert left == [0, 0], "the script left users or groups behind"
+
+
+@needs_curl
+def test_a_generated_round_trip_script_judges_the_values_it_sent(
+    tmp_path: Path, broken_server: Callable[[str], ReferenceServer]
+) -> None:
+    """A generated create whose values come back changed: the script replays the shrunk
+    example's create and read-back and expects each changed attribute as sent (but for
+    whitespace and case), REPRODUCED where values are truncated, NOT REPRODUCED where they are
+    kept; never CHECK BY HAND for attributes a script can read."""
+    test = "test_generated_users_round_trip"
+    run = scimcheck_cli("run", broken_server("truncates-64").base_url, "--report-dir",
+                        str(tmp_path), "--examples", "30", "--seed", "7", "--", "-k", test)
+    assert run.returncode == exitcodes.CHECKS_FAILED, run.stdout[-2000:] + run.stderr
+    scripts = sorted((tmp_path / "repro").glob(f"generated.create-roundtrip--{test}*.sh"))
+    assert scripts, run.stdout[-2000:]
+    text = scripts[0].read_text(encoding="utf-8").split("trap scim_cleanup EXIT")[1]
+    assert "-X POST" in text and "-X GET" in text  # the example's requests, not just a GET
+    broken, left = _replay_script(scripts[0], "truncates-64")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    verdict = _verdict(broken.stdout)
+    assert verdict.startswith("REPRODUCED: generated.create-roundtrip: expected "), verdict
+    assert " equals normalised " in verdict
+    assert left == [0, 0], "the script left users behind"
+    fixed, left = _replay_script(scripts[0], None)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert _verdict(fixed.stdout).startswith("NOT REPRODUCED: generated.create-roundtrip: ")
+    assert left == [0, 0], "the script left users behind"
+
+
 def test_replay_says_still_failing_then_fixed(
     tmp_path: Path, broken_server: Callable[[str], ReferenceServer],
     reference_server: ReferenceServer,

@@ -6,7 +6,7 @@ import pytest
 
 from scimcheck.dialects import Dialect
 from scimcheck.replay import _judge_assertion, _judge_values, _parts, base_variables
-from scimcheck.templates import MISSING, MissingVariable, render, render_path, resolve
+from scimcheck.templates import MISSING, MissingVariable, names, render, render_path, resolve
 
 VARS = {"u": {"id": "a b/c", "n": 3}, "flag": False, "bool": {"false": "False"}}
 
@@ -135,3 +135,10 @@ def test_patch_parts_split_operations_and_pathless_keys() -> None:
         ("displayName", False), ("name.givenName", True), ("urn:x:y:department", True),
     ]
     assert parts[1][1] == {"op": "replace", "value": {"name.givenName": "a"}}
+
+
+def test_names_finds_every_variable_a_template_uses() -> None:
+    """What a step uses (so a step using a value captured after a workaround inherits it)."""
+    template = {"path": "/Groups/{team_id}", "k{u.n}": ["{members.ids}", 1, None, ("{x}",)]}
+    assert names(template) == {"team_id", "u", "members", "x"}
+    assert names("no placeholder {here") == set()

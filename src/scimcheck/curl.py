@@ -112,6 +112,9 @@ def holds(kind, want, got):
         return got != want
     if kind == "equals_ignore_case":
         return isinstance(got, str) and got.lower() == str(want).lower()
+    if kind == "equals_normalised":  # but for whitespace and letter case (RFC 7644 3.3)
+        norm = lambda v: " ".join(v.split()).casefold() if isinstance(v, str) else v
+        return norm(got) == norm(want)
     if kind == "is_boolean":
         return got is want
     if kind == "present":

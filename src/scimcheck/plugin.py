@@ -664,6 +664,7 @@ def pytest_runtest_makereport(
             **({"step": labels[e.exchange]} if not e.passed and e.exchange in labels else {}),
             **({"repro": e.repro} if e.repro else {}),
             **({} if e.evaluated else {"evaluated": False}),
+            **({"workaround": e.workaround} if e.workaround and e.evaluated else {}),
         }
         for e in sequence.evaluations
     ]
@@ -711,12 +712,14 @@ def _clean_report(report: pytest.TestReport) -> None:
 def _per_check(evaluations: list[dict[str, Any]]) -> dict[str, str]:
     from scimcheck import checks
 
-    # a failure outweighs a pass, a pass outweighs "not evaluated" (a precondition failed)
-    rank = ("not evaluated", "passed", "failed")
+    # a failure outweighs a pass, which outweighs a pass only with a workaround (a diagnostic
+    # retry changed Entra's request), which outweighs "not evaluated" (a precondition failed)
+    rank = ("not evaluated", "workaround", "passed", "failed")
     found: dict[str, str] = {}
     for e in evaluations:
         now = "failed" if not e["passed"] else (
-            "passed" if e.get("evaluated", True) else "not evaluated")
+            "not evaluated" if not e.get("evaluated", True)
+            else "workaround" if e.get("workaround") else "passed")
         before = found.get(e["id"], now)
         found[e["id"]] = max(before, now, key=rank.index)
     outcome: dict[str, str] = {}

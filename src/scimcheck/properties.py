@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -93,10 +94,16 @@ def shard_examples(examples: int, shard: int, shards: int) -> int:
 class PropertyFailed(Exception):
     """A generated example broke a check; Hypothesis shrinks it before it is reported."""
 
-    def __init__(self, check_id: str, message: str, evidence: Exchange | None = None) -> None:
+    def __init__(
+        self, check_id: str, message: str, evidence: Exchange | None = None,
+        judgement: Judgement | None = None,
+    ) -> None:
         super().__init__(f"{check_id}: {message}")
         self.check_id = check_id
         self.message = message
+        self.judgement = judgement
+        """What the check expects of the evidence, as data its script evaluates (else the
+        script says CHECK BY HAND with the expectation in words)."""
         # as a transcript keeps it: Hypothesis holds every failing example's exception
         self.evidence = evidence.shortened() if evidence is not None else None
         self.chain = _example_chain(self.evidence)
@@ -153,7 +160,14 @@ class Probe:
     compared: int = 0
     """How many read-backs were compared with what was sent (the advisory check's evidence)."""
     first_refused: list[Exchange] = field(default_factory=list)
-    """The first refused create of the search (its script replays it)."""
+    """The requests of the example whose create or update was refused first in the search,
+    up to that refusal (its script replays them)."""
+
+    def refuse(self, answer: Exchange, sent: str) -> None:
+        """Note a generated request the endpoint refused (generated.values-accepted)."""
+        self.refused.append(f"{answer.summary()}: {answer.describe_body(160)}; sent {sent}")
+        if not self.first_refused:
+            self.first_refused.extend(_example_chain(answer.shortened()))
 
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
         """Send; a 5xx (but 501, an operation not supported, left to the caller's check) or no
@@ -184,10 +198,7 @@ class Probe:
             self.created.append(path)
             return user_id
         if answer.status is not None and 400 <= answer.status < 500:
-            self.refused.append(f"{answer.summary()}: {answer.describe_body(160)}; sent "
-                                f"{show(values)}")
-            if not self.first_refused:
-                self.first_refused.append(answer.shortened())
+            self.refuse(answer, show(values))
         return None
 
     def read_user(self, user_id: str, label: str) -> tuple[Exchange, dict[str, Any] | None]:
@@ -259,6 +270,30 @@ def differences(sent: dict[str, Any], stored: dict[str, Any]) -> tuple[list[str]
     return changed, normalised
 
 
+_SIMPLE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+"""An attribute path a repro script can read (``name.givenName``; not a filter or a URN)."""
+
+
+def readback_judgement(check_id: str, expected: dict[str, Any]) -> Judgement:
+    """A read-back's expectation as data its repro script evaluates: a 200 whose attributes
+    hold these values (RFC 7644 §3.3, §3.5.2), strings but for whitespace and letter case, as
+    the run judged them. An attribute a script cannot read (a filtered path, an extension
+    URN), an object, or one that should be absent is named for a person to compare."""
+    body: list[tuple[str, str, Any]] = []
+    unjudged: list[str] = []
+    for path, value in expected.items():
+        if value is MISSING or value is None or not _SIMPLE_PATH.fullmatch(path):
+            unjudged.append(f"{path} is {_shown(value)}")
+        elif isinstance(value, str):  # normalised whitespace or case is another check's
+            body.append((path, "equals_normalised", value))
+        elif isinstance(value, bool | int | float):
+            body.append((path, "equals", value))
+        else:
+            unjudged.append(f"{path} is {_shown(value)}")
+    return Judgement(check_id, status=(200,), body=tuple(body), unjudged=tuple(unjudged),
+                     by_hand="; ".join(unjudged))
+
+
 def _shown(value: Any) -> str:
     return "absent" if value is MISSING else show(value)
 
@@ -318,11 +353,17 @@ def run(
         VALUES_ACCEPTED, not refused, message,
         repro=render_script(
             first_refused, scim.transport.config.base_url,
-            f"{name}: {VALUES_ACCEPTED}: the first generated create refused "
+            f"{name}: {VALUES_ACCEPTED}: the first generated request refused "
             f"(scimcheck --seed {budget.seed})",
-            Judgement(VALUES_ACCEPTED, status=(200, 201), by_hand=message),
+            Judgement(VALUES_ACCEPTED, status=_ACCEPTED.get(
+                first_refused[-1].method if first_refused else "POST", (200, 201)),
+                by_hand=message),
         ) if refused else None,
     )
+
+
+_ACCEPTED = {"POST": (200, 201), "PATCH": (200, 204)}
+"""What a generated create or update must be answered (RFC 7644 §3.3, §3.5.2)."""
 
 
 def _never_compared(refused: list[str]) -> str:
@@ -429,7 +470,8 @@ def _record(
         repro=render_script(
             chain, scim.transport.config.base_url,
             f"{title}: {failure.check_id} (scimcheck --seed {budget.seed})",
-            default_judgement(failure.check_id, message, chain[-1] if chain else None),
+            failure.judgement
+            or default_judgement(failure.check_id, message, chain[-1] if chain else None),
         ),
     )
 
@@ -464,7 +506,13 @@ def create_roundtrip(probe: Probe, values: dict[str, Any]) -> None:
     probe.compared += 1
     probe.judged.add("generated.create-roundtrip")
     if changed:
-        raise PropertyFailed("generated.create-roundtrip", "; ".join(changed), answer)
+        raise PropertyFailed(
+            "generated.create-roundtrip", "; ".join(changed), answer,
+            readback_judgement("generated.create-roundtrip", {
+                path: sent for path, sent in values.items()
+                if not values_match_normalised(sent, get_path(stored, path))
+            }),
+        )
     if normalised:
         probe.normalised.append("; ".join(normalised))
 
@@ -522,8 +570,7 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
         )
     if not answer.ok:
         if 400 <= (answer.status or 0) < 500:
-            probe.refused.append(f"{answer.summary()}: {answer.describe_body(160)}; sent "
-                                 f"{show(changes)} ({dialect.value} dialect)")
+            probe.refuse(answer, f"{show(changes)} ({dialect.value} dialect)")
         return
     after_answer, after = probe.read_user(user_id, "read the generated user after the update")
     if after is None:
@@ -553,10 +600,16 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
             problems.append(f"{path} was not in the PATCH but changed from {_shown(old)} to "
                             f"{_shown(got)}")
     if problems:
+        expected = {path: new for path, new in changes.items()
+                    if not values_match_normalised(new, get_path(after, path))}
+        expected |= {path: get_path(before, path) for path in values
+                     if path not in changes and path.lower() != "active"
+                     and not values_match(get_path(before, path), get_path(after, path))}
         raise PropertyFailed(
             "generated.patch-roundtrip",
             f"{dialect.value} dialect: " + "; ".join(problems),
             after_answer,
+            readback_judgement("generated.patch-roundtrip", expected),
         )
     if normalised:
         probe.normalised.append(f"{dialect.value} dialect update: " + "; ".join(normalised))

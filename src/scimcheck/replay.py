@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from scimcheck import schemas
@@ -31,6 +31,7 @@ from scimcheck.templates import (
     MISSING,
     MissingVariable,
     lookup,
+    names,
     render,
     render_path,
     resolve,
@@ -39,6 +40,8 @@ from scimcheck.transport import Exchange
 from scimcheck.userdata import GroupFactory, UserFactory, get_path, show, values_match
 
 _LIST_KINDS = {"list-of-users": "user", "list-of-groups": "group"}
+_PATCH_ACCEPTED = (200, 204)
+"""The answers to a PATCH that was applied (RFC 7644 §3.5.2)."""
 
 
 @dataclass
@@ -77,6 +80,9 @@ class Replay:
         """(step, check) pairs a step judged on a real answer."""
         self.pending: dict[str, tuple[str, str]] = {}
         """check → (the step whose pass waits, the later step that completes it)."""
+        self.workarounds: dict[str, str] = {}
+        """step or captured variable → the diagnostic retry its success depended on: a step
+        that runs after such a step, or uses what it captured, passes only with a workaround."""
 
     def run(self) -> None:
         """Replay every step in order. A pass that waits for a later step (``completed_by``)
@@ -90,6 +96,7 @@ class Replay:
             stopped = f": the sequence stopped before it ({abort})"
             raise
         finally:
+            self.scim.step_workaround = None
             for check_id, (early, later) in self.pending.items():
                 if (later, check_id) not in self.judged:
                     why = stopped or (
@@ -107,12 +114,41 @@ class Replay:
         return {**self.variables, "new": fresh}
 
     def _step(self, step: Step) -> bool:
+        self.scim.step_workaround = None
         if step.dialect is not None and not self._in_dialect(step.dialect):
             return False
         if not all(self.succeeded.get(name, False) for name in step.after):
             return False
         if step.if_set is not None and not self._is_set(step.if_set):
             return False
+        self.scim.step_workaround = self._inherited_workaround(step)
+        succeeded = self._run_step(step)
+        if self.scim.step_workaround is not None:
+            self.workarounds[step.name] = self.scim.step_workaround
+        for name in (*step.capture, *([step.diagnose_parts.rejected]
+                                      if step.diagnose_parts and step.diagnose_parts.rejected
+                                      else [])):
+            if self.scim.step_workaround is not None:
+                self.workarounds[name] = self.scim.step_workaround
+            else:
+                self.workarounds.pop(name, None)
+        return succeeded
+
+    def _inherited_workaround(self, step: Step) -> str | None:
+        """The workaround a step depends on: that of a step it runs after, or of a step whose
+        captured value it uses."""
+        for name in (*step.after, *([step.if_set] if step.if_set else []),
+                     *sorted(names(asdict(step)))):
+            if name in self.workarounds:
+                return self.workarounds[name]
+        return None
+
+    def _workaround(self, reason: str) -> None:
+        """From here on, this step's passes (and those of steps depending on it) depended on
+        a diagnostic retry: they are reported as such, never as a plain pass."""
+        self.scim.step_workaround = self.scim.step_workaround or reason
+
+    def _run_step(self, step: Step) -> bool:
         for name, kind in step.generate.items():
             entity = (
                 self.factories.users.new_user() if kind == "user"
@@ -141,6 +177,11 @@ class Replay:
             if expectation.dialect is not None and not self._in_dialect(expectation.dialect):
                 continue
             held &= self._judge(expectation, exchange, _rejected_patch(step, exchange, body))
+        if applied_in_part and not exchange.ok and step.diagnose_parts is not None:
+            self._workaround(
+                f"only with each part of Entra's PATCH sent alone (step {step.name!r}); "
+                f"Entra's own request was refused ({step.diagnose_parts.check})"
+            )
         if not exchange.ok and step.fallback is not None:
             # Entra's request failed (and is judged above); a plainer one lets the sequence go
             # on judging everything else.
@@ -149,6 +190,10 @@ class Replay:
                 exchange = fallback
                 captured = self._capture(step, exchange)
                 self._bookkeep(step, exchange)
+                self._workaround(
+                    f"only with scimcheck's plainer fallback request (step {step.name!r}); "
+                    "Entra's own request was refused"
+                )
         if step.stop_on_failure and not (exchange.ok and captured):
             self.scim.abort(
                 f"step {step.name!r} did not succeed, so the rest of the sequence cannot run"
@@ -201,6 +246,12 @@ class Replay:
                 f"{first.summary()}: Entra's PATCH with op {operations[0].get('op')!r} was "
                 f"rejected, the same ops in lowercase were accepted: {first.describe_body(200)}",
                 first,
+                # what its script expects of Entra's PATCH: accepted (RFC 7644 §3.5.2)
+                judgement=Judgement("patch.capitalised-ops", status=_PATCH_ACCEPTED),
+            )
+            self._workaround(
+                f"only with lowercase op names (step {step.name!r}); Entra's own PATCH with op "
+                f"{operations[0].get('op')!r} was refused (patch.capitalised-ops)"
             )
             return retry, lowered
         return first, body

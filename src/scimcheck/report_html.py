@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from scimcheck import scope
 from scimcheck.checks import Capability
-from scimcheck.results import INSECURE_NOTE, first_to_fix, insecure_run
+from scimcheck.results import (
+    INSECURE_NOTE,
+    WORKAROUND,
+    first_to_fix,
+    insecure_run,
+    workaround_line,
+)
 
 if TYPE_CHECKING:
     from scimcheck.sequence import Evaluation
@@ -30,6 +36,7 @@ _STYLE = """
 #scimcheck-readiness tr.failed td.mark {color: #b00020; font-weight: bold}
 #scimcheck-readiness tr.finding td.mark {color: #a06000; font-weight: bold}
 #scimcheck-readiness tr.passed td.mark {color: #176f2c}
+#scimcheck-readiness tr.workaround td.mark {color: #a06000; font-weight: bold}
 #scimcheck-readiness tr.untested {color: #888}
 #scimcheck-readiness .first-fix {background: #fff4d6; padding: 6px 10px; border-radius: 4px}
 #scimcheck-readiness .insecure {color: #b00020}
@@ -97,40 +104,53 @@ def _row(capability: Capability, entries: list[dict[str, Any]]) -> str:
         return (f'<tr class="untested"><td class="mark">·</td><td>{name}</td>'
                 "<td>not tested in this run</td></tr>")
     failed = [e for e in ran if e["outcome"] == "failed"]
-    if not failed:
+    worked_around = [e for e in ran if e["outcome"] == WORKAROUND]
+    if not failed and not worked_around:
         noun = "check" if len(ran) == 1 else "checks"
         return (f'<tr class="passed"><td class="mark">✓</td><td>{name}</td>'
                 f"<td>{len(ran)} {noun} passed</td></tr>")
-    blocking = any(e["fails_run"] for e in failed)
-    lines = "<br>".join(
+    lines = [
         f'<a href="{escape(e["url"])}"><code>{escape(e["id"])}</code></a> '
         f"[{escape(e['level'])}]: {escape(e['consequence'])}"
         for e in failed
-    )
-    css, mark = ("failed", "✗") if blocking else ("finding", "!")
-    return f'<tr class="{css}"><td class="mark">{mark}</td><td>{name}</td><td>{lines}</td></tr>'
+    ]
+    if worked_around:  # never a ✓: these held only for a request Entra does not send
+        lines.append(f"⚠ {escape(workaround_line(worked_around))}")
+    if failed:
+        css, mark = ("failed", "✗") if any(e["fails_run"] for e in failed) else ("finding", "!")
+    else:
+        css, mark = "workaround", "⚠"
+    return (f'<tr class="{css}"><td class="mark">{mark}</td><td>{name}</td>'
+            f"<td>{'<br>'.join(lines)}</td></tr>")
 
 
 def checks_table(evaluations: list[Evaluation]) -> str:
     """The checks one test judged: outcome, level, capability and source (a link), the
     failures first, each check once."""
-    # 0 failed, 1 not evaluated (a precondition failed: the reason is shown), 2 passed
+    # 0 failed, 1 passed only with a workaround (a diagnostic retry), 2 not evaluated (a
+    # precondition failed: the reason is shown), 3 passed; a failure outweighs a pass, which
+    # outweighs a workaround, which outweighs "not evaluated"
+    weight = (3, 1, 0, 2)
     outcome: dict[str, int] = {}
     why: dict[str, str] = {}
     for evaluation in evaluations:
-        now = 2 if evaluation.evaluated else 1
+        now = 3 if evaluation.evaluated else 2
         if not evaluation.passed:
             now = 0
         elif not evaluation.evaluated:
             why.setdefault(evaluation.check.id, evaluation.message)
+        elif evaluation.workaround:
+            now = 1
+            why.setdefault(evaluation.check.id, evaluation.workaround)
         before = outcome.get(evaluation.check.id, now)
-        outcome[evaluation.check.id] = min(before, now) if 0 in (before, now) else max(before, now)
+        outcome[evaluation.check.id] = max(before, now, key=weight.__getitem__)
     seen = {e.check.id: e.check for e in evaluations}
     rows = []
     for check_id in sorted(seen, key=lambda c: (outcome[c], c)):
         check = seen[check_id]
-        mark = ("✗ failed", "· not evaluated", "✓ passed")[outcome[check_id]]
-        if outcome[check_id] == 1:
+        mark = ("✗ failed", "⚠ passed only with a workaround", "· not evaluated",
+                "✓ passed")[outcome[check_id]]
+        if outcome[check_id] in (1, 2):
             mark += f": {escape(why.get(check_id, ''))}"
         rows.append(
             f"<tr><td>{mark}</td><td><code>{escape(check.id)}</code></td>"

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from scimcheck import profiles, redaction
+from scimcheck import checks, profiles, redaction
 from scimcheck.curl import Judgement, render_script
 from scimcheck.sequence import Evaluation, Sequence
 from scimcheck.transport import Exchange
@@ -46,6 +46,10 @@ def attach(sequence: Sequence, test: str) -> list[Evaluation]:
         judged = next((x for x in chain if x.index == last), None) if last is not None else None
         judgement = evaluation.judgement or default_judgement(
             evaluation.check.id, evaluation.message, judged)
+        if not judgement.by_hand:  # whatever a script cannot judge, it says what is expected
+            judgement = dataclasses.replace(
+                judgement, by_hand=f"the last answer above, which should show that "
+                                   f"{_expectation(evaluation.check.id)}")
         script = render_script(chain, sequence.transport.config.base_url, title, judgement)
         out.append(dataclasses.replace(evaluation, repro=script))
     return out
@@ -54,11 +58,22 @@ def attach(sequence: Sequence, test: str) -> list[Evaluation]:
 def default_judgement(check: str, message: str, judged: Exchange | None) -> Judgement:
     """For a check that states no expectation as data: a server error stays one (no SCIM
     operation may answer 5xx, RFC 7644 §3.12); anything else is for a person to compare with
-    what the run saw (``CHECK BY HAND``), never a guessed verdict."""
+    what the run saw (``CHECK BY HAND``, with what the check expects in words), never a
+    guessed verdict."""
     seen = message if len(message) <= MAX_SEEN else message[:MAX_SEEN - 1] + "…"
     if judged is not None and judged.status is not None and judged.status >= 500:
         return Judgement(check, below=500, by_hand=seen)
-    return Judgement(check, by_hand=f"the last answer above; the run saw: {seen}")
+    return Judgement(check, by_hand=f"the last answer above, which should show that "
+                                    f"{_expectation(check)}; the run saw: {seen}")
+
+
+def _expectation(check: str) -> str:
+    """What a check expects, in words: its registered title (lower-cased first letter)."""
+    try:
+        title = checks.get(check).title
+    except KeyError:
+        return "the check holds"
+    return title[:1].lower() + title[1:].rstrip(".")
 
 
 def _slug(text: str) -> str:

@@ -31,12 +31,23 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+WORKAROUND = "workaround"
+"""The outcome of a check that held only after a diagnostic retry changed Entra's request
+(lowercase op names, other media types, a plainer fallback, a PATCH split into parts): what
+Entra itself sends was refused, so it is never reported or counted as a plain pass."""
+WORKAROUND_NOTE = "passed only with a workaround scimcheck applied"
+_DIALECT_RANK = (WORKAROUND, "passed", "failed")
+"""In one dialect a failure outweighs everything; a pass on Entra's own request outweighs one
+that needed a workaround (a check judged on every answer holds if it held on Entra's)."""
+
+
 def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[str, Any]]:
     """One entry per registered check: passed, failed, or skipped (never evaluated)."""
     seen: dict[str, dict[str, Any]] = {}
     for e in evaluations:
         entry = seen.setdefault(
-            e["id"], {"evaluations": 0, "failures": [], "by_dialect": {}, "unjudged": []}
+            e["id"],
+            {"evaluations": 0, "failures": [], "by_dialect": {}, "unjudged": [], "workarounds": {}},
         )
         if not e.get("evaluated", True):  # a precondition failed: why, never a pass
             where = f"[{e['dialect']}] " if e.get("dialect") else ""
@@ -44,8 +55,12 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
             continue
         entry["evaluations"] += 1
         dialect = e.get("dialect") or "any"
-        if not e["passed"] or dialect not in entry["by_dialect"]:
-            entry["by_dialect"][dialect] = "passed" if e["passed"] else "failed"
+        now = "failed" if not e["passed"] else WORKAROUND if e.get("workaround") else "passed"
+        before = entry["by_dialect"].get(dialect, now)
+        entry["by_dialect"][dialect] = max(before, now, key=_DIALECT_RANK.index)
+        reasons = entry["workarounds"].setdefault(dialect, [])
+        if e["passed"] and e.get("workaround") and e["workaround"] not in reasons:
+            reasons.append(e["workaround"])
         if not e["passed"]:
             prefix = f"[{e['dialect']}] " if e.get("dialect") else ""
             failure = {"test": e.get("test", ""), "message": prefix + e["message"]}
@@ -60,6 +75,7 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
     for check in checks.all_checks():
         found = seen.get(check.id)
         by_dialect: dict[str, str] = {} if found is None else found["by_dialect"]
+        workarounds: list[str] = []
         if found is None:
             outcome, message, count, failures = "skipped", NOT_EVALUATED, 0, []
         elif not found["evaluations"]:
@@ -68,6 +84,12 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
         elif found["failures"]:
             failures = found["failures"]
             outcome, message, count = "failed", failures[0]["message"], found["evaluations"]
+        elif WORKAROUND in by_dialect.values():  # never a plain pass: Entra's request was refused
+            outcome, count, failures = WORKAROUND, found["evaluations"], []
+            for dialect, verdict in by_dialect.items():
+                reasons = found["workarounds"][dialect] if verdict == WORKAROUND else []
+                workarounds += [r for r in reasons if r not in workarounds]
+            message = f"{WORKAROUND_NOTE}: " + "; ".join(workarounds)
         else:
             outcome, message, count, failures = "passed", "", found["evaluations"], []
         out.append(
@@ -85,6 +107,7 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
                 "fix": check.fix,
                 "evaluations": count,
                 "by_dialect": by_dialect,
+                "workarounds": workarounds,
                 # every failure: each is a request that failed (bounded by the run's own
                 # evaluations); a viewer may fold them, the document does not drop them
                 "failures": failures,
@@ -96,11 +119,17 @@ def aggregate(evaluations: Iterable[dict[str, Any]], strict: bool) -> list[dict[
 def build(settings: Settings, state: RunState) -> dict[str, Any]:
     """The whole results document."""
     entries = aggregate(state.evaluations, settings.strict)
-    summary = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
+    summary = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0, WORKAROUND: 0}
     for entry in entries:
         key = "errors" if entry["outcome"] == "error" else entry["outcome"]
         summary[key] += 1
     failing = any(entry["fails_run"] for entry in entries)
+    # a check at a failing level that held only with a workaround is no pass either (the
+    # refusal that made the workaround necessary is itself a failed entra-blocking check)
+    failing = failing or any(
+        entry["outcome"] == WORKAROUND and Level(entry["level"]).fails_run(settings.strict)
+        for entry in entries
+    )
     # a run the deadline cut short has not shown readiness: it cannot pass
     failing = failing or state.deadline_reached
     return {
@@ -180,6 +209,13 @@ GENERATED_PREFIX = "generated."
 """The checks the generated-user searches judge (suites/test_generated.py)."""
 
 
+def workaround_line(entries: list[dict[str, Any]]) -> str:
+    """One capability's checks that held only with a workaround: how many, and the first
+    workaround (what scimcheck changed, and that Entra's own request was refused)."""
+    ids = ", ".join(e["id"] for e in entries)
+    return f"{len(entries)} check(s) passed {entries[0]['workarounds'][0]}: {ids}"
+
+
 INSECURE_NOTE = (
     "TLS certificate verification was OFF (--insecure): the endpoint's identity was not checked"
 )
@@ -208,7 +244,8 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         if not ran:
             continue
         failed = [e for e in ran if e["outcome"] == "failed"]
-        if not failed:
+        worked_around = [e for e in ran if e["outcome"] == WORKAROUND]
+        if not failed and not worked_around:
             noun = "check" if len(ran) == 1 else "checks"
             lines.append(f"  ✓ {capability.value:<16} {len(ran)} {noun} passed")
             continue
@@ -218,6 +255,8 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
                 f"  {mark} {capability.value:<16} {entry['id']} [{entry['level']}]: "
                 f"{entry['consequence']}"
             )
+        if worked_around:
+            lines.append(f"  ⚠ {capability.value:<16} {workaround_line(worked_around)}")
     listed = {item["id"] for item in document.get("not_judged") or []}  # shown by reason below
     for entry in entries:
         if entry["outcome"] == "skipped" and entry["message"] != NOT_EVALUATED \
@@ -233,6 +272,9 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     blocking = [e for e in entries if e["fails_run"]]
     findings = [e for e in entries if e["outcome"] == "failed" and not e["fails_run"]]
     below = f"; {len(findings)} finding(s) below the failing level" if findings else ""
+    n_worked_around = sum(1 for e in entries if e["outcome"] == WORKAROUND)
+    if n_worked_around:
+        below += f"; {n_worked_around} check(s) passed only with a workaround"
     cut_short = bool((document.get("deadline") or {}).get("reached"))
     if document["verdict"] == "fail" and cut_short and not blocking:
         lines.append(f"Verdict: FAIL: the run deadline cut the run short{below}")
@@ -245,8 +287,9 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         lines.append(f"Verdict: PASS{covered}: no check at a failing level failed{below}")
     lines += scope.summary_lines(document)
     counts = document["summary"]
+    also = f", {counts[WORKAROUND]} only with a workaround" if counts.get(WORKAROUND) else ""
     lines.append(
-        f"  checks: {counts['passed']} passed, {counts['failed']} failed, "
+        f"  checks: {counts['passed']} passed{also}, {counts['failed']} failed, "
         f"{counts['skipped']} not evaluated"
     )
     retries = document.get("retries") or {}

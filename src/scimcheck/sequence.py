@@ -38,6 +38,9 @@ class Evaluation:
     ``message`` says why, and the check is reported not evaluated, never passed."""
     judgement: Judgement | None = None
     """What the check expected of the judged answer, as data its repro script evaluates."""
+    workaround: str | None = None
+    """For a pass: the diagnostic retry it depended on (Entra's own request was refused and
+    scimcheck went on with a changed one), so it is reported as such, never as a plain pass."""
 
 
 CLEANUP_RETRY_WAITS_S = (0.5, 1.0)
@@ -65,6 +68,11 @@ class Sequence:
         """The run deadline (``time.time()`` seconds): past it, :meth:`send` raises
         ``RunStopped`` and the test's rest is not evaluated; cleanup still runs."""
         self.stop_reason = DEADLINE_REACHED
+        self.workaround: str | None = None
+        """Set once a request was answered only after a diagnostic retry changed Entra's request
+        (media types): every later pass of this test depended on it."""
+        self.step_workaround: str | None = None
+        """The same for the current step of a replayed sequence file (set by the replay)."""
 
     # --- verdicts ------------------------------------------------------------------------------
     def check(
@@ -86,6 +94,7 @@ class Sequence:
                 dialect=self.dialect.value if self.dialect else None,
                 repro=None if passed else repro,
                 judgement=None if passed else judgement,
+                workaround=(self.workaround or self.step_workaround) if passed else None,
             )
         )
         return passed
@@ -160,6 +169,8 @@ class Sequence:
                 f"{exchange.summary()}: the endpoint does not accept PATCH; "
                 f"Allow: {exchange.header('Allow') or 'not given'}",
                 exchange,
+                # its script expects the PATCH applied: 200 or 204 (RFC 7644 §3.5.2)
+                judgement=Judgement("patch.implemented", status=(200, 204)),
             )
         created_id = exchange.json().get("id") if isinstance(exchange.json(), dict) else None
         if attempt is None or not exchange.ok or not isinstance(created_id, str) or not created_id:
@@ -202,6 +213,10 @@ class Sequence:
                 f"{exchange.summary()}: the endpoint refused {what}; with {header} it answered "
                 f"{retry.status}",
                 exchange,
+            )
+            sent = ", ".join(f"{name}: {value}" for name, value in header.items())
+            self.workaround = self.workaround or (
+                f"only with the header {sent}; Entra's own request was refused ({check_id})"
             )
             self.generic_checks(retry)
             return retry

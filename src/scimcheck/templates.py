@@ -49,6 +49,21 @@ def lookup(variables: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
+def names(template: Any) -> set[str]:
+    """The variables a template uses (the first part of each placeholder), in strings, lists
+    and objects at any depth (keys too)."""
+    if isinstance(template, str):
+        return {m.group(1).split(".")[0] for m in _PLACEHOLDER.finditer(template)}
+    found: set[str] = set()
+    if isinstance(template, Mapping):
+        for key, value in template.items():
+            found |= names(key) | names(value)
+    elif isinstance(template, list | tuple | set | frozenset):
+        for item in template:
+            found |= names(item)
+    return found
+
+
 def render(template: Any, variables: Mapping[str, Any]) -> Any:
     """The template with every placeholder filled in (recursively in lists and objects)."""
     if isinstance(template, str):
