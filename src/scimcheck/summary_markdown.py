@@ -46,17 +46,20 @@ def render(document: dict[str, Any]) -> str:
         lines += ["", f"Mapping judged: users {cell(', '.join(scope['users']))}"
                   + (f"; groups {cell(', '.join(scope['groups']))}" if scope.get("groups")
                      else "; groups not mapped")]
-    lines += ["", "| capability | passed | failed | not evaluated |", "| --- | --- | --- | --- |"]
+    lines += ["", "| capability | passed | only with a workaround | failed | not evaluated |",
+              "| --- | --- | --- | --- | --- |"]
+    outcomes = ("passed", "workaround", "failed", "skipped")
     for capability in Capability:
         mine = [c for c in document["checks"] if c["capability"] == capability.value]
-        counts = {o: sum(c["outcome"] == o for c in mine) for o in ("passed", "failed", "skipped")}
+        counts = {o: sum(c["outcome"] == o for c in mine) for o in outcomes}
         if not any(counts.values()):
             continue
-        mark = "❌" if any(c["fails_run"] for c in mine) else "⚠️" if counts["failed"] else "✅"
-        if not counts["passed"] and not counts["failed"]:
+        mark = ("❌" if any(c["fails_run"] for c in mine)
+                else "⚠️" if counts["failed"] or counts["workaround"] else "✅")
+        if not counts["passed"] and not counts["failed"] and not counts["workaround"]:
             mark = "\N{HEAVY MINUS SIGN}"
-        lines.append(f"| {mark} {cell(capability.value)} | {counts['passed']} | "
-                     f"{counts['failed']} | {counts['skipped']} |")
+        lines.append(f"| {mark} {cell(capability.value)} | "
+                     + " | ".join(str(counts[o]) for o in outcomes) + " |")
     failed = [c for c in document["checks"] if c["outcome"] == "failed"]
     if failed:
         lines += ["", "| check | level | what Entra suffers | first failure |",
