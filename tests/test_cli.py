@@ -62,7 +62,7 @@ def test_run_without_url_tests_the_embedded_server(tmp_path: Path) -> None:
     html = (reports / "report.html").read_text(encoding="utf-8")
     assert "Transcript" in html and "<script" in html
     junit = (reports / "junit.xml").read_text(encoding="utf-8")
-    assert 'name="check:user.disable.string-false"' in junit
+    assert 'classname="scimcheck.Disable user" name="user.disable.string-false"' in junit
 
 
 def test_failing_run_exits_1_and_never_shows_the_token(

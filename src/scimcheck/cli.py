@@ -859,7 +859,7 @@ def _pytest_argv(
         "--scim-profile", profile,
         "--scim-dialect", args.dialect,
         "--scim-results", str(report_dir / "results.json"),
-        f"--junitxml={report_dir / 'junit.xml'}",
+        "--scim-junit", str(report_dir / "junit.xml"),
         f"--html={report_dir / 'report.html'}",
         "--self-contained-html",
     ]

@@ -168,6 +168,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Also replay the sequence files in DIR (repeatable; docs/sequences.md).")
     group.addoption("--scim-results", default=None, metavar="PATH",
                     help="Write results.json (check verdicts) to PATH.")
+    group.addoption("--scim-junit", default=None, metavar="PATH",
+                    help="Write JUnit XML with one test case per check to PATH (pytest's own "
+                    "--junitxml has one per test item).")
     group.addoption("--scim-embedded", action="store_true", default=False,
                     help=argparse.SUPPRESS)
     group.addoption("--scim-preflight-done", action="store_true", default=False,
@@ -823,9 +826,14 @@ class RunCollector:
         return results.build(settings, self.state)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Write results.json."""
+        """Write results.json and the per-check junit.xml."""
         settings = self.config.stash.get(SETTINGS_KEY, None)
         document = self._document()
+        junit = self.config.getoption("scim_junit")
+        if document is not None and junit:
+            from scimcheck import junit_checks, redaction
+
+            redaction.write_text(junit, junit_checks.render(document).decode("utf-8"))
         if document is not None and settings is not None and settings.results_path:
             from pathlib import Path
 
