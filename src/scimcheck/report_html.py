@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from scimcheck import scope
 from scimcheck.checks import Capability
-from scimcheck.results import INSECURE_NOTE, first_to_fix, insecure_run
+from scimcheck.results import INSECURE_NOTE, first_to_fix, insecure_run, leftover_warning
 
 if TYPE_CHECKING:
     from scimcheck.sequence import Evaluation
@@ -75,6 +75,9 @@ def summary(document: dict[str, Any]) -> list[str]:
         parts.append('<p class="not-judged"><strong>Not judged (entra-blocking):</strong> this '
                      f"verdict says nothing about them</p><ul>{items}</ul>")
     parts += ["<table>", *rows, "</table>"]
+    leftover = leftover_warning(document)
+    if leftover:
+        parts.append(f'<p class="insecure"><strong>Warning:</strong> {escape(leftover)}</p>')
     first = first_to_fix(entries)
     if first is not None:
         parts.append(

@@ -70,7 +70,9 @@ class PatchOptions:
     readd_member_conflict: bool = False
     ignore_boolean_active: bool = False
     reject_display_name: bool = False
-    member_add_first_only: bool = False
+    member_add_limit: int | None = None
+    """Variants member-add-first-only (1) and member-add-batch-capped: only the first N
+    values of a multi-value add on members are applied."""
     ignore_group_rename: bool = False
     extension_path_unsupported: bool = False
     ignore_pathless_urn: bool = False
@@ -388,8 +390,8 @@ class _Patcher:
         checked = self._coerce(attribute, target, value, where, wrap=True)
         if members:
             checked = member_values(checked, where, dedupe=op == "replace")
-            if self.options.member_add_first_only:
-                checked = checked[:1]
+            if self.options.member_add_limit is not None:
+                checked = checked[:self.options.member_add_limit]
         if op == "replace":
             self._store_list(target, checked)
             return
