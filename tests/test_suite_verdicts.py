@@ -181,3 +181,14 @@ def test_a_member_batch_cut_short_names_the_members_lost(
     for failure in entry["failures"]:
         assert "10 of 20 members added in one PATCH are missing" in failure["message"]
         assert "scimcheck-" in failure["message"] and "and 5 more" in failure["message"]
+
+
+def test_a_member_removal_batch_cut_short_names_the_members_kept(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    """Entra's default Remove with a value array of 8 removes only 5: the legacy failure names
+    the 3 members still there; the compliant dialect (one remove per member) passes."""
+    document = run_suites(broken_server("member-remove-batch-capped").base_url)
+    entry = next(c for c in document["checks"] if c["id"] == "membership.batch")
+    assert entry["by_dialect"] == {"legacy": "failed", "compliant": "passed"}
+    assert "3 of 8 members removed in one PATCH are still in the group" in entry["message"]

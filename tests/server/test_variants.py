@@ -837,6 +837,23 @@ def test_member_add_batch_capped() -> None:
         assert len(_member_ids(api, group["id"])) == min(3 + count, size)
 
 
+def test_member_remove_batch_capped() -> None:
+    from scimcheck.server.variants import MEMBER_REMOVE_CAP
+
+    size = MEMBER_REMOVE_CAP + 3
+    for api, left in zip(_pair("member-remove-batch-capped"), (1, 3), strict=True):
+        ids = [api.create_user(f"mr{n}@x.com")["id"] for n in range(size + 1)]
+        group_id = api.create_group("MR", members=ids)["id"]
+        assert _remove_one(api, group_id, ids[0]).status_code == 200  # one at a time works
+        api.patch(f"/Groups/{group_id}", [{"op": "Remove", "path": "members",
+                                          "value": [{"value": i} for i in ids[1:size]]}])
+        assert len(_member_ids(api, group_id)) == left
+        for member in ids[1:]:  # members[value eq] paths are not capped
+            api.patch(f"/Groups/{group_id}",
+                      [{"op": "remove", "path": f'members[value eq "{member}"]'}])
+        assert _member_ids(api, group_id) == []
+
+
 def test_group_rename_ignored() -> None:
     for api, renamed in zip(_pair("group-rename-ignored"), (True, False), strict=True):
         group = api.create_group("Old name")

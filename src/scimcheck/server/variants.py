@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 MEMBER_BATCH_CAP = 10
 """How many values of one member add variant ``member-add-batch-capped`` applies."""
+MEMBER_REMOVE_CAP = 5
+"""How many members of one Remove with a value array ``member-remove-batch-capped`` removes."""
 
 VARIANTS: dict[str, str] = {
     "ops-case-sensitive": "PATCH op names must be lowercase: Add/Replace/Remove → 400 (D1)",
@@ -128,6 +130,8 @@ VARIANTS: dict[str, str] = {
     "member-add-first-only": "a PATCH adding several members adds only the first (D25)",
     "member-add-batch-capped": "a PATCH adding members applies only the first 10 values of "
     "its value array (a batch cap); smaller adds work",
+    "member-remove-batch-capped": "a Remove on members with a value array removes only the "
+    "first 5 members it lists; smaller removals work",
     "group-rename-ignored": "PATCH of a group's displayName is silently not applied",
     "errors-without-scimtype": "error bodies are SCIM Error messages without a scimType",
     "start-index-ignored": "count is honoured but every page starts at the first resource "
@@ -245,6 +249,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "displayname-patch-501": _patch(reject_display_name=True),
     "member-add-first-only": _patch(member_add_limit=1),
     "member-add-batch-capped": _patch(member_add_limit=MEMBER_BATCH_CAP),
+    "member-remove-batch-capped": _patch(member_remove_limit=MEMBER_REMOVE_CAP),
     "group-rename-ignored": _patch(ignore_group_rename=True),
     "pagination-ignored": Behaviour(ignore_pagination=True),
     "start-index-ignored": Behaviour(ignore_start_index=True),
