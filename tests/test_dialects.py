@@ -59,3 +59,21 @@ def test_lowercase_ops_keeps_everything_else() -> None:
         {"op": "remove", "path": "members", "value": [{"value": "1"}]}
     ]
     assert ops[0]["op"] == "Remove"
+
+
+def test_membership_changes_are_one_patch_in_each_dialects_shape() -> None:
+    """Entra's member add is one op with a value array; its removal is a value array (legacy)
+    or one members[value eq] remove per member (compliant), all in one PatchOp."""
+    assert dialects.member_operations(Dialect.LEGACY, ["a", "b"], add=True) == [
+        {"op": "Add", "path": "members",
+         "value": [{"$ref": None, "value": "a"}, {"$ref": None, "value": "b"}]},
+    ]
+    assert dialects.member_operations(Dialect.COMPLIANT, ["a"], add=True)[0]["op"] == "add"
+    assert dialects.member_operations(Dialect.LEGACY, ["a", "b"], add=False) == [
+        {"op": "Remove", "path": "members",
+         "value": [{"$ref": None, "value": "a"}, {"$ref": None, "value": "b"}]},
+    ]
+    assert dialects.member_operations(Dialect.COMPLIANT, ["a", "b"], add=False) == [
+        {"op": "remove", "path": 'members[value eq "a"]'},
+        {"op": "remove", "path": 'members[value eq "b"]'},
+    ]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from conftest import RunSuites, failed_checks
 
-from scimcheck import checks
+from scimcheck import checks, report_html
 from scimcheck.server import ReferenceServer
 from variant_map import (
     EXPECTED,
@@ -192,3 +192,48 @@ def test_checks_that_held_only_with_another_media_type_are_no_pass(
     assert created["outcome"] == "workaround", created
     assert any("Content-Type: application/json" in w for w in created["workarounds"])
     assert "✓ Create user" not in document["_stdout"]
+
+
+def test_a_soft_delete_gets_its_own_finding_and_a_cleanup_warning(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites,
+    reference_server: ReferenceServer,
+) -> None:
+    """Deleted users kept as inactive: the finding says so, and the run warns that its own
+    users may remain, naming ``scimcheck cleanup`` with this run's id (issue 14 §2)."""
+    document = run_suites(broken_server("soft-delete").base_url)
+    by_id = {c["id"]: c for c in document["checks"]}
+    assert "keeps deleted users listed (a soft delete)" in \
+        by_id["user.delete.gone-from-queries"]["message"]
+    assert "409" in by_id["user.delete.recreate"]["message"]
+    command = f"scimcheck cleanup {document['target']} --run-id {document['run_id']}"
+    out = document["_stdout"]
+    assert "the endpoint keeps users after DELETE" in out and command in out, out
+    html = "".join(report_html.summary(document))
+    assert "keeps users after DELETE" in html and command in html
+    clean = run_suites(reference_server.base_url)
+    assert "keeps users after DELETE" not in clean["_stdout"]
+    assert "keeps users after DELETE" not in "".join(report_html.summary(clean))
+
+
+def test_a_member_batch_cut_short_names_the_members_lost(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    """Only the first 10 of a 20-member add are applied: the failure counts and names the
+    members missing, in each dialect (issue 14 §2)."""
+    document = run_suites(broken_server("member-add-batch-capped").base_url)
+    entry = next(c for c in document["checks"] if c["id"] == "membership.batch")
+    assert entry["by_dialect"] == {"legacy": "failed", "compliant": "failed"}
+    for failure in entry["failures"]:
+        assert "10 of 20 members added in one PATCH are missing" in failure["message"]
+        assert "scimcheck-" in failure["message"] and "and 5 more" in failure["message"]
+
+
+def test_a_member_removal_batch_cut_short_names_the_members_kept(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    """Entra's default Remove with a value array of 8 removes only 5: the legacy failure names
+    the 3 members still there; the compliant dialect (one remove per member) passes."""
+    document = run_suites(broken_server("member-remove-batch-capped").base_url)
+    entry = next(c for c in document["checks"] if c["id"] == "membership.batch")
+    assert entry["by_dialect"] == {"legacy": "failed", "compliant": "passed"}
+    assert "3 of 8 members removed in one PATCH are still in the group" in entry["message"]

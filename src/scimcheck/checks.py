@@ -638,6 +638,23 @@ _CHECKS: tuple[Check, ...] = (
         fix='Apply every element of an "Add" on "members" with a value array.',
     ),
     Check(
+        id="membership.batch",
+        title="A batch of members added (and removed) in one PATCH is applied whole",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.MEMBERSHIP,
+        source="Microsoft Learn, 'Develop and plan provisioning for a SCIM endpoint': 'Support "
+        "updating multiple group memberships with a single PATCH'; RFC 7644 §3.5.2 (every "
+        "operation of a PATCH is applied, or none)",
+        url=ENTRA_DOC,
+        consequence=(
+            "Entra sends a group's membership changes in batches; members the endpoint drops "
+            "from a batch it answered 2xx are lost without an error: they never get (or never "
+            "lose) access, and Entra does not send them again."
+        ),
+        fix='Apply every value of an "Add" (and every member of a "Remove") on "members", '
+        "however many one PATCH carries, or refuse the whole PATCH with an error.",
+    ),
+    Check(
         id="membership.remove-legacy",
         title='Entra\'s default "Remove members" with a value array removes only those members',
         level=Level.ENTRA_BLOCKING,
@@ -1033,6 +1050,39 @@ _CHECKS: tuple[Check, ...] = (
         consequence="Entra believes the user still exists and keeps managing a deleted account.",
         fix="Remove the user on DELETE; answer later requests for it with 404.",
     ),
+    Check(
+        id="user.delete.gone-from-queries",
+        title="A deleted user is left out of filters (userName eq, externalId eq) and lists",
+        level=Level.RFC_MUST,
+        capability=Capability.DELETE_USER,
+        source="RFC 7644 §3.6: 'the service provider MUST omit the resource from future query "
+        "results'",
+        url=RFC7644 + "#section-3.6",
+        consequence=(
+            "The endpoint soft-deletes: deleted users stay listed (often as inactive), so "
+            "Entra's match query still finds an account Entra deleted and updates it instead "
+            "of creating the user anew; a directory read from the list shows people who left."
+        ),
+        fix="Remove the user on DELETE, or at least leave deleted users out of every query "
+        "and list; deactivation is what PATCH active false is for.",
+    ),
+    Check(
+        id="user.delete.recreate",
+        title="After a DELETE, a new user with the same userName and externalId can be created",
+        level=Level.ENTRA_BLOCKING,
+        capability=Capability.DELETE_USER,
+        source="RFC 7644 §3.6 (a deleted resource is gone for all operations); Entra matches a "
+        "user in scope by userName and, finding nobody, creates it with POST (Microsoft Learn, "
+        "'Develop and plan provisioning for a SCIM endpoint', user operations)",
+        url=ENTRA_DOC,
+        consequence=(
+            "A user Entra deleted and later provisions again (re-assigned, rehired, or a new "
+            "person with the same userName) is refused with 409: that user never reaches the "
+            "app, and Entra reports the create as failed on every cycle."
+        ),
+        fix="Free a deleted user's userName and externalId at DELETE, so that a later POST with "
+        "them creates a new user (201).",
+    ),
     # --- Generated users: properties and the model of Entra's lifecycle (scimcheck.properties) --
     Check(
         id="generated.create-roundtrip",
@@ -1176,3 +1226,8 @@ def get(check_id: str) -> Check:
 def all_checks() -> tuple[Check, ...]:
     """Every registered check, in registry order."""
     return tuple(REGISTRY.values())
+
+
+KEEPS_DELETED_USERS = ("user.delete.gone", "user.delete.gone-from-queries", "user.delete.recreate")
+"""Checks whose failure shows an endpoint that keeps users after DELETE: the users a run
+created and deleted may still be on it (the run says so, naming ``scimcheck cleanup``)."""

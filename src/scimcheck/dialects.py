@@ -9,7 +9,7 @@ strings ``"True"``/``"False"``, member removal as ``Remove members`` with a valu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -80,6 +80,21 @@ def update_operations(dialect: Dialect, changes: Mapping[str, Any]) -> list[dict
 def active_operations(dialect: Dialect, active: bool) -> list[dict[str, Any]]:
     """Disable or re-enable a user (entra-behavior.md §1.4)."""
     return [{"op": op(dialect, "replace"), "path": "active", "value": boolean(dialect, active)}]
+
+
+def member_operations(
+    dialect: Dialect, member_ids: Sequence[str], add: bool
+) -> list[dict[str, Any]]:
+    """Entra's membership change for these members, in one PATCH (Microsoft Learn, "Known
+    issues for SCIM compliance"): an add is one ``Add``/``add`` on ``members`` with a value
+    array; a removal is one ``Remove`` with a value array (legacy) or one ``remove`` on a
+    ``members[value eq "…"]`` path per member (compliant)."""
+    values = [{"$ref": None, "value": member} for member in member_ids]
+    if add:
+        return [{"op": op(dialect, "add"), "path": "members", "value": values}]
+    if dialect is Dialect.LEGACY:
+        return [{"op": "Remove", "path": "members", "value": values}]
+    return [{"op": "remove", "path": f'members[value eq "{member}"]'} for member in member_ids]
 
 
 def lowercase_ops(operations: list[dict[str, Any]]) -> list[dict[str, Any]]:

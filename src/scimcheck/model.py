@@ -27,7 +27,13 @@ from hypothesis.stateful import (
 )
 
 from scimcheck import endpoints
-from scimcheck.dialects import Dialect, active_operations, op, patch_body, update_operations
+from scimcheck.dialects import (
+    Dialect,
+    active_operations,
+    member_operations,
+    patch_body,
+    update_operations,
+)
 from scimcheck.profiles import Profile
 from scimcheck.properties import (
     Budget,
@@ -188,16 +194,9 @@ def machine_for(
 
         def _membership(self, user_id: str, add: bool, dialect: Dialect) -> None:
             assert self.group is not None
-            if add:
-                operation: dict[str, Any] = {"op": op(dialect, "add"), "path": "members",
-                                             "value": [{"value": user_id}]}
-            elif dialect is Dialect.LEGACY:
-                operation = {"op": "Remove", "path": "members", "value": [{"value": user_id}]}
-            else:
-                operation = {"op": "remove", "path": f'members[value eq "{user_id}"]'}
             verb = "add member" if add else "remove member"
             answer = self.probe.send("PATCH", endpoints.group(self.group.group_id),
-                                     body=patch_body([operation]),
+                                     body=patch_body(member_operations(dialect, [user_id], add)),
                                      label=f"{verb} ({dialect.value})")
             if not answer.ok:
                 raise PropertyFailed(CHECK, f"Entra's {verb} PATCH was refused: "

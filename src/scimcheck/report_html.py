@@ -17,6 +17,7 @@ from scimcheck.results import (
     WORKAROUND,
     first_to_fix,
     insecure_run,
+    leftover_warning,
     workaround_line,
 )
 
@@ -82,6 +83,9 @@ def summary(document: dict[str, Any]) -> list[str]:
         parts.append('<p class="not-judged"><strong>Not judged (entra-blocking):</strong> this '
                      f"verdict says nothing about them</p><ul>{items}</ul>")
     parts += ["<table>", *rows, "</table>"]
+    leftover = leftover_warning(document)
+    if leftover:
+        parts.append(f'<p class="insecure"><strong>Warning:</strong> {escape(leftover)}</p>')
     first = first_to_fix(entries)
     if first is not None:
         parts.append(

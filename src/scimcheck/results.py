@@ -221,6 +221,22 @@ INSECURE_NOTE = (
 )
 
 
+def leftover_warning(document: dict[str, Any]) -> str | None:
+    """When the endpoint keeps users after DELETE (a check of checks.KEEPS_DELETED_USERS
+    failed): the users this run created and deleted may still be on it, and how to remove
+    them."""
+    kept = [e["id"] for e in document["checks"]
+            if e["id"] in checks.KEEPS_DELETED_USERS and e["outcome"] == "failed"]
+    if not kept:
+        return None
+    return (
+        f"the endpoint keeps users after DELETE ({', '.join(kept)} failed): users this run "
+        f"created and deleted may remain on it; remove them with: scimcheck cleanup "
+        f"{document['target']} --run-id {document['run_id']} (an endpoint that keeps them "
+        "even then needs them removed in the application itself)"
+    )
+
+
 def insecure_run(document: dict[str, Any]) -> bool:
     """The run did not verify the target's TLS certificate."""
     return bool((document.get("tls") or {}).get("insecure"))
@@ -303,6 +319,9 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
             f"  {document['tests']['errors']} test(s) errored inside scimcheck: see above"
         )
     lines += _stopped_lines(document)
+    leftover = leftover_warning(document)
+    if leftover:
+        lines.append(f"  ! {leftover}")
     first = first_to_fix(entries)
     if first is not None:
         lines.append(f"First thing to fix: {first['id']}: {first['fix']}")

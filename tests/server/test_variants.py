@@ -445,11 +445,32 @@ def test_delete_200() -> None:
 
 def test_soft_delete() -> None:
     correct, broken = _pair("soft-delete")
-    for api, status in ((correct, 404), (broken, 200)):
-        user = api.create_user("sd@x.com")
+    for api, kept in ((correct, False), (broken, True)):
+        user = api.create_user("sd@x.com", active=True)
         assert api.delete(f"/Users/{user['id']}").status_code == 204
-        assert api.get(f"/Users/{user['id']}").status_code == status
+        assert api.get(f"/Users/{user['id']}").status_code == (200 if kept else 404)
+        found = body_of(api.filter_users('userName eq "sd@x.com"')).get("Resources", [])
+        assert [(r["id"], r["active"]) for r in found] == ([(user["id"], False)] if kept else [])
+        listed = [r["id"] for r in body_of(api.get("/Users")).get("Resources", [])]
+        assert (user["id"] in listed) is kept
+        again = api.post("/Users", {"schemas": [USER_SCHEMA], "userName": "sd@x.com"})
+        assert again.status_code == (409 if kept else 201)
     assert_error(broken.delete("/Users/nope"), 404)
+
+
+def test_recreate_refused() -> None:
+    for api, refused in zip(_pair("recreate-refused"), (False, True), strict=True):
+        user = api.create_user("rr@x.com")
+        assert api.delete(f"/Users/{user['id']}").status_code == 204
+        assert_error(api.get(f"/Users/{user['id']}"), 404)  # gone from GET and filters
+        assert body_of(api.filter_users('userName eq "rr@x.com"')).get("Resources", []) == []
+        again = api.post("/Users", {"schemas": [USER_SCHEMA], "userName": "RR@x.com"})
+        if refused:
+            assert_error(again, 409, "uniqueness")
+        else:
+            assert again.status_code == 201
+        assert api.post("/Users", {"schemas": [USER_SCHEMA], "userName": "other@x.com"}) \
+            .status_code == 201  # other names are free
 
 
 def _group_with_two(api: Scim) -> tuple[str, list[str]]:
@@ -799,6 +820,38 @@ def test_member_add_first_only() -> None:
                                               "value": [{"value": a["id"]}, {"value": b["id"]}]}])
         stored = body_of(api.get(f"/Groups/{group['id']}"))
         assert len(stored.get("members", [])) == count
+
+
+def test_member_add_batch_capped() -> None:
+    from scimcheck.server.variants import MEMBER_BATCH_CAP
+
+    size = MEMBER_BATCH_CAP + 5
+    for api, count in zip(_pair("member-add-batch-capped"), (size, MEMBER_BATCH_CAP), strict=True):
+        ids = [api.create_user(f"mc{n}@x.com")["id"] for n in range(size)]
+        group = api.create_group("MC")
+        small = api.patch(f"/Groups/{group['id']}", [{"op": "Add", "path": "members",
+                                                      "value": [{"value": i} for i in ids[:3]]}])
+        assert small.status_code == 200 and len(_member_ids(api, group["id"])) == 3
+        api.patch(f"/Groups/{group['id']}", [{"op": "Add", "path": "members",
+                                              "value": [{"value": i} for i in ids[3:]]}])
+        assert len(_member_ids(api, group["id"])) == min(3 + count, size)
+
+
+def test_member_remove_batch_capped() -> None:
+    from scimcheck.server.variants import MEMBER_REMOVE_CAP
+
+    size = MEMBER_REMOVE_CAP + 3
+    for api, left in zip(_pair("member-remove-batch-capped"), (1, 3), strict=True):
+        ids = [api.create_user(f"mr{n}@x.com")["id"] for n in range(size + 1)]
+        group_id = api.create_group("MR", members=ids)["id"]
+        assert _remove_one(api, group_id, ids[0]).status_code == 200  # one at a time works
+        api.patch(f"/Groups/{group_id}", [{"op": "Remove", "path": "members",
+                                          "value": [{"value": i} for i in ids[1:size]]}])
+        assert len(_member_ids(api, group_id)) == left
+        for member in ids[1:]:  # members[value eq] paths are not capped
+            api.patch(f"/Groups/{group_id}",
+                      [{"op": "remove", "path": f'members[value eq "{member}"]'}])
+        assert _member_ids(api, group_id) == []
 
 
 def test_group_rename_ignored() -> None:

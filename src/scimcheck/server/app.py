@@ -353,8 +353,8 @@ class ScimApp:
 
     def _delete(self, rtype: ResourceType, resource_id: str, params: ListParams) -> Response:
         """DELETE → 204 (RFC 7644 §3.6); later requests for the id → 404."""
-        if self.behaviour.soft_delete_users and rtype is USER_TYPE:
-            self.store.get(rtype, resource_id)
+        if self.behaviour.soft_delete_users and rtype is USER_TYPE:  # variant soft-delete
+            self.store.modify(rtype, resource_id, lambda attrs: {**attrs, "active": False})
             return no_content()
         resource = self.store.delete(rtype, resource_id)
         if self.behaviour.create_answers_id == "deleted" and rtype is USER_TYPE:

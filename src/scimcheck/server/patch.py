@@ -70,7 +70,12 @@ class PatchOptions:
     readd_member_conflict: bool = False
     ignore_boolean_active: bool = False
     reject_display_name: bool = False
-    member_add_first_only: bool = False
+    member_add_limit: int | None = None
+    member_remove_limit: int | None = None
+    """Variant member-remove-batch-capped: a Remove on members with a value array removes
+    only the first N members it lists."""
+    """Variants member-add-first-only (1) and member-add-batch-capped: only the first N
+    values of a multi-value add on members are applied."""
     ignore_group_rename: bool = False
     extension_path_unsupported: bool = False
     ignore_pathless_urn: bool = False
@@ -383,13 +388,16 @@ class _Patcher:
             if members and self.options.member_remove_wipes_all:
                 self._delete(target)
                 return
+            if members and self.options.member_remove_limit is not None \
+                    and isinstance(value, list):
+                value = value[:self.options.member_remove_limit]
             self._store_list(target, _without(current, value))
             return
         checked = self._coerce(attribute, target, value, where, wrap=True)
         if members:
             checked = member_values(checked, where, dedupe=op == "replace")
-            if self.options.member_add_first_only:
-                checked = checked[:1]
+            if self.options.member_add_limit is not None:
+                checked = checked[:self.options.member_add_limit]
         if op == "replace":
             self._store_list(target, checked)
             return

@@ -41,6 +41,9 @@ class StoreOptions:
     """Variant ``uppercase-family-name``: a transformed value (Entra S1 "store as sent", D28)."""
     no_reenable: bool = False
     """Variant ``no-reenable``: an inactive user cannot be set active again."""
+    deleted_names_reserved: bool = False
+    """Variant ``recreate-refused``: a deleted user's userName stays taken (409 on a new
+    create with it), though the user is gone from GET and queries."""
     patch_not_stored: bool = False
     """Variant ``patch-response-not-stored``: a PATCH answers with the changed resource, but
     the store keeps the old one."""
@@ -68,6 +71,7 @@ class Store:
         self._resources: dict[str, dict[str, Resource]] = {t.name: {} for t in (USER_TYPE,
                                                                                  GROUP_TYPE)}
         self._versions: dict[str, int] = {}
+        self._reserved: set[str] = set()  # variant recreate-refused: deleted userNames
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -136,6 +140,8 @@ class Store:
         """Remove a resource and its group memberships (RFC 7644 §3.6); 404 if unknown."""
         with self._lock:
             resource = self._existing(rtype, resource_id)
+            if self.options.deleted_names_reserved and rtype is USER_TYPE:
+                self._reserved.add(fold(str(resource.get("userName", ""))))
             del self._resources[rtype.name][resource_id]
             self._versions.pop(resource_id, None)
             for group in self._resources[GROUP_TYPE.name].values():
@@ -211,6 +217,11 @@ class Store:
             (lambda text: text) if self.options.unique_names_case_exact else fold
         )
         wanted = same(value)
+        if rtype is USER_TYPE and fold(value) in self._reserved:
+            raise ScimError(
+                409, f"userName {value!r} belonged to a deleted user and cannot be used "
+                "again", UNIQUENESS,
+            )
         for other in self._resources[rtype.name].values():
             theirs = other.get(key)
             if other["id"] != resource_id and isinstance(theirs, str) and same(theirs) == wanted:

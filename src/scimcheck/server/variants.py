@@ -24,6 +24,11 @@ from scimcheck.server.values import Coercion
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+MEMBER_BATCH_CAP = 10
+"""How many values of one member add variant ``member-add-batch-capped`` applies."""
+MEMBER_REMOVE_CAP = 5
+"""How many members of one Remove with a value array ``member-remove-batch-capped`` removes."""
+
 VARIANTS: dict[str, str] = {
     "ops-case-sensitive": "PATCH op names must be lowercase: Add/Replace/Remove → 400 (D1)",
     "string-false-truthy": 'a string "active" is stored as bool(value), so "False" is true (D2)',
@@ -79,7 +84,10 @@ VARIANTS: dict[str, str] = {
     "disabled-hidden-from-filter": "inactive users are left out of filtered lists (D19)",
     "no-reenable": "once inactive, a user cannot be set active again",
     "delete-200": "DELETE answers 200 with the deleted resource instead of 204",
-    "soft-delete": "DELETE /Users answers 204 but the user stays retrievable",
+    "soft-delete": "DELETE /Users answers 204 but keeps the user as inactive: GET, filters "
+    "and lists still return it, and its userName stays taken",
+    "recreate-refused": "a deleted user is gone, but a new POST /Users with its userName → "
+    "409 (the name stays reserved)",
     "member-remove-wipes-all": "Remove on members with a value array removes all members (D3)",
     "member-value-remove-rejected": "Remove on members with a value array → 400 (D4)",
     "member-filter-path-unsupported": 'members[value eq "…"] paths → 400 invalidPath (D5)',
@@ -120,6 +128,10 @@ VARIANTS: dict[str, str] = {
     "displayname-patch-501": "a PATCH that touches displayName → 501; other attributes work",
     "group-without-schemas": "Group resources are returned without 'schemas'",
     "member-add-first-only": "a PATCH adding several members adds only the first (D25)",
+    "member-add-batch-capped": "a PATCH adding members applies only the first 10 values of "
+    "its value array (a batch cap); smaller adds work",
+    "member-remove-batch-capped": "a Remove on members with a value array removes only the "
+    "first 5 members it lists; smaller removals work",
     "group-rename-ignored": "PATCH of a group's displayName is silently not applied",
     "errors-without-scimtype": "error bodies are SCIM Error messages without a scimType",
     "start-index-ignored": "count is honoured but every page starts at the first resource "
@@ -217,6 +229,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "no-reenable": Behaviour(store=StoreOptions(no_reenable=True)),
     "delete-200": Behaviour(delete_returns_body=True),
     "soft-delete": Behaviour(soft_delete_users=True),
+    "recreate-refused": Behaviour(store=StoreOptions(deleted_names_reserved=True)),
     "member-remove-wipes-all": _patch(member_remove_wipes_all=True),
     "member-value-remove-rejected": _patch(member_value_remove_rejected=True),
     "member-filter-path-unsupported": _patch(member_filter_path_unsupported=True),
@@ -234,7 +247,9 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "active-boolean-ignored": _patch(ignore_boolean_active=True),
     "string-boolean-rejected": _coercion(strict_booleans=True),
     "displayname-patch-501": _patch(reject_display_name=True),
-    "member-add-first-only": _patch(member_add_first_only=True),
+    "member-add-first-only": _patch(member_add_limit=1),
+    "member-add-batch-capped": _patch(member_add_limit=MEMBER_BATCH_CAP),
+    "member-remove-batch-capped": _patch(member_remove_limit=MEMBER_REMOVE_CAP),
     "group-rename-ignored": _patch(ignore_group_rename=True),
     "pagination-ignored": Behaviour(ignore_pagination=True),
     "start-index-ignored": Behaviour(ignore_start_index=True),
