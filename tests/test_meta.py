@@ -78,7 +78,7 @@ def test_uri_of_the_resource(location: str) -> None:
 @pytest.mark.parametrize("location", [
     f"{ROOT}/Users", f"{ROOT}/Users/abd", f"{ROOT}/Groups/abc", f"{ROOT}/Users/ABC",
     f"{ROOT}/Users/abc?x=1", "ftp://app.example.com/Users/abc", "", None, 42,
-    f"{ROOT}/Users/abc" + "/x" * 3000,
+    f"{ROOT}/Users/abc" + "/x" * 3000, "http://[::1/Users/abc",
 ])
 def test_not_the_uri_of_the_resource(location: object) -> None:
     assert meta.judge_uri_of("meta.location", location, "/Users/abc", ROOT) is not None
@@ -96,3 +96,5 @@ def test_a_location_header_is_compared_with_meta_location_as_uris() -> None:
         found = meta.judge_same_uri("Location", header, meta_location, request, ROOT)
         assert found is not None and "must be equal" in found
     assert meta.judge_same_uri("Location", None, meta_location, request, ROOT) is not None
+    broken = meta.judge_same_uri("Location", "http://[::1/Users/abc", meta_location, request, ROOT)
+    assert broken is not None and "not both URIs" in broken

@@ -21,6 +21,12 @@ MAX_CHARS = 64
 
 MAX_URI_CHARS = 4096
 
+
+def _show(value: Any) -> str:
+    """A value from the endpoint, as a message shows it: repr'd and cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:79] + "…"
+
 _DATETIME = re.compile(
     r"(?P<year>-?\d{4,})-(?P<month>\d\d)-(?P<day>\d\d)"
     r"T(?P<hour>\d\d):(?P<minute>\d\d):(?P<second>\d\d)(?P<fraction>\.\d+)?"
@@ -79,12 +85,12 @@ def judge_later(at: str, got: Any, earlier: Any) -> str | None:
     """``None`` when ``got`` is a DateTime strictly later than ``earlier``."""
     now, then = parse_datetime(got), parse_datetime(earlier)
     if now is None or then is None or not now.comparable(then):
-        return f"{at} is {got!r}, which cannot be compared with {earlier!r}"
+        return f"{at} is {_show(got)}, which cannot be compared with {_show(earlier)}"
     if now > then:
         return None
     if now == then:
-        return f"{at} is still {got!r} after the change"
-    return f"{at} went backwards: {got!r} is earlier than {earlier!r}"
+        return f"{at} is still {_show(got)} after the change"
+    return f"{at} went backwards: {_show(got)} is earlier than {_show(earlier)}"
 
 
 def judge_decidable(at: str, got: Any, spec: Any) -> str | None:
@@ -99,19 +105,21 @@ def judge_decidable(at: str, got: Any, spec: Any) -> str | None:
     clock had already passed ``since`` before the change: a value still equal to ``since`` is
     then a stamp that was not updated. Otherwise the check is not judged, never passed."""
     if not isinstance(spec, dict):
-        return f"cannot be judged: expected {{since, clock}}, got {spec!r}"
+        return f"cannot be judged: expected {{since, clock}}, got {_show(spec)}"
     now, since, clock = (parse_datetime(v) for v in (got, spec.get("since"), spec.get("clock")))
     if now is None or since is None:
-        return f"{at} ({got!r}) or the earlier value ({spec.get('since')!r}) is no DateTime"
+        return f"{at} ({_show(got)}) or the earlier value ({_show(spec.get('since'))}) is no " \
+               "DateTime"
     if not now.comparable(since):
-        return f"{at} ({got!r}) and {spec.get('since')!r} mix zoned and unzoned DateTimes"
+        return f"{at} ({_show(got)}) and {_show(spec.get('since'))} mix zoned and unzoned " \
+               "DateTimes"
     if now != since:
         return None
     if clock is not None and clock.comparable(since) and clock > since:
         return None
-    return (f"{at} is still {got!r}, but the endpoint's own timestamps show no tick of its "
-            f"clock between the create and the change (the next one it wrote was "
-            f"{spec.get('clock')!r}): equal stamps prove nothing at this pace")
+    return (f"{at} is still {_show(got)}, but the endpoint's own timestamps show no tick of "
+            f"its clock between the create and the change (the next one it wrote was "
+            f"{_show(spec.get('clock'))}): equal stamps prove nothing at this pace")
 
 
 def resolve_reference(value: str, service_root: str) -> str:
@@ -128,9 +136,12 @@ def judge_uri_of(at: str, got: Any, resource_path: str, service_root: str) -> st
     The host is not compared: behind a proxy an endpoint names itself by its public address.
     scimcheck never sends a request to a URI it read, so this judges the URI's form only."""
     if not isinstance(got, str) or not got or len(got) > MAX_URI_CHARS:
-        return f"{at} is {repr(got)[:120] if got is not None else 'absent'}, expected the " \
-               f"URI of {resource_path}"
-    parts = urlsplit(resolve_reference(got, service_root))
+        shown = "absent" if got is None else _show(got)  # a missing value shows as absent
+        return f"{at} is {shown}, expected the URI of {resource_path}"
+    try:
+        parts = urlsplit(resolve_reference(got, service_root))
+    except ValueError:  # e.g. an unclosed [ in the host: not a URI at all
+        return f"{at} is {_show(got)}, not a URI (expected the URI of {resource_path})"
     collection, _, wanted_id = resource_path.rstrip("/").rpartition("/")
     path = unquote(parts.path.rstrip("/"))
     head, _, got_id = path.rpartition("/")
@@ -143,7 +154,7 @@ def judge_uri_of(at: str, got: Any, resource_path: str, service_root: str) -> st
         problems.append(f"its path does not end with {resource_path}")
     if not problems:
         return None
-    return f"{at} is {got[:200]!r}: {', '.join(problems)}"
+    return f"{at} is {_show(got)}: {', '.join(problems)}"
 
 
 def same_uri(first: str, second: str) -> bool:
@@ -170,9 +181,12 @@ def judge_same_uri(
     §10.2.2) names the same URI as ``expected``, a meta.location (resolved per RFC 7643
     §2.3.7)."""
     if not isinstance(got, str) or not got or len(got) > MAX_URI_CHARS:
-        return f"{at} is absent, expected {expected!r}"
+        return f"{at} is absent, expected {_show(expected)}"
     if not isinstance(expected, str) or not expected or len(expected) > MAX_URI_CHARS:
-        return f"{at} cannot be compared with {expected!r}"
-    if same_uri(urljoin(request_url, got), resolve_reference(expected, service_root)):
-        return None
-    return f"{at} is {got[:200]!r}, but meta.location is {expected[:200]!r}: they must be equal"
+        return f"{at} cannot be compared with {_show(expected)}"
+    try:
+        if same_uri(urljoin(request_url, got), resolve_reference(expected, service_root)):
+            return None
+    except ValueError:  # e.g. an unclosed [ in the host: not a URI at all
+        return f"{at} is {_show(got)}, and meta.location {_show(expected)}: not both URIs"
+    return f"{at} is {_show(got)}, but meta.location is {_show(expected)}: they must be equal"
