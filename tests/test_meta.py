@@ -1,12 +1,16 @@
 """Judging meta: lastModified against earlier stamps, and meta.location / Location as the URI of
 the resource (RFC 7643 §2.3.5, §2.3.7, §3.1; RFC 7644 §3.3). No clock is read: every stamp is
-a literal."""
+a literal (the runs below fix the server's clock too)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from conftest import RunSuites, failed_checks
 
 from scimcheck import meta
+from scimcheck.server import ReferenceServer, store
 
 ROOT = "https://app.example.com/scim/v2"
 
@@ -98,3 +102,22 @@ def test_a_location_header_is_compared_with_meta_location_as_uris() -> None:
     assert meta.judge_same_uri("Location", None, meta_location, request, ROOT) is not None
     broken = meta.judge_same_uri("Location", "http://[::1/Users/abc", meta_location, request, ROOT)
     assert broken is not None and "not both URIs" in broken
+
+
+@pytest.mark.parametrize("variant", [None, "lastmodified-frozen"])
+def test_a_clock_that_never_ticks_leaves_lastmodified_unjudged(
+    variant: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+    broken_server: Callable[[str], ReferenceServer],
+    reference_server: ReferenceServer,
+    run_suites: RunSuites,
+) -> None:
+    """An endpoint whose stamps never move within the run (a whole-second clock, a fast run)
+    gives no evidence: lastModified equal to created after a change is not judged, neither
+    failed (no false alarm on a correct server) nor passed (the frozen variant is not cleared)."""
+    monkeypatch.setattr(store, "_now", lambda: "2026-01-01T00:00:00Z")
+    server = broken_server(variant) if variant else reference_server
+    document = run_suites(server.base_url)
+    by_id = {c["id"]: c for c in document["checks"]}
+    assert by_id["resource.meta-lastmodified"]["outcome"] == "skipped", document["_stdout"]
+    assert failed_checks(document) == set(), document["_stdout"]
