@@ -289,6 +289,54 @@ _CHECKS: tuple[Check, ...] = (
         ),
         fix="Set 'Location: <base>/Users/<id>' (equal to meta.location) on 201 responses.",
     ),
+    # --- Resource metadata (RFC 7643 §3.1): Entra reads none of it, so none is entra-blocking --
+    Check(
+        id="resource.meta",
+        title="Users and groups carry meta.resourceType (naming their type), meta.created and "
+        "meta.lastModified",
+        level=Level.RFC_SHOULD,
+        capability=Capability.CREATE_USER,
+        source="RFC 7643 §3.1: all 'meta' sub-attributes are assigned by the service provider "
+        "and returned by default (the RFC gives no MUST for their presence)",
+        url=RFC7643 + "#section-3.1",
+        consequence=(
+            "Entra does not read meta, so provisioning works; SCIM clients and auditors that "
+            "sync incrementally or show when an account changed cannot."
+        ),
+        fix="Return meta with resourceType ('User' or 'Group', as /ResourceTypes names it), "
+        "created and lastModified on every user and group.",
+    ),
+    Check(
+        id="resource.meta-location",
+        title="A created user or group carries meta.location, the URI of that very resource",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.3 (the URI of the created resource SHALL be in the body as "
+        "meta.location); RFC 7643 §3.1 (location is the URI of the resource), §2.3.7 (a "
+        "relative URI resolves against the service root)",
+        url=RFC7644 + "#section-3.3",
+        consequence=(
+            "Entra reads the id, not meta.location; clients that follow meta.location reach "
+            "nothing, or another resource."
+        ),
+        fix="Set meta.location to '<base>/Users/<id>' (or /Groups/<id>) on every user and group "
+        "returned, the same value as the create's Location header.",
+    ),
+    Check(
+        id="resource.meta-lastmodified",
+        title="meta.lastModified moves forward when the resource changes",
+        level=Level.RFC_SHOULD,
+        capability=Capability.UPDATE_USER,
+        source="RFC 7643 §3.1: lastModified is 'the most recent DateTime that the details of "
+        "this resource were updated at the service provider'",
+        url=RFC7643 + "#section-3.1",
+        consequence=(
+            "Entra does not read it; clients that sync only what changed since a time (filter "
+            "meta.lastModified gt …) miss the change."
+        ),
+        fix="Set meta.lastModified to the current time on every PATCH or PUT that changes the "
+        "resource, never to an earlier time.",
+    ),
     Check(
         id="user.values-roundtrip",
         title="Values come back exactly as they were sent",
@@ -601,6 +649,20 @@ _CHECKS: tuple[Check, ...] = (
         fix="Accept the extra schema URN Entra lists on group create "
         "(http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group); answer 201 "
         "with the group and its id.",
+    ),
+    Check(
+        id="group.create.location",
+        title="A created group's answer carries a Location header equal to its meta.location",
+        level=Level.RFC_MUST,
+        capability=Capability.GROUPS,
+        source="RFC 7644 §3.3 ('SHALL include, in the HTTP Location header')",
+        url=RFC7644 + "#section-3.3",
+        consequence=(
+            "Entra reads the new id from the body, but RFC clients and validators that follow "
+            "Location cannot find the new group."
+        ),
+        fix="Set 'Location: <base>/Groups/<id>' (equal to meta.location) on the 201 answering "
+        "POST /Groups.",
     ),
     Check(
         id="schema.group",

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from scimcheck import schemas
+from scimcheck import meta, schemas
 from scimcheck.curl import Judgement
 from scimcheck.dialects import Dialect, boolean, lowercase_ops, op
 from scimcheck.endpoints import ERROR_SCHEMA
@@ -42,6 +42,7 @@ from scimcheck.userdata import GroupFactory, UserFactory, get_path, show, values
 _LIST_KINDS = {"list-of-users": "user", "list-of-groups": "group"}
 _PATCH_ACCEPTED = (200, 204)
 """The answers to a PATCH that was applied (RFC 7644 §3.5.2)."""
+_META_KINDS = frozenset({"later_than", "decidable_since", "uri_of", "same_uri"})
 
 
 @dataclass
@@ -480,7 +481,22 @@ class Replay:
             return _judge_values(assertion.kind, expected, got, before, skip)
         if assertion.kind == "counts":
             return _judge_counts(at, got, str(expected), resolve(body, str(expected)))
+        if assertion.kind in _META_KINDS:
+            return self._judge_meta(assertion.kind, at, expected, got, exchange)
         return _judge_assertion(assertion.kind, at, expected, got)
+
+    def _judge_meta(
+        self, kind: str, at: str, expected: Any, got: Any, exchange: Exchange
+    ) -> str | None:
+        """The assertions on a resource's meta (:mod:`scimcheck.meta`)."""
+        root = self.scim.transport.config.base_url
+        if kind == "later_than":
+            return meta.judge_later(at, got, expected)
+        if kind == "decidable_since":
+            return meta.judge_decidable(at, got, expected)
+        if kind == "uri_of":
+            return meta.judge_uri_of(at, got, str(expected), root)
+        return meta.judge_same_uri(at, got, expected, exchange.url, root)
 
 
 def _rejected_patch(step: Step, exchange: Exchange, body: Any) -> str:

@@ -196,7 +196,7 @@ class SequenceFile:
 _ASSERTION_KINDS = (
     "equals", "not_equals", "equals_ignore_case", "same_set", "contains", "excludes",
     "unique", "count", "counts", "at_least", "present", "is_boolean", "ends_with", "has_values",
-    "updated",
+    "updated", "later_than", "decidable_since", "uri_of", "same_uri",
 )
 
 

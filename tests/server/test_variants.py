@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from scimcheck.server import VARIANTS
+from scimcheck.server import VARIANTS, store
 from scimcheck.server.variants import behaviour_for, variant_kind
 from server.scim_client import (
     ADSCIM,
@@ -118,6 +118,59 @@ def test_no_location() -> None:
     response = broken.post("/Users", {"userName": "l@x.com"})
     assert response.status_code == 201 and "Location" not in response.headers
     assert body_of(response)["meta"]["location"].endswith(body_of(response)["id"])
+
+
+def test_group_create_no_location() -> None:
+    correct, broken = _pair("group-create-no-location")
+    assert correct.post("/Groups", {"displayName": "L"}).headers.get("Location")
+    response = broken.post("/Groups", {"displayName": "L"})
+    assert response.status_code == 201 and "Location" not in response.headers
+    assert broken.post("/Users", {"userName": "l@x.com"}).headers.get("Location")  # users keep it
+
+
+def test_location_header_not_meta_location() -> None:
+    for api, same in zip(_pair("location-header-not-meta-location"), (True, False), strict=True):
+        for path, body in (("/Users", {"userName": "l@x.com"}), ("/Groups", {"displayName": "L"})):
+            response = api.post(path, body)
+            created = body_of(response)
+            location = response.headers["Location"]
+            assert location.endswith(f"{path}/{created['id']}")
+            assert (location == created["meta"]["location"]) is same
+
+
+def test_no_meta_location() -> None:
+    for api, kept in zip(_pair("no-meta-location"), (True, False), strict=True):
+        user = api.create_user("m@x.com")
+        group = api.create_group("M")
+        for resource in (user, api.user(user["id"]), group, api.group(group["id"])):
+            assert ("location" in resource["meta"]) is kept
+            assert resource["meta"]["created"]  # the rest of meta stays
+        listed = body_of(api.filter_users('userName eq "m@x.com"'))["Resources"][0]
+        assert ("location" in listed["meta"]) is kept
+
+
+def test_meta_location_only() -> None:
+    for api, full in zip(_pair("meta-location-only"), (True, False), strict=True):
+        user = api.create_user("m@x.com")
+        group = api.create_group("M")
+        for resource in (user, api.user(user["id"]), group, api.group(group["id"])):
+            wanted = {"resourceType", "created", "lastModified", "location"} if full \
+                else {"location"}
+            assert wanted <= set(resource["meta"]) and ("created" in resource["meta"]) is full
+
+
+def test_lastmodified_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = iter(range(10, 100))  # a clock that always moves on: no dependence on real time
+    monkeypatch.setattr(store, "_now", lambda: f"2026-01-01T00:00:{next(ticks)}Z")
+    for api, moves in zip(_pair("lastmodified-frozen"), (True, False), strict=True):
+        user = api.create_user("f@x.com", title="Old")
+        created = user["meta"]
+        assert created["lastModified"] == created["created"]
+        api.patch(f"/Users/{user['id']}", [{"op": "replace", "path": "title", "value": "New"}])
+        after = api.user(user["id"])
+        assert after["title"] == "New"  # the change itself is stored
+        assert (after["meta"]["lastModified"] > created["lastModified"]) is moves
+        assert after["meta"]["created"] == created["created"]
 
 
 def test_no_auth() -> None:

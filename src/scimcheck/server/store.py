@@ -47,10 +47,14 @@ class StoreOptions:
     patch_not_stored: bool = False
     """Variant ``patch-response-not-stored``: a PATCH answers with the changed resource, but
     the store keeps the old one."""
+    freeze_last_modified: bool = False
+    """Variant ``lastmodified-frozen``: meta.lastModified keeps the create's time forever."""
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Microseconds: two writes a few requests apart never share a stamp, so a change that
+    did not move lastModified shows even in a fast run (RFC 7643 §3.1)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def attributes_of(resource: Resource) -> dict[str, Any]:
@@ -168,7 +172,8 @@ class Store:
     def _touch(self, resource: Resource) -> None:
         version = self._versions.get(resource["id"], 0) + 1
         self._versions[resource["id"]] = version
-        resource["meta"]["lastModified"] = _now()
+        if not (self.options.freeze_last_modified and "lastModified" in resource["meta"]):
+            resource["meta"]["lastModified"] = _now()
         resource["meta"]["version"] = f'W/"{version}"'
 
     def _commit(

@@ -43,6 +43,15 @@ VARIANTS: dict[str, str] = {
     "spells it (USERNAME, username) finds nobody",
     "plain-errors": 'error bodies are {"error": "<detail>"}, not SCIM Error messages (D18)',
     "no-location": "201 responses carry no Location header (RFC 7644 §3.3)",
+    "group-create-no-location": "a group's 201 carries no Location header; a user's does "
+    "(RFC 7644 §3.3)",
+    "location-header-not-meta-location": "a create's Location header names an internal host, "
+    "not the URI meta.location gives (RFC 7644 §3.3)",
+    "no-meta-location": "users and groups carry meta without location (RFC 7644 §3.3)",
+    "meta-location-only": "users' and groups' meta holds only location: no resourceType, "
+    "created or lastModified (RFC 7643 §3.1)",
+    "lastmodified-frozen": "meta.lastModified keeps the create's time after every change "
+    "(RFC 7643 §3.1)",
     "password-echoed-on-create": "the answer to a create repeats the password it was sent (the "
     "request body echoed into the response)",
     "no-auth": "requests without a token, or with a wrong one, are accepted",
@@ -222,6 +231,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "non-ascii-question-marks": _coercion(ascii_only=True),
     "long-values-rejected": _coercion(max_length=128),
     "patch-response-not-stored": Behaviour(store=StoreOptions(patch_not_stored=True)),
+    "lastmodified-frozen": Behaviour(store=StoreOptions(freeze_last_modified=True)),
     "given-name-wipes-family-name": _patch(given_name_wipes_name=True),
     "role-json-string-raw": _coercion(role_json="raw"),
     "role-json-string-rejected": _coercion(role_json="reject"),
@@ -401,6 +411,47 @@ def _manager_returned_as_string(
 def _no_location(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
     if response.status_code == 201:
         response.headers.pop("Location", None)
+    return response, body
+
+
+def _group_create_no_location(
+    request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    if response.status_code == 201 and request.path.rstrip("/").endswith("/Groups"):
+        response.headers.pop("Location", None)
+    return response, body
+
+
+def _location_header_not_meta_location(
+    _request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    location = response.headers.get("Location")
+    if response.status_code == 201 and location:
+        _, _, path = location.partition("://")
+        response.headers["Location"] = "http://scim-internal.invalid:8080/" + path.partition(
+            "/")[2]
+    return response, body
+
+
+def _resources_meta(body: Any) -> list[dict[str, Any]]:
+    """The meta of every user and group in an answer (one resource or a ListResponse)."""
+    resources = body.get("Resources", []) if _is_list(body) else [body]
+    return [r["meta"] for r in resources if isinstance(r, dict) and isinstance(r.get("meta"), dict)
+            and r["meta"].get("resourceType") in ("User", "Group")]
+
+
+def _no_meta_location(_request: Request, response: Response, body: Any) -> tuple[Response, Any]:
+    for meta in _resources_meta(body):
+        meta.pop("location", None)
+    return response, body
+
+
+def _meta_location_only(
+    _request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    for meta in _resources_meta(body):
+        for key in [k for k in meta if k != "location"]:
+            del meta[key]
     return response, body
 
 
@@ -599,6 +650,10 @@ _REWRITES: dict[str, Rewrite] = {
     "errors-without-scimtype": _errors_without_scimtype,
     "manager-returned-as-string": _manager_returned_as_string,
     "no-location": _no_location,
+    "group-create-no-location": _group_create_no_location,
+    "location-header-not-meta-location": _location_header_not_meta_location,
+    "no-meta-location": _no_meta_location,
+    "meta-location-only": _meta_location_only,
     "no-www-authenticate": _no_www_authenticate,
     "json-content-type": _json_content_type,
     "latin1-bodies": _latin1_bodies,
