@@ -78,6 +78,14 @@ ENTRA_APP_FINDINGS = {
     # Attribute names in filters are case-insensitive (RFC 7644 §3.4.2.2): filter=USERNAME eq
     # "…" → 200 with no Resources, where userName eq "…" finds the user.
     "filter.attribute-name-case-insensitive": "rfc-should",
+    # A group's meta has resourceType and location only: no created, no lastModified (RFC 7643
+    # §3.1 defines them as returned by default). curl: POST /Groups {"displayName": "Team"} →
+    # 201, meta {"resourceType": "Group", "location": …/Groups/1}.
+    "resource.meta": "rfc-should",
+    # A user's meta.lastModified stays equal to created after a change. curl: POST /Users, then
+    # (1 s later) Replace name.givenName → 200, GET shows givenName changed and lastModified
+    # still equal to created.
+    "resource.meta-lastmodified": "rfc-should",
     # filter=userName eq (no value) → 400 without scimType "invalidFilter".
     "error.invalid-filter": "rfc-should",
     # Replace active "maybe" → 400 without scimType "invalidValue".

@@ -7,8 +7,9 @@ Each expected finding was confirmed with curl against the running server (table 
 in docs/third-party-verdicts.md):
 - auth.www-authenticate: a wrong token → 401 with a SCIM error body and no WWW-Authenticate
   header; RFC 7235 §3.1 says a 401 MUST carry one (scimmy-routers writes the 401 itself).
-- user.create.location: POST /Users → 201 with no Location header; RFC 7644 §3.3 says the
-  created resource's URI SHALL be in the Location header.
+- user.create.location, group.create.location: POST /Users and POST /Groups → 201 with no
+  Location header (scimmy-routers sets none); RFC 7644 §3.3 says the created resource's URI
+  SHALL be in the Location header.
 - filter.username-case-insensitive: userName eq "ALICE@EXAMPLE.COM" finds nothing while
   "Alice@Example.com" exists: SCIMMY's Filter.match compares strings with ===, ignoring
   caseExact false (RFC 7643 §4.1.1, §2.2); Entra's match on a re-cased UPN misses.
@@ -62,6 +63,7 @@ if not (NODE and NPM):
 EXPECTED = {
     "auth.www-authenticate",
     "user.create.location",
+    "group.create.location",
     "filter.username-case-insensitive",
     "user.create.duplicate-username-case",
     "user.disable.string-false",
