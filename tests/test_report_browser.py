@@ -8,14 +8,12 @@ browser is an error.
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import unquote
 
 import pytest
 from conftest import TEST_TOKEN
@@ -88,9 +86,12 @@ def test_the_report_loads_cleanly_with_the_readiness_summary_on_top(
     assert TEST_TOKEN not in browser.page_source
 
 
-def test_a_failure_can_be_expanded_and_its_transcript_opened(
+def test_a_failure_can_be_expanded_its_transcript_read_and_its_script_copied(
     failing_report: Path, browser: webdriver.Chrome
 ) -> None:
+    """What a person does: expand the failed test, open its transcript in the page (a link to
+    a data: URL opened a blank tab in Chromium), read the failing request and answer, open the
+    repro script and copy it."""
     browser.get(failing_report.as_uri())
     browser.find_element(By.ID, "hide_all_details").click()
     failed = "#results-table tbody.results-table-row.failed"  # the table re-renders on clicks
@@ -99,10 +100,29 @@ def test_a_failure_can_be_expanded_and_its_transcript_opened(
     log = browser.find_element(By.CSS_SELECTOR, f"{failed} .log")
     assert log.is_displayed()
     assert "membership.remove-legacy" in log.text and "Under Entra" in log.text
-    link = browser.find_element(By.CSS_SELECTOR, failed).find_element(By.LINK_TEXT, "Transcript")
-    href = link.get_attribute("href") or ""
-    prefix, _, payload = href.partition(",")
-    text = base64.b64decode(payload).decode() if ";base64" in prefix else unquote(payload)
+    row = browser.find_element(By.CSS_SELECTOR, failed)
+    blocks = {b.find_element(By.TAG_NAME, "summary").text: b
+              for b in row.find_elements(By.CSS_SELECTOR, "details.scimcheck-block")}
+    transcript = blocks["Transcript"]
+    pre = transcript.find_element(By.TAG_NAME, "pre")
+    assert not pre.is_displayed()
+    transcript.find_element(By.TAG_NAME, "summary").click()
+    assert pre.is_displayed()
+    text = pre.text
     assert "── #1 create member alice ──" in text
+    assert "PATCH" in text and "Remove" in text  # the failing request is on the page
     assert "Authorization: Bearer <redacted>" in text and TEST_TOKEN not in text
+    script = next(b for title, b in blocks.items() if title.startswith("Replay "))
+    script.find_element(By.TAG_NAME, "summary").click()
+    button = script.find_element(By.CSS_SELECTOR, "button.scimcheck-copy")
+    button.click()
+    assert button.text == "Copied"
+    pasted = browser.execute_script(
+        "var a=document.createElement('textarea');document.body.appendChild(a);a.focus();"
+        "document.execCommand('paste');return a.value;"
+    )
+    shown = script.find_element(By.TAG_NAME, "pre").get_attribute("textContent") or ""
+    assert shown.startswith("#!/usr/bin/env bash") or "curl" in shown
+    if pasted:  # headless Chromium may keep the clipboard to itself
+        assert pasted == shown
     assert _errors(browser) == []

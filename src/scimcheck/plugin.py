@@ -737,19 +737,19 @@ def _attach_html_extras(report: pytest.TestReport, sequence: Sequence) -> None:
         from pytest_html import extras
     except ImportError:  # pragma: no cover - pytest-html is a dependency
         return
-    from scimcheck.report_html import checks_table
+    from scimcheck.report_html import checks_table, inline_block
     from scimcheck.transcript import render_text
 
     text = render_text(sequence.transport.exchanges)
     existing = list(getattr(report, "extras", []))
     if sequence.evaluations:
         existing.append(extras.html(checks_table(sequence.evaluations)))
-    existing.append(extras.text(text, name="Transcript"))
+    existing.append(extras.html(inline_block("Transcript", text, copy=True)))
     for evaluation in sequence.evaluations:
         if evaluation.repro:
-            existing.append(
-                extras.text(evaluation.repro, name=f"Replay {evaluation.check.id} (curl)")
-            )
+            existing.append(extras.html(inline_block(
+                f"Replay {evaluation.check.id} (curl)", evaluation.repro, copy=True
+            )))
     report.extras = existing  # type: ignore[attr-defined]
 
 

@@ -166,3 +166,34 @@ def checks_table(evaluations: list[Evaluation]) -> str:
         "<tr><th>outcome</th><th>check</th><th>level</th><th>capability</th><th>source</th></tr>"
         + "".join(rows) + "</table>"
     )
+
+
+_COPY_SCRIPT = (
+    "var b=this,t=b.parentNode.querySelector('pre').textContent;"
+    "function f(){var a=document.createElement('textarea');a.value=t;"
+    "document.body.appendChild(a);a.select();var ok=false;"
+    "try{ok=document.execCommand('copy')}catch(e){}a.remove();return ok}"
+    "function d(ok){b.textContent=ok?'Copied':'Copy failed: select the text and copy it'}"
+    "if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(t)"
+    ".then(function(){d(true)},function(){d(f())})}else{d(f())}"
+)
+"""The copy button's handler, self-contained: pytest-html renders a test's extras from data
+with innerHTML, where a <script> would not run but an attribute handler does."""
+
+
+def inline_block(title: str, text: str, *, copy: bool = False, open_: bool = False) -> str:
+    """A collapsible block for a test's row: ``title`` to click, ``text`` (a transcript or a
+    repro script, endpoint words in it) escaped in a ``<pre>``, with a copy button.
+
+    Inline, because a link to a ``data:`` URL (pytest-html's text extras) opens a blank tab in
+    Chromium-based browsers, which block top-frame navigation to ``data:`` URLs."""
+    button = (
+        f'<button type="button" class="scimcheck-copy" onclick="{escape(_COPY_SCRIPT)}">'
+        "Copy</button>" if copy else ""
+    )
+    return (
+        f'<details class="scimcheck-block"{" open" if open_ else ""}>'
+        f"<summary>{escape(title)}</summary>{button}"
+        '<pre style="white-space:pre-wrap;max-height:40em;overflow:auto;background:#f6f6f6;'
+        f'padding:6px;border:1px solid #ddd">{escape(text)}</pre></details>'
+    )
