@@ -452,6 +452,21 @@ def test_soft_delete() -> None:
     assert_error(broken.delete("/Users/nope"), 404)
 
 
+def test_deleted_values_reserved() -> None:
+    email = [{"type": "work", "value": "Kept@Example.com", "primary": True}]
+    correct, broken = _pair("deleted-values-reserved")
+    for api in (correct, broken):
+        user = api.create_user("kept@x.com", emails=email, externalId="ext-1", title="t" * 80)
+        assert api.delete(f"/Users/{user['id']}").status_code == 204
+        assert_error(api.get(f"/Users/{user['id']}"), 404)  # gone from GET all the same
+    assert len(correct.create_user("KEPT@x.com", emails=email, externalId="ext-1")["id"]) > 0
+    for reused in ({"userName": "KEPT@x.com"}, {"userName": "new@x.com", "externalId": "ext-1"},
+                   {"userName": "new@x.com", "emails": [{"value": "kept@example.COM"}]}):
+        assert_error(broken.post("/Users", {"schemas": [USER_SCHEMA], **reused}), 409, "uniqueness")
+    fresh = broken.create_user("fresh@x.com", title="t" * 80)  # and the defect it is paired with
+    assert broken.user(fresh["id"])["title"] == "t" * 64
+
+
 def _group_with_two(api: Scim) -> tuple[str, list[str]]:
     users = [api.create_user(f"g{n}@x.com")["id"] for n in range(2)]
     return api.create_group("G", members=users)["id"], users

@@ -44,6 +44,10 @@ class StoreOptions:
     patch_not_stored: bool = False
     """Variant ``patch-response-not-stored``: a PATCH answers with the changed resource, but
     the store keeps the old one."""
+    reserve_deleted_values: bool = False
+    """Variant ``deleted-values-reserved``: a deleted user's userName, emails and externalId
+    stay reserved, so a new user carrying one is refused with 409 (a server keeping deleted
+    data)."""
 
 
 def _now() -> str:
@@ -59,6 +63,15 @@ def _unique_key(rtype: ResourceType) -> str:
     return "userName" if rtype is USER_TYPE else "displayName"
 
 
+def _kept_values(user: dict[str, Any]) -> set[str]:
+    """The values a server keeping deleted data reserves: userName, each email, externalId."""
+    found = [("userName", user.get("userName")), ("externalId", user.get("externalId"))]
+    emails = user.get("emails")
+    for email in emails if isinstance(emails, list) else []:
+        found.append(("email", email.get("value") if isinstance(email, dict) else None))
+    return {f"{kind} {fold(value)!r}" for kind, value in found if isinstance(value, str)}
+
+
 class Store:
     """Users and Groups by id, in creation order."""
 
@@ -68,6 +81,8 @@ class Store:
         self._resources: dict[str, dict[str, Resource]] = {t.name: {} for t in (USER_TYPE,
                                                                                  GROUP_TYPE)}
         self._versions: dict[str, int] = {}
+        self._reserved: set[str] = set()
+        """Values of deleted users still held (variant ``deleted-values-reserved`` only)."""
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -114,6 +129,8 @@ class Store:
                 self.options.unique_user_names_on_create if rtype is USER_TYPE
                 else self.options.unique_group_names_on_create
             )
+            if rtype is USER_TYPE:
+                self._refuse_reserved(attrs)
             return self._commit(rtype, resource_id, attrs, meta, None, check_unique=check)
 
     def replace(self, rtype: ResourceType, resource_id: str, attrs: dict[str, Any]) -> Resource:
@@ -136,6 +153,8 @@ class Store:
         """Remove a resource and its group memberships (RFC 7644 §3.6); 404 if unknown."""
         with self._lock:
             resource = self._existing(rtype, resource_id)
+            if self.options.reserve_deleted_values and rtype is USER_TYPE:
+                self._reserved |= _kept_values(resource)
             del self._resources[rtype.name][resource_id]
             self._versions.pop(resource_id, None)
             for group in self._resources[GROUP_TYPE.name].values():
@@ -201,6 +220,12 @@ class Store:
         if self.options.no_reenable and old is not None and old.get("active") is False \
                 and attrs.get("active") is True:
             attrs["active"] = False
+
+    def _refuse_reserved(self, attrs: dict[str, Any]) -> None:
+        held = sorted(_kept_values(attrs) & self._reserved)
+        if held:
+            raise ScimError(409, f"{held[0]} belonged to a deleted user and stays reserved",
+                            UNIQUENESS)
 
     def _check_unique(self, rtype: ResourceType, resource_id: str, attrs: dict[str, Any]) -> None:
         key = _unique_key(rtype)

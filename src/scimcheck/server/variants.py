@@ -80,6 +80,9 @@ VARIANTS: dict[str, str] = {
     "no-reenable": "once inactive, a user cannot be set active again",
     "delete-200": "DELETE answers 200 with the deleted resource instead of 204",
     "soft-delete": "DELETE /Users answers 204 but the user stays retrievable",
+    "deleted-values-reserved": "a deleted user's userName, emails and externalId stay reserved "
+    "(a create reusing one → 409 uniqueness), and strings other than userName are cut at 64 "
+    "characters (D28): a deterministic defect whose replay meets the reservation",
     "member-remove-wipes-all": "Remove on members with a value array removes all members (D3)",
     "member-value-remove-rejected": "Remove on members with a value array → 400 (D4)",
     "member-filter-path-unsupported": 'members[value eq "…"] paths → 400 invalidPath (D5)',
@@ -207,6 +210,11 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "trims-spaces": _coercion(trim_strings=True),
     "title-cases-names": _coercion(title_case_names=True),
     "truncates-64": _coercion(truncate_at=64),
+    "deleted-values-reserved": Behaviour(
+        store=StoreOptions(reserve_deleted_values=True),
+        coercion=Coercion(truncate_at=64),
+        patch=PatchOptions(coercion=Coercion(truncate_at=64)),
+    ),
     "non-ascii-question-marks": _coercion(ascii_only=True),
     "long-values-rejected": _coercion(max_length=128),
     "patch-response-not-stored": Behaviour(store=StoreOptions(patch_not_stored=True)),
