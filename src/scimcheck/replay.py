@@ -36,7 +36,14 @@ from scimcheck.templates import (
     resolve,
 )
 from scimcheck.transport import Exchange
-from scimcheck.userdata import GroupFactory, UserFactory, get_path, show, values_match
+from scimcheck.userdata import (
+    GroupFactory,
+    UserFactory,
+    get_path,
+    show,
+    values_match,
+    values_match_normalised,
+)
 
 _LIST_KINDS = {"list-of-users": "user", "list-of-groups": "group"}
 
@@ -422,7 +429,7 @@ class Replay:
             got = body
         else:
             got = resolve(body, at)
-        if assertion.kind in ("has_values", "updated"):
+        if assertion.kind in VALUES_KINDS:
             if body is None and not at.lower().startswith("header."):
                 # one finding, not "returned absent" for every value
                 return f"the body is not JSON: {exchange.describe_body(160)}"
@@ -466,12 +473,20 @@ def _parts(operations: Any) -> list[tuple[str, dict[str, Any], bool]]:
     return parts
 
 
+VALUES_KINDS = ("has_values", "updated", "exact_values")
+"""The assertion kinds that compare a map of attribute paths to the values sent."""
+
+
 def _judge_values(
     kind: str, sent: Any, resource: Any, before: Any, skip: Any
 ) -> str | None:
-    """``has_values``: each attribute holds exactly what was sent (with ``before``, attributes
-    still at their old value are left to ``updated``). ``updated``: each attribute moved off
-    its ``before`` value (a different new value is left to ``has_values``)."""
+    """``has_values``: each attribute holds what was sent, up to whitespace and letter-case
+    normalisation (RFC 7644 §3.3 lets a server alter what it stores; Entra keeps working);
+    truncation, lost characters and changed Unicode fail it. ``exact_values``: each attribute
+    that ``has_values`` accepts holds exactly what was sent (the normalised ones fail it).
+    With ``before``, attributes still at their old value are left to ``updated``.
+    ``updated``: each attribute moved off its ``before`` value (a different new value is left
+    to ``has_values``)."""
     if not isinstance(sent, dict):
         return f"cannot be judged: expected a map of attribute paths, got {sent!r}"
     old = before if isinstance(before, dict) else {}
@@ -484,9 +499,17 @@ def _judge_values(
         if values_match(value, got):
             continue
         unchanged = got is MISSING or (path in old and values_match(old[path], got))
-        if kind == "updated" and unchanged:
-            problems.append(f"{path} is still {show(got)}, PATCH sent {value!r}")
-        elif kind == "has_values" and not (before and unchanged):
+        if kind == "updated":
+            if unchanged:
+                problems.append(f"{path} is still {show(got)}, PATCH sent {value!r}")
+            continue
+        if before and unchanged:
+            continue  # not applied: updated's finding
+        only_normalised = values_match_normalised(value, got)
+        if only_normalised and kind == "exact_values":
+            problems.append(f"{path} sent {value!r}, returned {show(got)} (only whitespace or "
+                            f"letter case differ)")
+        elif not only_normalised and kind == "has_values":
             problems.append(f"{path} sent {value!r}, returned {show(got)}")
     return "; ".join(problems) or None
 

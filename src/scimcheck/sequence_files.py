@@ -84,7 +84,7 @@ class Assertion:
     """One assertion on the body: ``at`` a path, of ``kind`` (equals, same_set, …).
 
     ``before`` (the values before an update) and ``skip`` (attribute paths not to judge) refine
-    the values-map kinds, ``has_values`` and ``updated``.
+    the values-map kinds, ``has_values``, ``exact_values`` and ``updated``.
     """
 
     at: str
@@ -196,7 +196,7 @@ class SequenceFile:
 _ASSERTION_KINDS = (
     "equals", "not_equals", "equals_ignore_case", "same_set", "contains", "excludes",
     "unique", "count", "counts", "at_least", "present", "is_boolean", "ends_with", "has_values",
-    "updated",
+    "updated", "exact_values",
 )
 
 
