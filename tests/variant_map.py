@@ -121,6 +121,12 @@ EXPECTED: dict[str, set[str]] = {
     "enterprise-path-unsupported": {"user.update.enterprise-path", "user.update.applied"},
     "manager-string-rejected": {"user.update.manager-string"},
     "pathless-urn-ignored": {"user.update.pathless-urn", "user.update.applied"},
+    # name.formatted and the enterprise attributes are never stored: the create's read-back
+    # fails user.values-roundtrip, and the PATCHes of bare's department and manager (who had
+    # none on create) are not applied; the path-less checks are not blamed (issue 14 §3)
+    "unsupported-attributes-dropped": {
+        "user.values-roundtrip", "user.update.enterprise-path", "user.update.manager-string",
+    },
     "add-replace-strict": {"user.update.add-replace-interchangeable"},
     "externalid-filter-unsupported": {"filter.finds-user-by-externalid"},
     "externalid-filter-empty": {"filter.finds-user-by-externalid"},

@@ -84,6 +84,8 @@ class Replay:
         """(step, check) pairs a step judged on a real answer."""
         self.pending: dict[str, tuple[str, str]] = {}
         """check → (the step whose pass waits, the later step that completes it)."""
+        self.nothing_judged: dict[tuple[str, str], str] = {}
+        """(step, check) → why that step had nothing of the check's to judge."""
 
     def run(self) -> None:
         """Replay every step in order. A pass that waits for a later step (``completed_by``)
@@ -99,8 +101,10 @@ class Replay:
         finally:
             for check_id, (early, later) in self.pending.items():
                 if (later, check_id) not in self.judged:
+                    nothing = self.nothing_judged.get((later, check_id))
                     why = stopped or (
-                        ": an earlier step it needs failed" if later in self.succeeded
+                        f": {nothing}" if nothing is not None
+                        else ": an earlier step it needs failed" if later in self.succeeded
                         else ": it was not reached")
                     self.scim.not_evaluated(
                         check_id,
@@ -313,7 +317,10 @@ class Replay:
             )
             return True
         for condition in expectation.only_if:
-            unmet_condition = self._assertion(condition, exchange, exchange.json())
+            try:
+                unmet_condition = self._assertion(condition, exchange, exchange.json())
+            except NothingToJudge as why:
+                unmet_condition = str(why)
             if unmet_condition:
                 self.scim.notes.append(
                     f"{expectation.check} not judged at {exchange.summary()}: "
@@ -324,7 +331,12 @@ class Replay:
         if exchange.status is None:
             unmet.append(f"no answer: {exchange.error}")
         else:
-            unmet += self._conditions(expectation, exchange)
+            try:
+                unmet += self._conditions(expectation, exchange)
+            except NothingToJudge as why:
+                self.nothing_judged[(self.step_name, expectation.check)] = str(why)
+                self.scim.not_evaluated(expectation.check, f"step {self.step_name!r}: {why}")
+                return True
         prefix = ""
         if expectation.message:
             try:
@@ -366,7 +378,8 @@ class Replay:
             except MissingVariable:
                 unjudged.append(f"{assertion.at} ({assertion.kind})")
                 continue
-            if assertion.at.lower().startswith("header.") or assertion.before or assertion.skip:
+            if assertion.at.lower().startswith("header.") or assertion.before or assertion.skip \
+                    or assertion.stored:
                 unjudged.append(f"{assertion.at} ({assertion.kind})")
             else:
                 body.append((assertion.at, assertion.kind, expected))
@@ -409,10 +422,17 @@ class Replay:
                 unmet += [f"{p.path}: {p.message}" for p in problems[:3]]
         if _is_error_without_envelope(exchange, body):
             return unmet  # its details are error.scim-envelope's finding, not this check's
+        nothing: list[str] = []
         for assertion in expectation.body:
-            problem = self._assertion(assertion, exchange, body)
+            try:
+                problem = self._assertion(assertion, exchange, body)
+            except NothingToJudge as why:
+                nothing.append(str(why))
+                continue
             if problem:
                 unmet.append(problem)
+        if nothing and len(nothing) == len(expectation.body) and not unmet:
+            raise NothingToJudge("; ".join(nothing))
         return unmet
 
     def _assertion(self, assertion: Assertion, exchange: Exchange, body: Any) -> str | None:
@@ -433,10 +453,43 @@ class Replay:
             if body is None and not at.lower().startswith("header."):
                 # one finding, not "returned absent" for every value
                 return f"the body is not JSON: {exchange.describe_body(160)}"
+            skip = self._never_stored(assertion, expected, skip)
             return _judge_values(assertion.kind, expected, got, before, skip)
         if assertion.kind == "counts":
             return _judge_counts(at, got, str(expected), resolve(body, str(expected)))
         return _judge_assertion(assertion.kind, at, expected, got)
+
+
+    def _never_stored(self, assertion: Assertion, sent: Any, skip: Any) -> Any:
+        """``skip`` plus the paths of ``sent`` that the resource ``stored`` after its create
+        does not hold: whether a request updates an attribute the endpoint never stored cannot
+        be told (issue 14 §3: a path-less PATCH is not blamed for an attribute the endpoint does
+        not keep). When no path is left to judge: ``NothingToJudge``. Without ``stored`` (or
+        when it was not read back), ``skip`` unchanged."""
+        if not assertion.stored or not isinstance(sent, dict):
+            return skip
+        try:
+            stored = render(assertion.stored, self.variables)
+        except MissingVariable:
+            return skip  # the create's read-back failed: user.get-by-id's finding
+        skipped = list(skip) if isinstance(skip, list) else []
+        never = [p for p in sent if p not in skipped and get_path(stored, p) is MISSING]
+        if not never:
+            return skip
+        left = [p for p in sent if p not in skipped and p not in never]
+        why = (f"{', '.join(never)} {'was' if len(never) == 1 else 'were'} not stored when the "
+               f"user was created (its read-back lacks {'it' if len(never) == 1 else 'them'}: "
+               f"user.values-roundtrip's finding), so whether this request updates "
+               f"{'it' if len(never) == 1 else 'them'} cannot be told")
+        if not left:
+            raise NothingToJudge(why)
+        self.scim.notes.append(f"not judged at step {self.step_name!r}: {why}")
+        return skipped + never
+
+
+class NothingToJudge(Exception):
+    """Every attribute a values assertion would judge is one the endpoint never stored: the
+    check is not evaluated there (with this reason), neither passed nor failed."""
 
 
 def _rejected_patch(step: Step, exchange: Exchange, body: Any) -> str:

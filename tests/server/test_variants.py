@@ -616,6 +616,23 @@ def test_pathless_urn_ignored() -> None:
         assert api.user(user["id"])[ENTERPRISE]["employeeNumber"] == "3"  # paths still work
 
 
+def test_unsupported_attributes_dropped() -> None:
+    correct, broken = _pair("unsupported-attributes-dropped")
+    name = {"givenName": "Ann", "familyName": "Lee", "formatted": "Ann Lee"}
+    for api, kept in ((correct, True), (broken, False)):
+        user = api.user(api.create_user("ud@x.com", name=name, title="T",
+                                        **{ENTERPRISE: {"department": "D"}})["id"])
+        assert ("formatted" in user["name"]) is kept and (ENTERPRISE in user) is kept
+        assert user["name"]["givenName"] == "Ann" and user["title"] == "T"  # the rest is kept
+        # a path-less replace is understood: its supported keys land, the others vanish
+        api.patch(f"/Users/{user['id']}", [{"op": "replace", "value": {
+            "name.givenName": "Bo", "name.formatted": "Bo Lee", f"{ENTERPRISE}:department": "E"}}])
+        after = api.user(user["id"])
+        assert after["name"]["givenName"] == "Bo"
+        assert (after["name"].get("formatted") == "Bo Lee") is kept
+        assert (after.get(ENTERPRISE, {}).get("department") == "E") is kept
+
+
 def test_add_replace_strict() -> None:
     correct, broken = _pair("add-replace-strict")
     for api, ok in ((correct, True), (broken, False)):

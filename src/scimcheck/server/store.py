@@ -20,7 +20,13 @@ from typing import Any
 
 from scimcheck.server.errors import INVALID_VALUE, UNIQUENESS, ScimError, bad_request, not_found
 from scimcheck.server.resources import schemas_for
-from scimcheck.server.schema import GROUP_TYPE, USER_TYPE, ResourceType, fold
+from scimcheck.server.schema import (
+    ENTERPRISE_USER_SCHEMA,
+    GROUP_TYPE,
+    USER_TYPE,
+    ResourceType,
+    fold,
+)
 
 Resource = dict[str, Any]
 Change = Callable[[dict[str, Any]], dict[str, Any]]
@@ -44,6 +50,9 @@ class StoreOptions:
     patch_not_stored: bool = False
     """Variant ``patch-response-not-stored``: a PATCH answers with the changed resource, but
     the store keeps the old one."""
+    drop_unsupported: bool = False
+    """Variant ``unsupported-attributes-dropped``: name.formatted and the enterprise extension
+    are accepted but never stored (an endpoint that does not support them)."""
     reserve_deleted_values: bool = False
     """Variant ``deleted-values-reserved``: a deleted user's userName, emails and externalId
     stay reserved, so a new user carrying one is refused with 409 (a server keeping deleted
@@ -212,8 +221,14 @@ class Store:
         return copy.deepcopy(resource)
 
     def _user_quirks(self, attrs: dict[str, Any], old: Resource | None) -> None:
-        """The two variants that change what is stored for a user (no-op when correct)."""
+        """The variants that change what is stored for a user (no-op when correct)."""
         name = attrs.get("name")
+        if self.options.drop_unsupported:
+            for key in [k for k in attrs if k.lower() == ENTERPRISE_USER_SCHEMA.lower()]:
+                del attrs[key]
+            if isinstance(name, dict):
+                for key in [k for k in name if k.lower() == "formatted"]:
+                    del name[key]
         if self.options.uppercase_family_name and isinstance(name, dict) \
                 and isinstance(name.get("familyName"), str):
             name["familyName"] = name["familyName"].upper()

@@ -94,6 +94,9 @@ VARIANTS: dict[str, str] = {
     "400 noTarget; the element is never created (D10)",
     "enterprise-path-unsupported": "PATCH paths qualified by a schema URN (urn:…:enterprise:2.0:"
     "User:department) → 400 invalidPath; path-less URN keys work (D12)",
+    "unsupported-attributes-dropped": "name.formatted and the enterprise extension are "
+    "accepted but never stored, on create or PATCH (attributes the endpoint does not support); "
+    "path-less PATCH keys work",
     "pathless-urn-ignored": "path-less add/replace ignores URN-qualified keys "
     "(urn:…:User:employeeNumber; D11)",
     "add-replace-strict": "add on a single-valued attribute already set → 400, replace on one "
@@ -234,6 +237,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "filtered-path-no-create": _patch(filtered_path_no_create=True),
     "enterprise-path-unsupported": _patch(extension_path_unsupported=True),
     "pathless-urn-ignored": _patch(ignore_pathless_urn=True),
+    "unsupported-attributes-dropped": Behaviour(store=StoreOptions(drop_unsupported=True)),
     "add-replace-strict": _patch(add_replace_strict=True),
     "adscim-schema-rejected": Behaviour(reject_unknown_schemas=True),
     "excluded-attributes-ignored": Behaviour(ignore_excluded_attributes=True),
