@@ -39,7 +39,8 @@ def test_a_create_refused_with_409_names_the_kept_deleted_users_values() -> None
 
 def test_a_replay_stopped_earlier_for_another_reason_says_where() -> None:
     cause = replay_fell_short(FIRST, [_exchange(5, "POST", CREATE, 400, USER)])
-    assert cause is not None and "stopped before the request that failed" in cause
+    assert cause is not None
+    assert "replay of the example stopped before the request that failed" in cause
     assert "400" in cause and "the first run got" in cause
     assert "ended after 0 request(s)" in (replay_fell_short(FIRST, []) or "")
 
@@ -50,3 +51,14 @@ def test_a_repeated_label_earlier_in_the_example_is_not_the_failing_request() ->
     first = [_exchange(0, "POST", CREATE, 201, USER), _exchange(1, "POST", CREATE, 409, USER)]
     cause = replay_fell_short(first, [_exchange(5, "POST", CREATE, 409, USER)])
     assert cause is not None and "deleted user's values" in cause
+
+
+def test_a_request_refused_again_the_same_way_is_not_intermittent() -> None:
+    """The endpoint answered the failing request as before (a create refused with 409 both
+    times): whatever made Hypothesis call the example flaky, the endpoint was consistent."""
+    first = [_exchange(0, "POST", CREATE, 409, USER)]
+    cause = replay_fell_short(first, [_exchange(5, "POST", CREATE, 409, USER)])
+    assert cause is not None and "answered it the same way" in cause and "409" in cause
+    # the same request answered 200 after a 500: that is the intermittent endpoint
+    assert replay_fell_short([_exchange(0, "GET", READ, 500)],
+                             [_exchange(5, "GET", READ, 200)]) is None

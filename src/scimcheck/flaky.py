@@ -32,24 +32,31 @@ def replay_fell_short(chain: list[Exchange], replay: list[Exchange]) -> str | No
     target = f"the request that failed ({failed.label or failed.method})"
     for position, first in enumerate(chain):
         if position >= len(replay):
-            return f"the replay ended after {len(replay)} request(s), before {target}"
+            return (f"Hypothesis' replay of the example ended after {len(replay)} request(s), "
+                    f"before {target}")
         answer = replay[position]
         if position == len(chain) - 1 and (answer.method, answer.label) == (first.method,
                                                                             first.label):
+            if answer.status == first.status and (answer.status is None or answer.status >= 400):
+                # the endpoint refused it again: what differed is Hypothesis' own replay
+                return (f"Hypothesis' replay of the example sent {target} again and the "
+                        f"endpoint answered it the same way ({answer.summary()}: "
+                        f"{answer.describe_body(160)}): the failure repeated")
             return None  # the same request, on the same state: it did not fail again
         if (answer.method, answer.label, answer.status) == (first.method, first.label,
                                                             first.status):
             continue
         seen = f"{answer.label or answer.method}: {answer.summary()}: {answer.describe_body(160)}"
         if answer.method == "POST" and answer.status == CONFLICT and first.ok:
-            shared = shared_values(first, answer)
-            return (f"the replay's create was refused before {target}: {seen}. The replay "
-                    f"sent the example's values again ({shared or 'all but the userName'}) "
-                    f"after the first run's user had been deleted: a deleted user's values "
-                    f"still block a new create (RFC 7644 §3.6: a deleted resource is no longer "
-                    f"available, yet the endpoint keeps its unique values reserved)")
-        return (f"the replay stopped before {target}: {seen}, where the first run got "
-                f"{first.summary()}")
+            shared = shared_values(first, answer) or "all but the userName"
+            return (f"Hypothesis' replay of the example never reached {target}: its create "
+                    f"was refused: {seen}. The replay sent the example's values again "
+                    f"({shared}) after the first run's user had been deleted: a deleted "
+                    f"user's values still block a new create (RFC 7644 §3.6: a deleted "
+                    f"resource is no longer available, yet the endpoint keeps its unique "
+                    f"values reserved)")
+        return (f"Hypothesis' replay of the example stopped before {target}: {seen}, where "
+                f"the first run got {first.summary()}")
     return None
 
 

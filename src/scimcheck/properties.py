@@ -400,9 +400,8 @@ def search(
                    f"was not shrunk (the endpoint fails intermittently; replay with --seed "
                    f"{budget.seed})")
         else:  # the replay was not on equivalent state: nothing shows the failure is flaky
-            why = (f"It was not shrunk, and it is not shown to be intermittent: Hypothesis "
-                   f"could not replay the example on equivalent state: {fell_short} (replay "
-                   f"with --seed {budget.seed})")
+            why = (f"It was not shrunk, and it is not shown to be intermittent: {fell_short} "
+                   f"(replay with --seed {budget.seed})")
         _record(scim, seen_once, f"{title}: {seen_once.message}. {why}", chain, title, budget)
     else:  # the search ran its whole budget: every check it judged held
         for check_id in (*judged, NO_SERVER_ERROR):
