@@ -22,6 +22,7 @@ from conftest import TEST_TOKEN, RunSuites, failed_checks
 from scimcheck import checks
 from scimcheck.plugin import DEFAULT_EXAMPLES
 from scimcheck.server import ReferenceServer
+from scimcheck.server.faults import Fault, Faults
 from variant_map import GENERATED, GENERATED_EXAMPLES, GENERATED_SEED
 
 GENERATED_CHECKS = {c.id for c in checks.all_checks() if c.id.startswith("generated.")}
@@ -92,6 +93,51 @@ def test_a_deliberate_501_is_the_refused_operations_finding_not_a_crash(
     assert "generated.patch-roundtrip" in failed, document["_stdout"]
     entry = next(c for c in document["checks"] if c["id"] == "generated.patch-roundtrip")
     assert "501" in entry["message"] and "not supported" in entry["message"]
+
+
+def test_a_failure_whose_replay_meets_a_kept_deleted_user_is_not_called_intermittent(
+    broken_server: Callable[[str], ReferenceServer], run_suites: RunSuites
+) -> None:
+    """Hypothesis replays a failing example after its user was deleted; on a server that keeps
+    a deleted user's emails reserved the replay's create gets 409 and never reaches the
+    failing read-back. That proves nothing about flakiness: the deterministic truncation is
+    reported with the real cause (issue 14 §3), not as an intermittent endpoint."""
+    server = broken_server("deleted-values-reserved")
+    document = _properties(run_suites, server.base_url, "--scim-profile", "entra-default")
+    assert "generated.create-roundtrip" in failed_checks(document), document["_stdout"]
+    entry = next(c for c in document["checks"] if c["id"] == "generated.create-roundtrip")
+    message = entry["message"]
+    assert "intermittently" not in message and "not shown to be intermittent" in message
+    assert "409" in message and "a deleted user's values still block a new create" in message
+    assert "emails" in message  # the value the replay shared with the deleted user
+
+
+class _FirstReadFails(Faults):
+    """Answers the first GET of one user with a 500 before the app sees it, then never again:
+    an endpoint that really is intermittent."""
+
+    def __init__(self) -> None:
+        super().__init__(kinds=("status",), stages=("before",))
+        self.failed_once = False
+
+    def decide(self, method: str, path: str) -> Fault | None:
+        super().decide(method, path)
+        if self.failed_once or method != "GET" or not re.search(r"/Users/[^/?]+$", path):
+            return None
+        self.failed_once = True
+        return Fault("status", "before")
+
+
+def test_a_failure_the_replay_does_not_repeat_is_reported_intermittent(
+    run_suites: RunSuites,
+) -> None:
+    """The replay reached the request that failed and got a good answer: intermittent."""
+    with ReferenceServer(host="127.0.0.1", port=0, token=TEST_TOKEN,
+                         faults=_FirstReadFails()) as server:
+        document = _properties(run_suites, server.base_url)
+    assert failed_checks(document) == {"generated.no-server-error"}, document["_stdout"]
+    entry = next(c for c in document["checks"] if c["id"] == "generated.no-server-error")
+    assert "500" in entry["message"] and "fails intermittently" in entry["message"]
 
 
 def _normalised(message: str) -> str:

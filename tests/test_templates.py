@@ -94,35 +94,50 @@ SENT = {"displayName": "New", "name.givenName": "Bea"}
 
 
 @pytest.mark.parametrize(
-    ("stored", "updated_problem", "has_values_problem"),
+    ("stored", "updated_problem", "has_values_problem", "exact_values_problem"),
     [
-        ({"displayName": "New", "name": {"givenName": "Bea"}}, None, None),
+        ({"displayName": "New", "name": {"givenName": "Bea"}}, None, None, None),
         # not applied: updated's finding only
-        ({"displayName": "Old", "name": {"givenName": "Bea"}}, "displayName is still 'Old'", None),
-        ({"name": {"givenName": "Bea"}}, "displayName is still absent", None),
-        # applied but stored differently (D28): has_values' finding only
-        ({"displayName": "NEW", "name": {"givenName": "Bea"}}, None, "displayName sent 'New'"),
+        ({"displayName": "Old", "name": {"givenName": "Bea"}}, "displayName is still 'Old'",
+         None, None),
+        ({"name": {"givenName": "Bea"}}, "displayName is still absent", None, None),
+        # applied but truncated, or a character lost (D28): has_values' finding only
+        ({"displayName": "Ne", "name": {"givenName": "Bea"}}, None, "displayName sent 'New'",
+         None),
+        ({"displayName": "N?w", "name": {"givenName": "Bea"}}, None, "displayName sent 'New'",
+         None),
+        # applied, only letter case or surrounding spaces changed (RFC 7644 §3.3): the
+        # advisory exact_values' finding only
+        ({"displayName": "NEW", "name": {"givenName": "Bea"}}, None, None,
+         "displayName sent 'New', returned 'NEW' (only whitespace or letter case differ)"),
+        ({"displayName": "New", "name": {"givenName": " bea "}}, None, None,
+         "name.givenName sent 'Bea'"),
     ],
 )
-def test_update_read_back_splits_not_applied_from_transformed(
-    stored: dict[str, object], updated_problem: str | None, has_values_problem: str | None
+def test_update_read_back_splits_not_applied_from_transformed_from_normalised(
+    stored: dict[str, object], updated_problem: str | None, has_values_problem: str | None,
+    exact_values_problem: str | None,
 ) -> None:
-    updated = _judge_values("updated", SENT, stored, BEFORE, [])
-    transformed = _judge_values("has_values", SENT, stored, BEFORE, [])
-    assert (updated is None) is (updated_problem is None), updated
-    assert updated_problem is None or updated_problem in str(updated)
-    assert (transformed is None) is (has_values_problem is None), transformed
-    assert has_values_problem is None or has_values_problem in str(transformed)
+    for kind, wanted in (("updated", updated_problem), ("has_values", has_values_problem),
+                         ("exact_values", exact_values_problem)):
+        problem = _judge_values(kind, SENT, stored, BEFORE, [])
+        assert (problem is None) is (wanted is None), (kind, problem)
+        assert wanted is None or wanted in str(problem), (kind, problem)
 
 
 def test_values_skip_and_no_before() -> None:
     stored = {"displayName": "Old"}
     assert _judge_values("updated", SENT, stored, BEFORE, ["displayName", "name.givenName"]) \
         is None
-    # without before, has_values compares every attribute exactly (a create's read-back)
+    # without before, has_values compares every attribute (a create's read-back)
     assert "displayName sent 'New', returned 'Old'" in str(
         _judge_values("has_values", SENT, stored, {}, [])
     )
+    # an absent value is lost, not normalised: has_values' finding, not exact_values'
+    assert "name.givenName sent 'Bea', returned absent" in str(
+        _judge_values("has_values", SENT, stored, {}, [])
+    )
+    assert _judge_values("exact_values", SENT, stored, {}, []) is None
 
 
 def test_patch_parts_split_operations_and_pathless_keys() -> None:

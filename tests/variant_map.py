@@ -54,7 +54,8 @@ EXPECTED: dict[str, set[str]] = {
     },
     "user-without-schemas": {"schema.user"},
     "total-results-page-size": {"list.total-results"},
-    "uppercase-family-name": {"user.values-roundtrip"},
+    # letter case changed, nothing lost: advisory (RFC 7644 §3.3), not entra-blocking
+    "uppercase-family-name": {"user.values-normalised"},
     "patch-names-ignored": {"user.update.applied", "user.update.pathless-dotted", "group.rename"},
     "pathless-dotted-ignored": {"user.update.pathless-dotted"},
     "pathless-dotted-rejected": {"user.update.pathless-dotted"},
@@ -83,6 +84,10 @@ EXPECTED: dict[str, set[str]] = {
     # the user stays (inactive): found by GET, filters and lists, its userName still taken
     "soft-delete": {"user.delete.gone", "user.delete.gone-from-queries", "user.delete.recreate"},
     "recreate-refused": {"user.delete.recreate"},
+    # plain values and fresh names, but the re-create after delete reuses the deleted user's
+    # userName and externalId; its other point is the generated replay
+    # (tests/test_generated_verdicts.py: not called intermittent)
+    "deleted-values-reserved": {"user.delete.recreate"},
     "get-by-id-404": {"user.get-by-id"},
     "username-filter-empty": {"filter.finds-user"},
     "patch-200-empty-body": {"patch.response"},
@@ -129,6 +134,12 @@ EXPECTED: dict[str, set[str]] = {
     "enterprise-path-unsupported": {"user.update.enterprise-path", "user.update.applied"},
     "manager-string-rejected": {"user.update.manager-string"},
     "pathless-urn-ignored": {"user.update.pathless-urn", "user.update.applied"},
+    # name.formatted and the enterprise attributes are never stored: the create's read-back
+    # fails user.values-roundtrip, and the PATCHes of bare's department and manager (who had
+    # none on create) are not applied; the path-less checks are not blamed (issue 14 §3)
+    "unsupported-attributes-dropped": {
+        "user.values-roundtrip", "user.update.enterprise-path", "user.update.manager-string",
+    },
     "add-replace-strict": {"user.update.add-replace-interchangeable"},
     "externalid-filter-unsupported": {"filter.finds-user-by-externalid"},
     "externalid-filter-empty": {"filter.finds-user-by-externalid"},

@@ -339,7 +339,7 @@ _CHECKS: tuple[Check, ...] = (
     ),
     Check(
         id="user.values-roundtrip",
-        title="Values come back exactly as they were sent",
+        title="Values come back as sent: nothing truncated, lost or changed beyond normalisation",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.CREATE_USER,
         source="Entra guideline 'store values exactly as sent' (entra-behavior.md §2, D28)",
@@ -347,7 +347,24 @@ _CHECKS: tuple[Check, ...] = (
         consequence=(
             "Entra sees a difference on every cycle and sends the same update again, forever."
         ),
-        fix="Store and return attribute values unchanged: no trimming, case changes or formatting.",
+        fix="Store and return attribute values unchanged: no truncation, no lost or replaced "
+        "characters, no reformatting (whitespace and letter-case normalisation alone is "
+        "user.values-normalised's advisory note).",
+    ),
+    Check(
+        id="user.values-normalised",
+        title="Values come back as sent, not whitespace- or letter-case-normalised",
+        level=Level.ADVISORY,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.3 (the service provider may alter the values it stores); "
+        "RFC 7643 §2.1",
+        url=RFC7644 + "#section-3.3",
+        consequence=(
+            "Entra keeps matching and updating the user, but it sees a difference between its "
+            "value and the stored one and may send the same update again on its next cycle."
+        ),
+        fix="Store strings as sent (surrounding spaces and letter case included), or accept the "
+        "redundant updates; truncation or lost characters are user.values-roundtrip's findings.",
     ),
     Check(
         id="user.create.minimal",

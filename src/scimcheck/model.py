@@ -96,9 +96,12 @@ def machine_for(
         @rule(target=users, values=plain_users(profile, tag))
         @forgetful
         def create_user(self, values: dict[str, Any]) -> Any:
+            refusals = len(self.probe.refused)
             user_id = self.probe.create_user(values)
             if user_id is None:
-                raise PropertyFailed(CHECK, f"Entra's create of {show(values)} was refused")
+                answer = (f": {self.probe.refused[-1]}" if len(self.probe.refused) > refusals
+                          else f" (sent {show(values)})")
+                raise PropertyFailed(CHECK, f"Entra's create was refused{answer}")
             values = {p: v for p, v in values.items() if p.lower() != "active"}
             self.model[user_id] = UserState(values=values)
             return user_id

@@ -18,7 +18,9 @@ search either; truncation, lost characters and changed Unicode stay the round-tr
 (entra-blocking) findings. The seed makes a run replayable exactly.
 A failure the endpoint does not repeat when Hypothesis replays the example (an intermittent
 500 or reset) is still the endpoint's failure: it is recorded unshrunk, with the one request
-that failed, never as an error of scimcheck.
+that failed, never as an error of scimcheck. It is called intermittent only when the replay
+sent that request again (:mod:`scimcheck.flaky`); a replay stopped earlier, e.g. by a create
+refused because the deleted first run's user still holds its values, is reported with that cause.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from scimcheck import endpoints
 from scimcheck.curl import Judgement, render_script
 from scimcheck.dialects import Dialect, patch_body, update_operations
 from scimcheck.errors import RunStopped
+from scimcheck.flaky import replay_fell_short
 from scimcheck.repro import default_judgement
 from scimcheck.sequence import Sequence
 from scimcheck.strategies import filter_string
@@ -432,10 +435,15 @@ def search(
         if seen_once is None:
             raise
         chain = seen_once.chain
-        _record(scim, seen_once, f"{title}: {seen_once.message}. It happened once and not "
-                f"again when Hypothesis replayed the example, so it was not shrunk (the "
-                f"endpoint fails intermittently; replay with --seed {budget.seed})", chain,
-                title, budget)
+        fell_short = replay_fell_short(chain, scim.transport.exchanges[start_of_last():])
+        if fell_short is None:
+            why = ("It happened once and not again when Hypothesis replayed the example, so it "
+                   f"was not shrunk (the endpoint fails intermittently; replay with --seed "
+                   f"{budget.seed})")
+        else:  # the replay was not on equivalent state: nothing shows the failure is flaky
+            why = (f"It was not shrunk, and it is not shown to be intermittent: {fell_short} "
+                   f"(replay with --seed {budget.seed})")
+        _record(scim, seen_once, f"{title}: {seen_once.message}. {why}", chain, title, budget)
     else:  # the search ran its whole budget: every check it judged held
         for check_id in (*judged, NO_SERVER_ERROR):
             if ran is None or check_id in ran or check_id == NO_SERVER_ERROR:

@@ -37,7 +37,14 @@ from scimcheck.templates import (
     resolve,
 )
 from scimcheck.transport import Exchange
-from scimcheck.userdata import GroupFactory, UserFactory, get_path, show, values_match
+from scimcheck.userdata import (
+    GroupFactory,
+    UserFactory,
+    get_path,
+    show,
+    values_match,
+    values_match_normalised,
+)
 
 _LIST_KINDS = {"list-of-users": "user", "list-of-groups": "group"}
 _PATCH_ACCEPTED = (200, 204)
@@ -84,6 +91,8 @@ class Replay:
         self.workarounds: dict[str, str] = {}
         """step or captured variable → the diagnostic retry its success depended on: a step
         that runs after such a step, or uses what it captured, passes only with a workaround."""
+        self.nothing_judged: dict[tuple[str, str], str] = {}
+        """(step, check) → why that step had nothing of the check's to judge."""
 
     def run(self) -> None:
         """Replay every step in order. A pass that waits for a later step (``completed_by``)
@@ -100,8 +109,10 @@ class Replay:
             self.scim.step_workaround = None
             for check_id, (early, later) in self.pending.items():
                 if (later, check_id) not in self.judged:
+                    nothing = self.nothing_judged.get((later, check_id))
                     why = stopped or (
-                        ": an earlier step it needs failed" if later in self.succeeded
+                        f": {nothing}" if nothing is not None
+                        else ": an earlier step it needs failed" if later in self.succeeded
                         else ": it was not reached")
                     self.scim.not_evaluated(
                         check_id,
@@ -358,7 +369,10 @@ class Replay:
             )
             return True
         for condition in expectation.only_if:
-            unmet_condition = self._assertion(condition, exchange, exchange.json())
+            try:
+                unmet_condition = self._assertion(condition, exchange, exchange.json())
+            except NothingToJudge as why:
+                unmet_condition = str(why)
             if unmet_condition:
                 self.scim.notes.append(
                     f"{expectation.check} not judged at {exchange.summary()}: "
@@ -369,7 +383,12 @@ class Replay:
         if exchange.status is None:
             unmet.append(f"no answer: {exchange.error}")
         else:
-            unmet += self._conditions(expectation, exchange)
+            try:
+                unmet += self._conditions(expectation, exchange)
+            except NothingToJudge as why:
+                self.nothing_judged[(self.step_name, expectation.check)] = str(why)
+                self.scim.not_evaluated(expectation.check, f"step {self.step_name!r}: {why}")
+                return True
         prefix = ""
         if expectation.message:
             try:
@@ -411,7 +430,8 @@ class Replay:
             except MissingVariable:
                 unjudged.append(f"{assertion.at} ({assertion.kind})")
                 continue
-            if assertion.at.lower().startswith("header.") or assertion.before or assertion.skip:
+            if assertion.at.lower().startswith("header.") or assertion.before or assertion.skip \
+                    or assertion.stored:
                 unjudged.append(f"{assertion.at} ({assertion.kind})")
             else:
                 body.append((assertion.at, assertion.kind, expected))
@@ -454,10 +474,17 @@ class Replay:
                 unmet += [f"{p.path}: {p.message}" for p in problems[:3]]
         if _is_error_without_envelope(exchange, body):
             return unmet  # its details are error.scim-envelope's finding, not this check's
+        nothing: list[str] = []
         for assertion in expectation.body:
-            problem = self._assertion(assertion, exchange, body)
+            try:
+                problem = self._assertion(assertion, exchange, body)
+            except NothingToJudge as why:
+                nothing.append(str(why))
+                continue
             if problem:
                 unmet.append(problem)
+        if nothing and len(nothing) == len(expectation.body) and not unmet:
+            raise NothingToJudge("; ".join(nothing))
         return unmet
 
     def _assertion(self, assertion: Assertion, exchange: Exchange, body: Any) -> str | None:
@@ -474,10 +501,11 @@ class Replay:
             got = body
         else:
             got = resolve(body, at)
-        if assertion.kind in ("has_values", "updated"):
+        if assertion.kind in VALUES_KINDS:
             if body is None and not at.lower().startswith("header."):
                 # one finding, not "returned absent" for every value
                 return f"the body is not JSON: {exchange.describe_body(160)}"
+            skip = self._never_stored(assertion, expected, skip)
             return _judge_values(assertion.kind, expected, got, before, skip)
         if assertion.kind == "counts":
             return _judge_counts(at, got, str(expected), resolve(body, str(expected)))
@@ -497,6 +525,38 @@ class Replay:
         if kind == "uri_of":
             return meta.judge_uri_of(at, got, str(expected), root)
         return meta.judge_same_uri(at, got, expected, exchange.url, root)
+
+
+    def _never_stored(self, assertion: Assertion, sent: Any, skip: Any) -> Any:
+        """``skip`` plus the paths of ``sent`` that the resource ``stored`` after its create
+        does not hold: whether a request updates an attribute the endpoint never stored cannot
+        be told (issue 14 §3: a path-less PATCH is not blamed for an attribute the endpoint does
+        not keep). When no path is left to judge: ``NothingToJudge``. Without ``stored`` (or
+        when it was not read back), ``skip`` unchanged."""
+        if not assertion.stored or not isinstance(sent, dict):
+            return skip
+        try:
+            stored = render(assertion.stored, self.variables)
+        except MissingVariable:
+            return skip  # the create's read-back failed: user.get-by-id's finding
+        skipped = list(skip) if isinstance(skip, list) else []
+        never = [p for p in sent if p not in skipped and get_path(stored, p) is MISSING]
+        if not never:
+            return skip
+        left = [p for p in sent if p not in skipped and p not in never]
+        why = (f"{', '.join(never)} {'was' if len(never) == 1 else 'were'} not stored when the "
+               f"user was created (its read-back lacks {'it' if len(never) == 1 else 'them'}: "
+               f"user.values-roundtrip's finding), so whether this request updates "
+               f"{'it' if len(never) == 1 else 'them'} cannot be told")
+        if not left:
+            raise NothingToJudge(why)
+        self.scim.notes.append(f"not judged at step {self.step_name!r}: {why}")
+        return skipped + never
+
+
+class NothingToJudge(Exception):
+    """Every attribute a values assertion would judge is one the endpoint never stored: the
+    check is not evaluated there (with this reason), neither passed nor failed."""
 
 
 def _rejected_patch(step: Step, exchange: Exchange, body: Any) -> str:
@@ -533,12 +593,20 @@ def _parts(operations: Any) -> list[tuple[str, dict[str, Any], bool]]:
     return parts
 
 
+VALUES_KINDS = ("has_values", "updated", "exact_values")
+"""The assertion kinds that compare a map of attribute paths to the values sent."""
+
+
 def _judge_values(
     kind: str, sent: Any, resource: Any, before: Any, skip: Any
 ) -> str | None:
-    """``has_values``: each attribute holds exactly what was sent (with ``before``, attributes
-    still at their old value are left to ``updated``). ``updated``: each attribute moved off
-    its ``before`` value (a different new value is left to ``has_values``)."""
+    """``has_values``: each attribute holds what was sent, up to whitespace and letter-case
+    normalisation (RFC 7644 §3.3 lets a server alter what it stores; Entra keeps working);
+    truncation, lost characters and changed Unicode fail it. ``exact_values``: each attribute
+    that ``has_values`` accepts holds exactly what was sent (the normalised ones fail it).
+    With ``before``, attributes still at their old value are left to ``updated``.
+    ``updated``: each attribute moved off its ``before`` value (a different new value is left
+    to ``has_values``)."""
     if not isinstance(sent, dict):
         return f"cannot be judged: expected a map of attribute paths, got {sent!r}"
     old = before if isinstance(before, dict) else {}
@@ -551,9 +619,17 @@ def _judge_values(
         if values_match(value, got):
             continue
         unchanged = got is MISSING or (path in old and values_match(old[path], got))
-        if kind == "updated" and unchanged:
-            problems.append(f"{path} is still {show(got)}, PATCH sent {value!r}")
-        elif kind == "has_values" and not (before and unchanged):
+        if kind == "updated":
+            if unchanged:
+                problems.append(f"{path} is still {show(got)}, PATCH sent {value!r}")
+            continue
+        if before and unchanged:
+            continue  # not applied: updated's finding
+        only_normalised = values_match_normalised(value, got)
+        if only_normalised and kind == "exact_values":
+            problems.append(f"{path} sent {value!r}, returned {show(got)} (only whitespace or "
+                            f"letter case differ)")
+        elif not only_normalised and kind == "has_values":
             problems.append(f"{path} sent {value!r}, returned {show(got)}")
     return "; ".join(problems) or None
 

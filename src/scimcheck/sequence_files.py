@@ -83,8 +83,8 @@ def _line_of(data: Any, path: Iterable[Any]) -> int:
 class Assertion:
     """One assertion on the body: ``at`` a path, of ``kind`` (equals, same_set, …).
 
-    ``before`` (the values before an update) and ``skip`` (attribute paths not to judge) refine
-    the values-map kinds, ``has_values`` and ``updated``.
+    ``before`` (the values before an update), ``skip`` (attribute paths not to judge) and
+    ``stored`` refine the values-map kinds, ``has_values``, ``exact_values`` and ``updated``.
     """
 
     at: str
@@ -92,6 +92,10 @@ class Assertion:
     expected: Any
     before: Any = None
     skip: Any = None
+    stored: Any = None
+    """The resource as read back after its create (templated): attribute paths it does not
+    hold are not judged, since an endpoint that never stored one cannot show an update of it
+    (the create's read-back is user.values-roundtrip's to judge)."""
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ class SequenceFile:
 _ASSERTION_KINDS = (
     "equals", "not_equals", "equals_ignore_case", "same_set", "contains", "excludes",
     "unique", "count", "counts", "at_least", "present", "is_boolean", "ends_with", "has_values",
-    "updated", "later_than", "decidable_since", "uri_of", "same_uri",
+    "updated", "exact_values", "later_than", "decidable_since", "uri_of", "same_uri",
 )
 
 
@@ -204,7 +208,7 @@ def _assertion(data: Mapping[str, Any]) -> Assertion:
     kind = next(k for k in _ASSERTION_KINDS if k in data)
     return Assertion(
         at=str(data["at"]), kind=kind, expected=data[kind],
-        before=data.get("before"), skip=data.get("skip"),
+        before=data.get("before"), skip=data.get("skip"), stored=data.get("stored"),
     )
 
 

@@ -526,6 +526,21 @@ def test_recreate_refused() -> None:
             .status_code == 201  # other names are free
 
 
+def test_deleted_values_reserved() -> None:
+    email = [{"type": "work", "value": "Kept@Example.com", "primary": True}]
+    correct, broken = _pair("deleted-values-reserved")
+    for api in (correct, broken):
+        user = api.create_user("kept@x.com", emails=email, externalId="ext-1", title="t" * 80)
+        assert api.delete(f"/Users/{user['id']}").status_code == 204
+        assert_error(api.get(f"/Users/{user['id']}"), 404)  # gone from GET all the same
+    assert len(correct.create_user("KEPT@x.com", emails=email, externalId="ext-1")["id"]) > 0
+    for reused in ({"userName": "KEPT@x.com"}, {"userName": "new@x.com", "externalId": "ext-1"},
+                   {"userName": "new@x.com", "emails": [{"value": "kept@example.COM"}]}):
+        assert_error(broken.post("/Users", {"schemas": [USER_SCHEMA], **reused}), 409, "uniqueness")
+    fresh = broken.create_user("fresh@x.com", title="t" * 80)  # and the defect it is paired with
+    assert broken.user(fresh["id"])["title"] == "t" * 64
+
+
 def _group_with_two(api: Scim) -> tuple[str, list[str]]:
     users = [api.create_user(f"g{n}@x.com")["id"] for n in range(2)]
     return api.create_group("G", members=users)["id"], users
@@ -673,6 +688,23 @@ def test_pathless_urn_ignored() -> None:
         api.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": f"{ENTERPRISE}:employeeNumber",
                                             "value": "3"}])
         assert api.user(user["id"])[ENTERPRISE]["employeeNumber"] == "3"  # paths still work
+
+
+def test_unsupported_attributes_dropped() -> None:
+    correct, broken = _pair("unsupported-attributes-dropped")
+    name = {"givenName": "Ann", "familyName": "Lee", "formatted": "Ann Lee"}
+    for api, kept in ((correct, True), (broken, False)):
+        user = api.user(api.create_user("ud@x.com", name=name, title="T",
+                                        **{ENTERPRISE: {"department": "D"}})["id"])
+        assert ("formatted" in user["name"]) is kept and (ENTERPRISE in user) is kept
+        assert user["name"]["givenName"] == "Ann" and user["title"] == "T"  # the rest is kept
+        # a path-less replace is understood: its supported keys land, the others vanish
+        api.patch(f"/Users/{user['id']}", [{"op": "replace", "value": {
+            "name.givenName": "Bo", "name.formatted": "Bo Lee", f"{ENTERPRISE}:department": "E"}}])
+        after = api.user(user["id"])
+        assert after["name"]["givenName"] == "Bo"
+        assert (after["name"].get("formatted") == "Bo Lee") is kept
+        assert (after.get(ENTERPRISE, {}).get("department") == "E") is kept
 
 
 def test_add_replace_strict() -> None:

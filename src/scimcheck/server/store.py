@@ -20,7 +20,13 @@ from typing import Any
 
 from scimcheck.server.errors import INVALID_VALUE, UNIQUENESS, ScimError, bad_request, not_found
 from scimcheck.server.resources import schemas_for
-from scimcheck.server.schema import GROUP_TYPE, USER_TYPE, ResourceType, fold
+from scimcheck.server.schema import (
+    ENTERPRISE_USER_SCHEMA,
+    GROUP_TYPE,
+    USER_TYPE,
+    ResourceType,
+    fold,
+)
 
 Resource = dict[str, Any]
 Change = Callable[[dict[str, Any]], dict[str, Any]]
@@ -49,6 +55,13 @@ class StoreOptions:
     the store keeps the old one."""
     freeze_last_modified: bool = False
     """Variant ``lastmodified-frozen``: meta.lastModified keeps the create's time forever."""
+    drop_unsupported: bool = False
+    """Variant ``unsupported-attributes-dropped``: name.formatted and the enterprise extension
+    are accepted but never stored (an endpoint that does not support them)."""
+    reserve_deleted_values: bool = False
+    """Variant ``deleted-values-reserved``: a deleted user's userName, emails and externalId
+    stay reserved, so a new user carrying one is refused with 409 (a server keeping deleted
+    data)."""
 
 
 def _now() -> str:
@@ -66,6 +79,15 @@ def _unique_key(rtype: ResourceType) -> str:
     return "userName" if rtype is USER_TYPE else "displayName"
 
 
+def _kept_values(user: dict[str, Any]) -> set[str]:
+    """The values a server keeping deleted data reserves: userName, each email, externalId."""
+    found = [("userName", user.get("userName")), ("externalId", user.get("externalId"))]
+    emails = user.get("emails")
+    for email in emails if isinstance(emails, list) else []:
+        found.append(("email", email.get("value") if isinstance(email, dict) else None))
+    return {f"{kind} {fold(value)!r}" for kind, value in found if isinstance(value, str)}
+
+
 class Store:
     """Users and Groups by id, in creation order."""
 
@@ -75,7 +97,9 @@ class Store:
         self._resources: dict[str, dict[str, Resource]] = {t.name: {} for t in (USER_TYPE,
                                                                                  GROUP_TYPE)}
         self._versions: dict[str, int] = {}
-        self._reserved: set[str] = set()  # variant recreate-refused: deleted userNames
+        self._reserved_names: set[str] = set()  # variant recreate-refused: deleted userNames
+        self._reserved: set[str] = set()
+        """Values of deleted users still held (variant ``deleted-values-reserved`` only)."""
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -122,6 +146,8 @@ class Store:
                 self.options.unique_user_names_on_create if rtype is USER_TYPE
                 else self.options.unique_group_names_on_create
             )
+            if rtype is USER_TYPE:
+                self._refuse_reserved(attrs)
             return self._commit(rtype, resource_id, attrs, meta, None, check_unique=check)
 
     def replace(self, rtype: ResourceType, resource_id: str, attrs: dict[str, Any]) -> Resource:
@@ -145,7 +171,9 @@ class Store:
         with self._lock:
             resource = self._existing(rtype, resource_id)
             if self.options.deleted_names_reserved and rtype is USER_TYPE:
-                self._reserved.add(fold(str(resource.get("userName", ""))))
+                self._reserved_names.add(fold(str(resource.get("userName", ""))))
+            if self.options.reserve_deleted_values and rtype is USER_TYPE:
+                self._reserved |= _kept_values(resource)
             del self._resources[rtype.name][resource_id]
             self._versions.pop(resource_id, None)
             for group in self._resources[GROUP_TYPE.name].values():
@@ -204,14 +232,26 @@ class Store:
         return copy.deepcopy(resource)
 
     def _user_quirks(self, attrs: dict[str, Any], old: Resource | None) -> None:
-        """The two variants that change what is stored for a user (no-op when correct)."""
+        """The variants that change what is stored for a user (no-op when correct)."""
         name = attrs.get("name")
+        if self.options.drop_unsupported:
+            for key in [k for k in attrs if k.lower() == ENTERPRISE_USER_SCHEMA.lower()]:
+                del attrs[key]
+            if isinstance(name, dict):
+                for key in [k for k in name if k.lower() == "formatted"]:
+                    del name[key]
         if self.options.uppercase_family_name and isinstance(name, dict) \
                 and isinstance(name.get("familyName"), str):
             name["familyName"] = name["familyName"].upper()
         if self.options.no_reenable and old is not None and old.get("active") is False \
                 and attrs.get("active") is True:
             attrs["active"] = False
+
+    def _refuse_reserved(self, attrs: dict[str, Any]) -> None:
+        held = sorted(_kept_values(attrs) & self._reserved)
+        if held:
+            raise ScimError(409, f"{held[0]} belonged to a deleted user and stays reserved",
+                            UNIQUENESS)
 
     def _check_unique(self, rtype: ResourceType, resource_id: str, attrs: dict[str, Any]) -> None:
         key = _unique_key(rtype)
@@ -222,7 +262,7 @@ class Store:
             (lambda text: text) if self.options.unique_names_case_exact else fold
         )
         wanted = same(value)
-        if rtype is USER_TYPE and fold(value) in self._reserved:
+        if rtype is USER_TYPE and fold(value) in self._reserved_names:
             raise ScimError(
                 409, f"userName {value!r} belonged to a deleted user and cannot be used "
                 "again", UNIQUENESS,

@@ -97,6 +97,9 @@ VARIANTS: dict[str, str] = {
     "and lists still return it, and its userName stays taken",
     "recreate-refused": "a deleted user is gone, but a new POST /Users with its userName → "
     "409 (the name stays reserved)",
+    "deleted-values-reserved": "a deleted user's userName, emails and externalId stay reserved "
+    "(a create reusing one → 409 uniqueness), and strings other than userName are cut at 64 "
+    "characters (D28): a deterministic defect whose replay meets the reservation",
     "member-remove-wipes-all": "Remove on members with a value array removes all members (D3)",
     "member-value-remove-rejected": "Remove on members with a value array → 400 (D4)",
     "member-filter-path-unsupported": 'members[value eq "…"] paths → 400 invalidPath (D5)',
@@ -108,6 +111,9 @@ VARIANTS: dict[str, str] = {
     "400 noTarget; the element is never created (D10)",
     "enterprise-path-unsupported": "PATCH paths qualified by a schema URN (urn:…:enterprise:2.0:"
     "User:department) → 400 invalidPath; path-less URN keys work (D12)",
+    "unsupported-attributes-dropped": "name.formatted and the enterprise extension are "
+    "accepted but never stored, on create or PATCH (attributes the endpoint does not support); "
+    "path-less PATCH keys work",
     "pathless-urn-ignored": "path-less add/replace ignores URN-qualified keys "
     "(urn:…:User:employeeNumber; D11)",
     "add-replace-strict": "add on a single-valued attribute already set → 400, replace on one "
@@ -228,6 +234,11 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "trims-spaces": _coercion(trim_strings=True),
     "title-cases-names": _coercion(title_case_names=True),
     "truncates-64": _coercion(truncate_at=64),
+    "deleted-values-reserved": Behaviour(
+        store=StoreOptions(reserve_deleted_values=True),
+        coercion=Coercion(truncate_at=64),
+        patch=PatchOptions(coercion=Coercion(truncate_at=64)),
+    ),
     "non-ascii-question-marks": _coercion(ascii_only=True),
     "long-values-rejected": _coercion(max_length=128),
     "patch-response-not-stored": Behaviour(store=StoreOptions(patch_not_stored=True)),
@@ -249,6 +260,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "filtered-path-no-create": _patch(filtered_path_no_create=True),
     "enterprise-path-unsupported": _patch(extension_path_unsupported=True),
     "pathless-urn-ignored": _patch(ignore_pathless_urn=True),
+    "unsupported-attributes-dropped": Behaviour(store=StoreOptions(drop_unsupported=True)),
     "add-replace-strict": _patch(add_replace_strict=True),
     "adscim-schema-rejected": Behaviour(reject_unknown_schemas=True),
     "excluded-attributes-ignored": Behaviour(ignore_excluded_attributes=True),
