@@ -1,5 +1,5 @@
 """Transport security as Entra needs it: an https endpoint must take a TLS 1.2 handshake with one
-of Entra's cipher suites (entra-behavior.md §2 "Security requirements"). Plain http targets are
+of Entra's cipher suites (docs/entra.md §2 "Security requirements"). Plain http targets are
 skipped: Entra never provisions over http, so there is no TLS to judge.
 """
 
@@ -31,7 +31,7 @@ def _repro(handshake: tls.Handshake) -> str:
     where = f"{handshake.host}:{handshake.port}"
     return (
         "#!/usr/bin/env bash\n"
-        "# transport.tls12: Entra's TLS 1.2 handshake (entra-behavior.md §2 Security "
+        "# transport.tls12: Entra's TLS 1.2 handshake (docs/entra.md §2 Security "
         "requirements)\n"
         f"# {handshake.problem}\n"
         f"openssl s_client -connect {where} -servername {handshake.host} -tls1_2 "

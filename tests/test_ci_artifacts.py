@@ -114,7 +114,7 @@ def _run_action_script(
         found = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", expression)
         assert found, f"{name}: {expression}"
         env[name] = values[found.group(1)]
-    output, summary = tmp_path / "output", tmp_path / "summary.md"
+    output, summary = tmp_path / "output", tmp_path / "step-summary"
     env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary),
                SCIM_EXAMPLES="0", PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
     done = subprocess.run(["bash", "-c", step["run"]], env=env, cwd=tmp_path,

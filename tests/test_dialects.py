@@ -1,4 +1,4 @@
-"""Entra's two PATCH dialects are built exactly as entra-behavior.md §3 shows them."""
+"""Entra's two PATCH dialects are built exactly as docs/entra.md §3 shows them."""
 
 from __future__ import annotations
 

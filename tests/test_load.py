@@ -102,7 +102,7 @@ def test_an_endpoint_that_cannot_keep_up_fails(
         assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr
         last = done.stdout.strip().splitlines()[-1]
         assert last.startswith("FAIL: ") and reason in last, last
-        assert "throttled or quarantined (entra-behavior.md D31)" in last
+        assert "throttled or quarantined (docs/entra.md D31)" in last
         assert report["verdict"] == "fail"
         assert _tagged(transport) == []
 

@@ -1,7 +1,7 @@
 """The JSON Schemas in ``schemas/`` and ``scimcheck.schemas``.
 
 Every schema is a valid Draft 2020-12 schema; the RFC 7643 §8 / RFC 7644 examples and the
-shapes Entra sends and expects (entra-behavior.md §1, §2, §3) validate; each strictness rule has
+shapes Entra sends and expects (docs/entra.md §1, §2, §3) validate; each strictness rule has
 a failing example with a specific message, and each leniency rule a passing one.
 """
 
@@ -377,7 +377,7 @@ def test_rfc_full_user_with_its_password_fails_only_on_the_password() -> None:
     assert "RFC 7643 §4.1.1" in problem.message
 
 
-# --- What Entra sends and expects (entra-behavior.md) ------------------------------------------
+# --- What Entra sends and expects (docs/entra.md) ------------------------------------------
 
 ENTRA_CREATE_USER_RESPONSE: dict[str, Any] = {  # §1.2: expected 201 body
     "schemas": [USER, ENTERPRISE],

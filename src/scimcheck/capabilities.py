@@ -14,7 +14,7 @@ from scimcheck import endpoints
 from scimcheck.transport import Transport
 
 OPTIONAL_FEATURES = ("sort", "etag", "bulk", "changePassword")
-"""ServiceProviderConfig features Entra does not use (entra-behavior.md §1.0, §6)."""
+"""ServiceProviderConfig features Entra does not use (docs/entra.md §1.0, §6)."""
 
 
 @dataclass(frozen=True)

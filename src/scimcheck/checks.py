@@ -82,7 +82,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.ENTRA_BLOCKING,
         capability=Capability.TEST_CONNECTION,
         source="Entra security requirements: 'The only acceptable protocol version is TLS 1.2', "
-        "ECDHE cipher suites (entra-behavior.md §2 Security requirements; S4 'HTTPS TLS 1.2')",
+        "ECDHE cipher suites (docs/entra.md §2 Security requirements; S4 'HTTPS TLS 1.2')",
         url=ENTRA_DOC + "#security-requirements",
         consequence=(
             "Entra cannot connect: its TLS 1.2 handshake fails, so Test Connection fails and no "
@@ -98,7 +98,7 @@ _CHECKS: tuple[Check, ...] = (
         title="A filter that matches nothing answers 200 with an empty ListResponse",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.TEST_CONNECTION,
-        source="Entra: Test Connection and match-before-create (entra-behavior.md §1.1, §1.2, D6)",
+        source="Entra: Test Connection and match-before-create (docs/entra.md §1.1, §1.2, D6)",
         url=ENTRA_DOC,
         consequence=(
             "Entra's Test Connection fails, and every create is preceded by this query: "
@@ -112,7 +112,7 @@ _CHECKS: tuple[Check, ...] = (
         title="The /Groups endpoint answers Entra's group probe with an empty ListResponse",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.TEST_CONNECTION,
-        source="Entra Test Connection fetches a random group (entra-behavior.md §1.1, D7)",
+        source="Entra Test Connection fetches a random group (docs/entra.md §1.1, D7)",
         url=ENTRA_DOC,
         consequence=(
             "Test Connection reports 'invalid credentials' or "
@@ -128,7 +128,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.ENTRA_BLOCKING,
         capability=Capability.AUTHENTICATION,
         source="Entra: security requirements, 'accept a single bearer token' "
-        "(entra-behavior.md §2)",
+        "(docs/entra.md §2)",
         url=ENTRA_DOC,
         consequence=(
             "If the endpoint serves requests without a token, anyone who can reach it can read "
@@ -142,7 +142,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.ADVISORY,
         capability=Capability.AUTHENTICATION,
         source="RFC 6750 §5.2-5.3 (bearer tokens must be safeguarded from disclosure); "
-        "Entra: the secret token is a credential (entra-behavior.md §2)",
+        "Entra: the secret token is a credential (docs/entra.md §2)",
         url="https://www.rfc-editor.org/rfc/rfc6750#section-5.3",
         consequence=(
             "Every proxy, log and support ticket that sees the answer sees the token that lets "
@@ -238,7 +238,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Error responses carry the SCIM Error envelope with status as a string",
         level=Level.RFC_MUST,
         capability=Capability.ERRORS,
-        source="RFC 7644 §3.12 (entra-behavior.md D18, D32)",
+        source="RFC 7644 §3.12 (docs/entra.md D18, D32)",
         url=RFC7644 + "#section-3.12",
         consequence=(
             "Entra's provisioning logs cannot show the cause (detail, scimType); non-SCIM error "
@@ -254,7 +254,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Creating a user answers 201 Created with the new resource",
         level=Level.RFC_MUST,
         capability=Capability.CREATE_USER,
-        source="RFC 7644 §3.3; Entra create user (entra-behavior.md §1.2)",
+        source="RFC 7644 §3.3; Entra create user (docs/entra.md §1.2)",
         url=RFC7644 + "#section-3.3",
         consequence="Entra and its SCIM Validator expect 201 with the user and its id.",
         fix="Answer a successful POST /Users with 201 and the created user, including its id.",
@@ -342,7 +342,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Values come back as sent: nothing truncated, lost or changed beyond normalisation",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.CREATE_USER,
-        source="Entra guideline 'store values exactly as sent' (entra-behavior.md §2, D28)",
+        source="Entra guideline 'store values exactly as sent' (docs/entra.md §2, D28)",
         url=ENTRA_DOC,
         consequence=(
             "Entra sees a difference on every cycle and sends the same update again, forever."
@@ -371,7 +371,7 @@ _CHECKS: tuple[Check, ...] = (
         title="A user with only userName and active is created",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.CREATE_USER,
-        source="Entra skips null attributes (entra-behavior.md §1.2, §5 S7, D30)",
+        source="Entra skips null attributes (docs/entra.md §1.2, §5 S7, D30)",
         url=ENTRA_DOC,
         consequence=(
             "Users without a mailbox (or another attribute the app requires) are never "
@@ -385,7 +385,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.RFC_MUST,
         capability=Capability.CREATE_USER,
         source="RFC 7644 §3.4.1; Entra requirement 'retrieve a known resource' "
-        "(entra-behavior.md §2)",
+        "(docs/entra.md §2)",
         url=RFC7644 + "#section-3.4.1",
         consequence="Entra cannot read the users it provisioned and reports them as failed.",
         fix="Answer GET /Users/{id} with 200 and the user for every id your server issued.",
@@ -395,7 +395,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Creating a user with an existing userName answers 409 uniqueness",
         level=Level.RFC_MUST,
         capability=Capability.CREATE_USER,
-        source="RFC 7644 §3.3, §3.12 (entra-behavior.md §1.2)",
+        source="RFC 7644 §3.3, §3.12 (docs/entra.md §1.2)",
         url=RFC7644 + "#section-3.3",
         consequence=(
             "Entra cannot recognise that the user already exists: a repeated create either makes "
@@ -477,7 +477,7 @@ _CHECKS: tuple[Check, ...] = (
         title="A userName eq filter finds the user just created",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.CREATE_USER,
-        source="Entra match-then-create (entra-behavior.md §1.2); RFC 7644 §3.4.2.2",
+        source="Entra match-then-create (docs/entra.md §1.2); RFC 7644 §3.4.2.2",
         url=ENTRA_DOC,
         consequence=(
             "Entra finds no match for users that exist, tries to create them again and "
@@ -490,7 +490,7 @@ _CHECKS: tuple[Check, ...] = (
         title="userName eq matches whatever the letter case",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.CREATE_USER,
-        source="RFC 7643 §4.1.1 (userName caseExact false); entra-behavior.md D9",
+        source="RFC 7643 §4.1.1 (userName caseExact false); docs/entra.md D9",
         url=RFC7643 + "#section-4.1.1",
         consequence=(
             "When a UPN's letter case changes in Entra, the match misses, Entra tries to "
@@ -522,7 +522,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
         source="Entra updates, disables and changes membership only with PATCH "
-        "(entra-behavior.md §1.0, §2, D26)",
+        "(docs/entra.md §1.0, §2, D26)",
         url=ENTRA_DOC,
         consequence=(
             "Entra cannot update, disable or re-enable any user, nor change any group's "
@@ -535,7 +535,7 @@ _CHECKS: tuple[Check, ...] = (
         title="PATCH accepts Entra's capitalised ops (Add, Replace, Remove)",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra default dialect (entra-behavior.md §1.0, §3, D1)",
+        source="Entra default dialect (docs/entra.md §1.0, §3, D1)",
         url=ENTRA_KNOWN_ISSUES,
         consequence="Every update, disable and membership change Entra sends fails with 400.",
         fix="Compare PATCH op names case-insensitively (RFC 7644 §3.5.2 names are not case "
@@ -588,7 +588,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Attributes changed by PATCH (one op per path) are changed on the next GET",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra update user, default dialect (entra-behavior.md §1.3)",
+        source="Entra update user, default dialect (docs/entra.md §1.3)",
         url=ENTRA_DOC,
         consequence=(
             "Changes made in Entra never reach the app: a rejected update fails on every cycle, "
@@ -602,7 +602,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
         source="Entra aadOptscim062020 dialect and SCIM Validator "
-        "(entra-behavior.md §1.3, §3, D11)",
+        "(docs/entra.md §1.3, §3, D11)",
         url=ENTRA_KNOWN_ISSUES,
         consequence=(
             "With the compliant dialect (aadOptscim062020) name changes never reach the app."
@@ -616,7 +616,7 @@ _CHECKS: tuple[Check, ...] = (
         title='PATCH active "False" (a string) disables the user',
         level=Level.ENTRA_BLOCKING,
         capability=Capability.DISABLE_USER,
-        source="Entra default dialect disable (entra-behavior.md §1.4, §3, D2)",
+        source="Entra default dialect disable (docs/entra.md §1.4, §3, D2)",
         url=ENTRA_KNOWN_ISSUES,
         consequence="Entra's disable PATCH will leave users active: people who left keep access.",
         fix='Coerce "True"/"False" strings (any case) to booleans for active.',
@@ -626,7 +626,7 @@ _CHECKS: tuple[Check, ...] = (
         title="PATCH active false (a boolean) disables the user",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.DISABLE_USER,
-        source="Entra aadOptscim062020 disable (entra-behavior.md §1.4, §3)",
+        source="Entra aadOptscim062020 disable (docs/entra.md §1.4, §3)",
         url=ENTRA_KNOWN_ISSUES,
         consequence="With the compliant dialect, disabled users keep access to the app.",
         fix="Apply replace of active with a JSON boolean.",
@@ -636,7 +636,7 @@ _CHECKS: tuple[Check, ...] = (
         title="A disabled user is still returned by GET and by filter, with active false",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.DISABLE_USER,
-        source="Entra requirement table, soft delete (entra-behavior.md §1.4, §2, D19)",
+        source="Entra requirement table, soft delete (docs/entra.md §1.4, §2, D19)",
         url=ENTRA_DOC,
         consequence=(
             "Entra cannot find the disabled user on the next cycle and creates a duplicate, "
@@ -649,7 +649,7 @@ _CHECKS: tuple[Check, ...] = (
         title="PATCH active true re-enables a disabled user",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.DISABLE_USER,
-        source="Entra re-enable when a user returns to scope (entra-behavior.md §1.4)",
+        source="Entra re-enable when a user returns to scope (docs/entra.md §1.4)",
         url=ENTRA_DOC,
         consequence="A user re-assigned to the app in Entra stays locked out.",
         fix="Apply active true (or \"True\") like any other update.",
@@ -660,7 +660,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Entra's group create (with the ADSCIM schema URN) answers 201 with the group's id",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.GROUPS,
-        source="Entra create group (entra-behavior.md §1.6, D22); RFC 7644 §3.3",
+        source="Entra create group (docs/entra.md §1.6, D22); RFC 7644 §3.3",
         url=ENTRA_DOC,
         consequence="Entra cannot create groups, so no membership reaches the app.",
         fix="Accept the extra schema URN Entra lists on group create "
@@ -697,7 +697,7 @@ _CHECKS: tuple[Check, ...] = (
         "without its members",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.GROUPS,
-        source="Entra group match and read (entra-behavior.md §1.6, §2, D23); RFC 7644 §3.4.2.5",
+        source="Entra group match and read (docs/entra.md §1.6, §2, D23); RFC 7644 §3.4.2.5",
         url=ENTRA_DOC,
         consequence=(
             "Entra cannot match groups (it creates duplicates), or every group read carries "
@@ -711,7 +711,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.ENTRA_BLOCKING,
         capability=Capability.MEMBERSHIP,
         source="Entra add members, gallery checklist 'multiple memberships in one PATCH' "
-        "(entra-behavior.md §1.6, D25)",
+        "(docs/entra.md §1.6, D25)",
         url=ENTRA_DOC,
         consequence="Members Entra assigns to a group are missing in the app.",
         fix='Apply every element of an "Add" on "members" with a value array.',
@@ -738,7 +738,7 @@ _CHECKS: tuple[Check, ...] = (
         title='Entra\'s default "Remove members" with a value array removes only those members',
         level=Level.ENTRA_BLOCKING,
         capability=Capability.MEMBERSHIP,
-        source="Entra default dialect member removal (entra-behavior.md §1.6, §3, D3, D4)",
+        source="Entra default dialect member removal (docs/entra.md §1.6, §3, D3, D4)",
         url=ENTRA_KNOWN_ISSUES,
         consequence=(
             "Removing one member will empty the group (or fail): everyone else loses access "
@@ -752,7 +752,7 @@ _CHECKS: tuple[Check, ...] = (
         title='A remove on members[value eq "…"] removes exactly that member',
         level=Level.ENTRA_BLOCKING,
         capability=Capability.MEMBERSHIP,
-        source="Entra aadOptscim062020 member removal (entra-behavior.md §1.6, §3, D5); "
+        source="Entra aadOptscim062020 member removal (docs/entra.md §1.6, §3, D5); "
         "RFC 7644 §3.5.2.2",
         url=ENTRA_KNOWN_ISSUES,
         consequence="With the compliant dialect, members removed in Entra keep access in the app.",
@@ -763,7 +763,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Adding a member who is already in the group succeeds",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.MEMBERSHIP,
-        source="RFC 7644 §3.5.2.1 (no change, success); entra-behavior.md D20",
+        source="RFC 7644 §3.5.2.1 (no change, success); docs/entra.md D20",
         url=RFC7644 + "#section-3.5.2.1",
         consequence="Entra retries the membership change on every cycle, forever.",
         fix="Treat adding an existing member as a success with no change (200 or 204).",
@@ -773,7 +773,7 @@ _CHECKS: tuple[Check, ...] = (
         title="A member added twice is listed once",
         level=Level.RFC_SHOULD,
         capability=Capability.MEMBERSHIP,
-        source="RFC 7644 §3.5.2.1 ('no changes SHOULD be made'); entra-behavior.md D24",
+        source="RFC 7644 §3.5.2.1 ('no changes SHOULD be made'); docs/entra.md D24",
         url=RFC7644 + "#section-3.5.2.1",
         consequence="Member lists grow duplicates; removing the member once may leave a copy.",
         fix="Ignore an add of a value already present in members.",
@@ -783,7 +783,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Replace displayName renames the group",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.GROUPS,
-        source="Entra update group (entra-behavior.md §1.6)",
+        source="Entra update group (docs/entra.md §1.6)",
         url=ENTRA_DOC,
         consequence="Group renames in Entra never reach the app.",
         fix='Apply {"op":"Replace","path":"displayName"} to groups.',
@@ -793,7 +793,7 @@ _CHECKS: tuple[Check, ...] = (
         title="DELETE /Groups/{id} answers 204, and the group is gone afterwards",
         level=Level.RFC_MUST,
         capability=Capability.GROUPS,
-        source="RFC 7644 §3.6; Entra delete group (entra-behavior.md §1.6, D27)",
+        source="RFC 7644 §3.6; Entra delete group (docs/entra.md §1.6, D27)",
         url=RFC7644 + "#section-3.6",
         consequence="Entra reports the app as not fully compatible and retries the delete.",
         fix="Delete the group and answer 204; answer 404 for it afterwards.",
@@ -806,7 +806,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.RFC_MUST,
         capability=Capability.PAGINATION,
         source="RFC 7644 §3.4.2.4 (count: 'MUST NOT return more results than specified'); "
-        "Entra requirement 'support listing users and paginating' (entra-behavior.md §1.8, §2, "
+        "Entra requirement 'support listing users and paginating' (docs/entra.md §1.8, §2, "
         "D33). Not entra-blocking: provisioning cycles match user by user and never page",
         url=RFC7644 + "#section-3.4.2.4",
         consequence=(
@@ -823,7 +823,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.RFC_SHOULD,
         capability=Capability.PAGINATION,
         source="RFC 7644 §3.4.2.4 (startIndex is the 1-based index of the first result); "
-        "entra-behavior.md §1.8, D33. rfc-should: the RFC lets results shift between requests "
+        "docs/entra.md §1.8, D33. rfc-should: the RFC lets results shift between requests "
         "when data changes, so a busy shared endpoint can trip it; rerun to confirm",
         url=RFC7644 + "#section-3.4.2.4",
         consequence=(
@@ -839,7 +839,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.RFC_MUST,
         capability=Capability.PAGINATION,
         source="RFC 7644 §3.4.2 (startIndex, 'REQUIRED when partial results are returned'), "
-        "§3.4.2.4; Microsoft's gallery template compares it (entra-behavior.md §1.8, D33)",
+        "§3.4.2.4; Microsoft's gallery template compares it (docs/entra.md §1.8, D33)",
         url=RFC7644 + "#section-3.4.2",
         consequence=(
             "Microsoft's gallery validation fails its pagination test (the startIndex returned "
@@ -855,7 +855,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.RFC_SHOULD,
         capability=Capability.DISCOVERY,
         source="RFC 7644 §4, RFC 7643 §5. rfc-should, not rfc-must: Entra's provisioning never "
-        "reads it, only Microsoft's gallery validation template does (entra-behavior.md §1.9)",
+        "reads it, only Microsoft's gallery validation template does (docs/entra.md §1.9)",
         url=RFC7643 + "#section-5",
         consequence=(
             "Entra provisions without it, but Microsoft's gallery validation and generic SCIM "
@@ -872,7 +872,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.ADVISORY,
         capability=Capability.DISCOVERY,
         source="RFC 7643 §5 (patch.supported, filter.supported); Entra updates only with PATCH "
-        "and matches only with filter (entra-behavior.md §2, D26). Advisory: Entra does not read "
+        "and matches only with filter (docs/entra.md §2, D26). Advisory: Entra does not read "
         "the claim; the update and matching checks judge the behaviour itself",
         url=RFC7643 + "#section-5",
         consequence=(
@@ -891,7 +891,7 @@ _CHECKS: tuple[Check, ...] = (
         capability=Capability.DISCOVERY,
         source="RFC 7644 §4 ('SHALL return all supported schemas in ListResponse format'), "
         "RFC 7643 §7; Entra requirement 'Support /Schemas', gallery schema discovery "
-        "(entra-behavior.md §1.9, §2, D29)",
+        "(docs/entra.md §1.9, §2, D29)",
         url=RFC7644 + "#section-4",
         consequence=(
             "For gallery apps, Entra's schema discovery cannot read the app's attributes, so "
@@ -909,7 +909,7 @@ _CHECKS: tuple[Check, ...] = (
         capability=Capability.DISCOVERY,
         source="RFC 7644 §4 (ListResponse form), RFC 7643 §6. rfc-should, not rfc-must: Entra "
         "never reads /ResourceTypes, only Microsoft's gallery validation template does "
-        "(entra-behavior.md §1.9, D29)",
+        "(docs/entra.md §1.9, D29)",
         url=RFC7644 + "#section-4",
         consequence=(
             "Entra provisions without it, but Microsoft's gallery validation and generic SCIM "
@@ -925,7 +925,7 @@ _CHECKS: tuple[Check, ...] = (
         title='Replace on emails[type eq "work"].value changes the work email in place',
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra update user, both dialects (entra-behavior.md §1.3, §3, D10)",
+        source="Entra update user, both dialects (docs/entra.md §1.3, §3, D10)",
         url=ENTRA_KNOWN_ISSUES,
         consequence=(
             "Every change of a user's mail in Entra fails on every cycle (Entra sends it on this "
@@ -940,7 +940,7 @@ _CHECKS: tuple[Check, ...] = (
         title='Add on emails[type eq "work"].value creates the work email when there is none',
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra update user (entra-behavior.md §1.3, D10); SCIM-SDK "
+        source="Entra update user (docs/entra.md §1.3, D10); SCIM-SDK "
         "MsAzurePatchFilterWorkaround",
         url=ENTRA_KNOWN_ISSUES,
         consequence=(
@@ -955,7 +955,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Add on urn:…:enterprise:2.0:User:department and :employeeNumber paths sets them",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra update user, enterprise extension paths (entra-behavior.md §1.3, D12)",
+        source="Entra update user, enterprise extension paths (docs/entra.md §1.3, D12)",
         url=ENTRA_KNOWN_ISSUES,
         consequence=(
             "Department and employee number changes in Entra fail on every cycle; with the "
@@ -970,7 +970,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Manager sent as a bare id string is stored and read back as {value: id}",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra manager update (entra-behavior.md §1.3, D13, D14); RFC 7643 §4.3",
+        source="Entra manager update (docs/entra.md §1.3, D13, D14); RFC 7643 §4.3",
         url=ENTRA_DOC,
         consequence=(
             "Entra's manager PATCH fails on every cycle: no user's manager reaches the app, and "
@@ -984,7 +984,7 @@ _CHECKS: tuple[Check, ...] = (
         title="An app role added as Entra sends it is stored as that role's value",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra AppRoleAssignmentsComplex role PATCH (entra-behavior.md §1.2 roles, §3, "
+        source="Entra AppRoleAssignmentsComplex role PATCH (docs/entra.md §1.2 roles, §3, "
         "S8, D15)",
         url=ENTRA_MAPPINGS,
         consequence=(
@@ -1000,7 +1000,7 @@ _CHECKS: tuple[Check, ...] = (
         title="A path-less replace with URN-qualified keys updates the enterprise attributes",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra aadOptscim062020 dialect (entra-behavior.md §1.3, §3, D11)",
+        source="Entra aadOptscim062020 dialect (docs/entra.md §1.3, §3, D11)",
         url=ENTRA_KNOWN_ISSUES,
         consequence=(
             "With the compliant dialect (aadOptscim062020) employee number and department "
@@ -1014,7 +1014,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Add and Replace both set a single-valued attribute, whether it is set or not",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra Add vs Replace (entra-behavior.md §1.3, Microsoft Q&A 1373350); "
+        source="Entra Add vs Replace (docs/entra.md §1.3, Microsoft Q&A 1373350); "
         "RFC 7644 §3.5.2.1",
         url=RFC7644 + "#section-3.5.2.1",
         consequence=(
@@ -1029,7 +1029,7 @@ _CHECKS: tuple[Check, ...] = (
         title="An externalId eq filter finds nobody before the create and the user after it",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.CREATE_USER,
-        source="Entra match-then-create on externalId (entra-behavior.md §1.2, §1.7, §2, D8)",
+        source="Entra match-then-create on externalId (docs/entra.md §1.2, §1.7, §2, D8)",
         url=ENTRA_DOC,
         consequence=(
             "When externalId is a matching attribute, Entra cannot match users: an error fails "
@@ -1045,7 +1045,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Request bodies sent as 'application/scim+json; charset=utf-8' are accepted",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.ERRORS,
-        source="Entra request headers (entra-behavior.md §1.0, §8, D16); RFC 7644 §3.1, §8.1",
+        source="Entra request headers (docs/entra.md §1.0, §8, D16); RFC 7644 §3.1, §8.1",
         url=RFC7644 + "#section-8.1",
         consequence="Every create and update Entra sends is refused: nothing is provisioned.",
         fix="Accept application/scim+json (with or without a charset parameter) as well as "
@@ -1056,7 +1056,7 @@ _CHECKS: tuple[Check, ...] = (
         title="GET requests without an Accept header are answered",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.TEST_CONNECTION,
-        source="Entra sends GETs with no Accept header (entra-behavior.md §1.0, D16)",
+        source="Entra sends GETs with no Accept header (docs/entra.md §1.0, D16)",
         url=ENTRA_DOC,
         consequence="Test Connection fails with 406, and so does every match query.",
         fix="Treat a missing Accept header as acceptance of application/scim+json.",
@@ -1114,7 +1114,7 @@ _CHECKS: tuple[Check, ...] = (
         title="DELETE answers 204 No Content",
         level=Level.RFC_MUST,
         capability=Capability.DELETE_USER,
-        source="RFC 7644 §3.6; Entra delete (entra-behavior.md §1.5)",
+        source="RFC 7644 §3.6; Entra delete (docs/entra.md §1.5)",
         url=RFC7644 + "#section-3.6",
         consequence="Entra may record the delete as failed and retry it.",
         fix="Answer a successful DELETE with 204 and no body.",
@@ -1124,7 +1124,7 @@ _CHECKS: tuple[Check, ...] = (
         title="A deleted user answers 404 with a SCIM Error afterwards",
         level=Level.RFC_MUST,
         capability=Capability.DELETE_USER,
-        source="RFC 7644 §3.6; Entra 'not found' guideline (entra-behavior.md §2, D32)",
+        source="RFC 7644 §3.6; Entra 'not found' guideline (docs/entra.md §2, D32)",
         url=RFC7644 + "#section-3.6",
         consequence="Entra believes the user still exists and keeps managing a deleted account.",
         fix="Remove the user on DELETE; answer later requests for it with 404.",
@@ -1168,7 +1168,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Generated users read back exactly as created, whatever their values",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.CREATE_USER,
-        source="Entra guideline 'store values exactly as sent' (entra-behavior.md §2, D28); "
+        source="Entra guideline 'store values exactly as sent' (docs/entra.md §2, D28); "
         "RFC 7643 §2.1, §2.3.1",
         url=ENTRA_DOC,
         consequence=(
@@ -1184,7 +1184,7 @@ _CHECKS: tuple[Check, ...] = (
         title="A generated PATCH changes exactly its attributes, in either dialect",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="RFC 7644 §3.5.2; Entra update and dialects (entra-behavior.md §1.3, §3, D28)",
+        source="RFC 7644 §3.5.2; Entra update and dialects (docs/entra.md §1.3, §3, D28)",
         url=RFC7644 + "#section-3.5.2",
         consequence=(
             "Entra's updates land wrong or not at all for such values, and attributes Entra did "
@@ -1213,7 +1213,7 @@ _CHECKS: tuple[Check, ...] = (
         title="userName eq finds the user whatever the value's letter case, quotes or script",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.CREATE_USER,
-        source="Entra match-before-create (entra-behavior.md §1.2, D8, D9); RFC 7644 "
+        source="Entra match-before-create (docs/entra.md §1.2, D8, D9); RFC 7644 "
         "§3.4.2.2 (string literals), RFC 7643 §4.1 (userName caseExact false)",
         url=RFC7644 + "#section-3.4.2.2",
         consequence=(
@@ -1229,7 +1229,7 @@ _CHECKS: tuple[Check, ...] = (
         "Implemented is the refused operation's finding)",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.ERRORS,
-        source="Entra retry and quarantine behaviour (entra-behavior.md §1.0, §6); RFC 7644 §3.12",
+        source="Entra retry and quarantine behaviour (docs/entra.md §1.0, §6); RFC 7644 §3.12",
         url=ENTRA_DOC,
         consequence=(
             "Entra retries such users on every cycle; enough failures put the whole "
@@ -1244,7 +1244,7 @@ _CHECKS: tuple[Check, ...] = (
         level=Level.ADVISORY,
         capability=Capability.CREATE_USER,
         source="RFC 7643 §2.3.1 (strings are Unicode); Entra provisions what the directory holds "
-        "(entra-behavior.md §1.2)",
+        "(docs/entra.md §1.2)",
         url=RFC7643 + "#section-2.3.1",
         consequence=(
             "Entra reports such users as failed to provision; people with these names never "
@@ -1258,7 +1258,7 @@ _CHECKS: tuple[Check, ...] = (
         title="Random Entra lifecycles leave the endpoint in the state Entra expects",
         level=Level.ENTRA_BLOCKING,
         capability=Capability.UPDATE_USER,
-        source="Entra provisioning cycle (entra-behavior.md §1.2-§1.6, §3): create, update in "
+        source="Entra provisioning cycle (docs/entra.md §1.2-§1.6, §3): create, update in "
         "either dialect, disable, enable, membership, delete",
         url=ENTRA_DOC,
         consequence=(

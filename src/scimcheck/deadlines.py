@@ -2,7 +2,7 @@
 
 A socket timeout bounds each read, so an endpoint that drips a byte every second (headers or
 body) would hold a request forever. Entra gives up on a request after 60 seconds in all
-(entra-behavior.md §1.0); so does scimcheck: one daemon thread shuts down the socket of any
+(docs/entra.md §1.0); so does scimcheck: one daemon thread shuts down the socket of any
 request still running at its deadline, which ends the blocked read at once. The transport's
 connection pools report each request's connection with :func:`note_connection`.
 """

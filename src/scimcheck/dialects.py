@@ -1,4 +1,4 @@
-"""Entra's two PATCH dialects (entra-behavior.md §3, Entra S2).
+"""Entra's two PATCH dialects (docs/entra.md §3, Entra S2).
 
 ``legacy`` is what Entra sends by default: capitalised ops, one op per path, booleans as the
 strings ``"True"``/``"False"``, member removal as ``Remove members`` with a value array.
@@ -78,7 +78,7 @@ def update_operations(dialect: Dialect, changes: Mapping[str, Any]) -> list[dict
 
 
 def active_operations(dialect: Dialect, active: bool) -> list[dict[str, Any]]:
-    """Disable or re-enable a user (entra-behavior.md §1.4)."""
+    """Disable or re-enable a user (docs/entra.md §1.4)."""
     return [{"op": op(dialect, "replace"), "path": "active", "value": boolean(dialect, active)}]
 
 

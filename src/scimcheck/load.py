@@ -4,7 +4,7 @@ Importing this module imports Locust, which monkey-patches the process for geven
 ``scimcheck load`` (and its distributed workers) import it, never the rest of scimcheck.
 
 The requests go out on geventhttpclient, the client of Locust's ``FastHttpUser``, driven
-directly so that they carry Entra's headers and nothing else (entra-behavior.md §1.0):
+directly so that they carry Entra's headers and nothing else (docs/entra.md §1.0):
 ``Authorization: Bearer``, ``Content-Type: application/scim+json; charset=utf-8`` on writes,
 no ``Accept``, no ``Accept-Encoding``, no ``User-Agent`` (FastHttpUser's session would add the
 last two). Each answer is reported to Locust's statistics (so its distributed master and web UI

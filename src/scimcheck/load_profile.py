@@ -1,6 +1,6 @@
 """What ``scimcheck load`` sends: Entra's provisioning cycles as a plan of jobs.
 
-An Entra job's initial cycle (entra-behavior.md §1.2, §1.6, §5) matches then creates every
+An Entra job's initial cycle (docs/entra.md §1.2, §1.6, §5) matches then creates every
 in-scope user (``GET /Users?filter=userName eq "…"`` then ``POST /Users``), then every group
 (``GET /Groups?excludedAttributes=members&filter=displayName eq "…"`` then ``POST /Groups``),
 then adds the members with PATCH, many per request (at most 100: larger adds lose members on
@@ -217,7 +217,7 @@ class Plan:
         params: dict[str, str], make_body: Callable[[], dict[str, Any]],
     ) -> Job:
         """Entra's match-then-create: a filter on the matching attribute, then a POST when the
-        answer came (entra-behavior.md §1.1, §1.6); the path created is learnt for later."""
+        answer came (docs/entra.md §1.1, §1.6); the path created is learnt for later."""
         where = collection.strip("/")
         try:
             match = yield Step(

@@ -3,7 +3,7 @@
 Every answer is counted in the time window it was sent in: requests, failures (no answer, or
 any status but 2xx and 429), 429s, and the latency (rounded as Locust rounds it, so a window is
 a small histogram that workers can ship to the master). The verdict is Entra's gallery
-requirement, at least 25 requests per second per tenant (entra-behavior.md S1; D31), judged on
+requirement, at least 25 requests per second per tenant (docs/entra.md S1; D31), judged on
 the steady state:
 
 - the first window is ramp-up (connections opening) and the last, partial one is the stop; the
@@ -195,7 +195,7 @@ class Summary:
                            f"({self.steady.failures} failed, {self.steady.throttled} x 429; "
                            f"the limit is {MAX_ERROR_RATE:.0%})")
         return Verdict(False, f"FAIL: {'; '.join(reasons)}: Entra's initial cycle would be "
-                       "throttled or quarantined (entra-behavior.md D31)", achieved, required, bad)
+                       "throttled or quarantined (docs/entra.md D31)", achieved, required, bad)
 
 
 def _per_tenant(required: float) -> str:

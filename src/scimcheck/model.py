@@ -2,7 +2,7 @@
 
 A Hypothesis rule-based state machine creates users, updates them in either dialect, disables
 and re-enables them, creates a group, adds and removes members in each dialect's form, and
-deletes users and the group, in any order (entra-behavior.md §1.2-§1.6, §3). After every step
+deletes users and the group, in any order (docs/entra.md §1.2-§1.6, §3). After every step
 the endpoint is compared with the model by GET and by Entra's match filter. A mismatch fails
 ``generated.model-lifecycle``; Hypothesis shrinks the program to the fewest steps, and its
 request chain becomes a curl script. Values are plain (:func:`scimcheck.strategies.plain_users`)

@@ -1,7 +1,7 @@
 """The one probe before a run: Entra's Test Connection query, sent with the token.
 
 An unreachable host or a rejected token stops the run early (exit code 3) with one line saying
-what to fix, instead of dozens of failed checks (entra-behavior.md §1.1).
+what to fix, instead of dozens of failed checks (docs/entra.md §1.1).
 """
 
 from __future__ import annotations

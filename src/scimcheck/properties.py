@@ -556,7 +556,7 @@ def ascii_swapcase(text: str) -> str:
 
 def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], Dialect]) -> None:
     """PATCH then GET: the changed attributes hold the new values, the others are untouched
-    (RFC 7644 §3.5.2), in the dialect drawn (entra-behavior.md §3)."""
+    (RFC 7644 §3.5.2), in the dialect drawn (docs/entra.md §3)."""
     values, changes, dialect = value
     user_id = probe.create_user(values)
     if user_id is None or not changes:

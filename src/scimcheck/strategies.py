@@ -13,7 +13,7 @@ addresses) with adversarial text: characters outside the Basic Multilingual Plan
 marks, right-to-left scripts, quotes and backslashes (which exercise filter escaping, RFC 7644
 §3.4.2.2), leading and trailing spaces, strings of 256 characters and more, and ``userName`` in
 mixed letter case. Every value is one Entra could send: no control characters, no empty or
-all-space strings, no nulls (Entra never sends nulls, entra-behavior.md §1.2). Every userName
+all-space strings, no nulls (Entra never sends nulls, docs/entra.md §1.2). Every userName
 carries ``tag`` so a run can find and delete what it created.
 """
 

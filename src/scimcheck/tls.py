@@ -2,7 +2,7 @@
 
 Entra reaches an endpoint over HTTPS only, with TLS 1.2 and a short list of ECDHE cipher suites:
 "The only acceptable protocol version is TLS 1.2. No other SSL/TLS version is permitted"
-(entra-behavior.md §2 "Security requirements", from S1; S4: the channel is "HTTPS TLS 1.2").
+(docs/entra.md §2 "Security requirements", from S1; S4: the channel is "HTTPS TLS 1.2").
 :func:`probe_tls12` makes that handshake and says in one line why it failed; the
 ``transport.tls12`` check (suites/test_transport_security.py) judges it.
 
@@ -43,7 +43,7 @@ ENTRA_CIPHERS = (
     "ECDHE-RSA-AES128-SHA256",
     "ECDHE-RSA-AES256-SHA384",
 )
-"""Entra's TLS 1.2 cipher suites "minimum bar" (entra-behavior.md §2), in OpenSSL's names."""
+"""Entra's TLS 1.2 cipher suites "minimum bar" (docs/entra.md §2), in OpenSSL's names."""
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}

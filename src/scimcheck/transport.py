@@ -1,6 +1,6 @@
 """The one place that sends HTTP: urllib3's connection pools, recording every exchange.
 
-Requests are sent the way Entra sends them (entra-behavior.md §1.0, §8): ``Authorization:
+Requests are sent the way Entra sends them (docs/entra.md §1.0, §8): ``Authorization:
 Bearer``; writes with ``Content-Type: application/scim+json; charset=utf-8``; GETs with no
 ``Accept``; no ``User-Agent`` and no ``Accept-Encoding``. The token never leaves this module
 in clear: recorded headers carry ``Bearer <redacted>``, and an answer that repeats it in any
@@ -35,7 +35,7 @@ from scimcheck import deadlines, endpoints, ownership
 from scimcheck.redaction import REDACTED, SHORT_SECRET, Redactor, one_line
 
 ENTRA_TIMEOUT_S = 60.0
-"""Entra gives up on a request after 60 seconds (entra-behavior.md §1.0)."""
+"""Entra gives up on a request after 60 seconds (docs/entra.md §1.0)."""
 
 CONNECT_TIMEOUT_S = 10.0
 DEADLINE_GRACE_S = 1.0

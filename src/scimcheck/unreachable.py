@@ -3,7 +3,7 @@
 A nightly job reads ``junit.xml`` and ``results.json`` whatever happened, so a target that cannot
 be reached, or answers its Test Connection query with no usable answer, still gets all three
 reports: one errored test named ``preflight`` carrying the one-line diagnosis, and no check
-judged (entra-behavior.md §1.1: Test Connection is Entra's first request too).
+judged (docs/entra.md §1.1: Test Connection is Entra's first request too).
 """
 
 from __future__ import annotations

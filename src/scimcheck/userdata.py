@@ -1,6 +1,6 @@
 """Users as Entra would send them under a profile, and reading attribute paths back.
 
-Attribute paths are the forms Entra's mappings use (entra-behavior.md §1.3): simple
+Attribute paths are the forms Entra's mappings use (docs/entra.md §1.3): simple
 (``displayName``), dotted (``name.givenName``), value-filtered (``emails[type eq "work"].value``)
 and URN-qualified (``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department``).
 Attribute names compare case-insensitively (RFC 7643 §2.1).
@@ -95,19 +95,19 @@ def _work_address(sub: str) -> _Generator:
 _ENTERPRISE = ENTERPRISE_USER_SCHEMA.lower()
 MANAGER = f"{ENTERPRISE_USER_SCHEMA}:manager"
 # Attributes whose value is another user's id. No generator can know one: Entra sends them in a
-# PATCH of their own once both users exist (entra-behavior.md §1.2 step 3, §5), so they are in
+# PATCH of their own once both users exist (docs/entra.md §1.2 step 3, §5), so they are in
 # no create body or update here; a sequence file sets them from a captured id, as Entra does
 # ({op: "{op.add}", path: "urn:…:enterprise:2.0:User:manager", value: "{boss_id}"}).
 REFERENCES = frozenset({MANAGER.lower()})
 # Attributes Entra changes only in a PATCH form of their own, never in the update of the other
-# attributes: app roles (AppRoleAssignmentsComplex, entra-behavior.md §1.2 roles, D15) are sent
+# attributes: app roles (AppRoleAssignmentsComplex, docs/entra.md §1.2 roles, D15) are sent
 # in the create and then added as JSON-encoded strings (fixtures/sequences/app-roles.yaml).
 OWN_UPDATE = frozenset({"roles"})
 APP_ROLES = ("User", "Reader", "Contributor", "Auditor")  # the sequence adds Approver
 
 
 def _app_role(person: Person, revision: int) -> list[dict[str, Any]]:
-    """Entra's SingleAppRoleAssignment create form of one app role (entra-behavior.md §1.2)."""
+    """Entra's SingleAppRoleAssignment create form of one app role (docs/entra.md §1.2)."""
     role = APP_ROLES[(int(person.serial, 16) + revision) % len(APP_ROLES)]
     return [{"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": role}]
 
@@ -179,7 +179,7 @@ class GeneratedUser:
         return str(self.values["userName"])
 
     def create_body(self) -> dict[str, Any]:
-        """POST /Users body in Entra's shape (entra-behavior.md §1.2)."""
+        """POST /Users body in Entra's shape (docs/entra.md §1.2)."""
         return user_body(self.values)
 
     def variables(self) -> dict[str, Any]:
@@ -208,7 +208,7 @@ class GeneratedUser:
 
 
 def user_body(values: Mapping[str, Any]) -> dict[str, Any]:
-    """POST /Users body in Entra's shape (entra-behavior.md §1.2): the core schema, the
+    """POST /Users body in Entra's shape (docs/entra.md §1.2): the core schema, the
     enterprise URN when its attributes are present (a custom extension's URN is left out, as
     Entra does, S8), ``meta.resourceType``."""
     body: dict[str, Any] = {"schemas": [USER_SCHEMA]}
@@ -223,7 +223,7 @@ def user_body(values: Mapping[str, Any]) -> dict[str, Any]:
 def update_variables(changes: dict[str, Any]) -> dict[str, Any]:
     """``{NAME.update.…}``: Entra's update of every mapped attribute, as values and as the
     operations each dialect sends; ``dottedKeys`` are the attributes the compliant dialect puts
-    in a path-less replace under dotted keys (entra-behavior.md §3, D11)."""
+    in a path-less replace under dotted keys (docs/entra.md §3, D11)."""
     dotted = {p: v for p, v in changes.items() if _pathless_dotted(p)}
     return {
         "values": dict(changes),
@@ -283,7 +283,7 @@ def _value(path: str, person: Person, revision: int) -> Any:
 
 @dataclass
 class GeneratedGroup:
-    """A group to create, as Entra sends it (entra-behavior.md §1.6)."""
+    """A group to create, as Entra sends it (docs/entra.md §1.6)."""
 
     display_name: str
     external_id: str | None

@@ -1,4 +1,4 @@
-"""HTTP behaviour of the reference app (RFC 7644 §3; Entra requirements, entra-behavior.md §1-2)."""
+"""HTTP behaviour of the reference app (RFC 7644 §3; Entra requirements, docs/entra.md §1-2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The filter grammar and evaluator (RFC 7644 §3.4.2.2; Entra's filters, entra-behavior.md §1)."""
+"""The filter grammar and evaluator (RFC 7644 §3.4.2.2; Entra's filters, docs/entra.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PATCH in both Entra dialects (entra-behavior.md §1.3-1.6, §3; RFC 7644 §3.5.2)."""
+"""PATCH in both Entra dialects (docs/entra.md §1.3-1.6, §3; RFC 7644 §3.5.2)."""
 
 from __future__ import annotations
 

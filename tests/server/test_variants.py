@@ -1,4 +1,4 @@
-"""Every broken variant differs from the correct server in its one behaviour (entra-behavior.md §7).
+"""Every broken variant differs from the correct server in its one behaviour (docs/entra.md §7).
 
 Each test shows the behaviour on the correct server and on the variant, plus a nearby behaviour
 the variant must leave alone.

@@ -1,7 +1,7 @@
 """Service discovery: ``/ServiceProviderConfig``, ``/Schemas``, ``/ResourceTypes``.
 
 RFC 7643 §5 (ServiceProviderConfig), §6 (ResourceType), §7 (Schema) and RFC 7644 §4. Entra asks
-for ``/Schemas`` as a ListResponse (entra-behavior.md §1.9, D29); Microsoft's gallery template
+for ``/Schemas`` as a ListResponse (docs/entra.md §1.9, D29); Microsoft's gallery template
 also reads ``/ResourceTypes`` and ``/ServiceProviderConfig`` (S11).
 """
 

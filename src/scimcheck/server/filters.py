@@ -5,7 +5,7 @@ Grammar: RFC 7644 §3.4.2.2 (filters) and §3.5.2 (PATCH ``path``), with the RFC
 ``emails[type eq "work" and value co "@x"]``, URN-qualified attribute paths and JSON string
 literals (so ``"a\\"b"`` works, which scim2-filter-parser could not parse). Operators and attribute
 names are case-insensitive. Entra's uniqueness query ``emails[type eq "work"].value eq "…"``
-(entra-behavior.md §1.7) is accepted as a value path followed by a sub-attribute comparison.
+(docs/entra.md §1.7) is accepted as a value path followed by a sub-attribute comparison.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The PATCH engine: RFC 7644 §3.5.2 plus everything Entra sends (entra-behavior.md §1.3-1.6, §3).
+"""The PATCH engine: RFC 7644 §3.5.2 plus everything Entra sends (docs/entra.md §1.3-1.6, §3).
 
 Accepted beyond the RFC letter, because Entra sends it (Entra S1, S2):
 - op names in any case (``Add``/``Replace``/``Remove``; D1);

@@ -3,7 +3,7 @@
 ``id`` and ``schemas`` are always returned (``returned: always``); names compare
 case-insensitively and may be URN-qualified (``urn:…:enterprise:2.0:User:department``), dotted
 (``name.givenName``, ``emails.value``) or a whole extension URN. ``excludedAttributes=members``
-on groups is what Entra sends on every group read (entra-behavior.md §1.6, D23).
+on groups is what Entra sends on every group read (docs/entra.md §1.6, D23).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Turning POST/PUT bodies into stored attributes (RFC 7644 §3.3, §3.5.1; RFC 7643 §3).
 
 Client-sent ``id`` and ``meta`` are ignored (RFC 7643 §3.1; Entra sends ``meta.resourceType``,
-entra-behavior.md §1.2); unknown ``schemas`` URNs are accepted (Entra's ADSCIM Group URN, §1.6,
+docs/entra.md §1.2); unknown ``schemas`` URNs are accepted (Entra's ADSCIM Group URN, §1.6,
 D22); ``password`` is accepted but never kept or returned (RFC 7643 §4.1.1); ``active`` defaults
 to true; null means unassigned (RFC 7643 §2.5).
 """

@@ -322,7 +322,7 @@ class ResourceType:
         """Resolve a path against this type's schemas (URN, name and sub-attribute, any case).
 
         ``search_extensions`` lets an unqualified name fall back to an extension attribute
-        (``manager eq "…"`` in Entra's legacy reference query, entra-behavior.md §1.7).
+        (``manager eq "…"`` in Entra's legacy reference query, docs/entra.md §1.7).
         """
         schema: Schema | None
         if path.uri is not None:

@@ -2,8 +2,8 @@
 
 Values are stored exactly as sent (Entra S1 "store values exactly as sent"); only three Entra
 quirks are coerced: the strings ``"True"``/``"False"`` (any case) for boolean attributes
-(Entra S2, entra-behavior.md §1.4), a bare-string ``manager`` (entra-behavior.md §1.3, D13),
-and a role whose ``value`` is a JSON-encoded role object (entra-behavior.md §1.2 roles, D15).
+(Entra S2, docs/entra.md §1.4), a bare-string ``manager`` (docs/entra.md §1.3, D13),
+and a role whose ``value`` is a JSON-encoded role object (docs/entra.md §1.2 roles, D15).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def _simple(attribute: Attribute, value: Any, where: str, options: Coercion) -> 
 
 def role_value(element: dict[str, Any], where: str, options: Coercion) -> dict[str, Any]:
     """A ``roles`` element; Entra's PATCH form ``{"value": "{\"id\":…,\"value\":…,
-    \"displayName\":…}"}`` (entra-behavior.md §1.2 roles, D15) becomes ``{value, display}``."""
+    \"displayName\":…}"}`` (docs/entra.md §1.2 roles, D15) becomes ``{value, display}``."""
     raw = element.get("value")
     if options.role_json == "raw" or not (isinstance(raw, str) and raw.lstrip().startswith("{")):
         return element

@@ -1,6 +1,6 @@
 """Deliberately broken variants of the reference server, for the harness's self-tests.
 
-Each variant changes exactly one behaviour, modelled on a real-world defect (entra-behavior.md
+Each variant changes exactly one behaviour, modelled on a real-world defect (docs/entra.md
 §7, D-numbers). A variant is either a switch in :class:`Behaviour`, consulted at one named point
 of the server, or a response rewrite/request guard in :class:`VariantMiddleware`.
 """
