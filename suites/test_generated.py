@@ -32,7 +32,7 @@ def test_generated_users_are_matched_by_username(
     properties.run(
         scim, scim_budget, "match by userName",
         strategies.users(scim_settings.profile, scim_settings.tag),
-        properties.filter_finds_user, ("generated.filter-finds-user",),
+        properties.filter_finds_user, ("generated.filter-finds-user", properties.FILTER_ESCAPES),
     )
 
 

@@ -69,6 +69,7 @@ EXPECTED: dict[str, set[str]] = {
     "non-ascii-question-marks": set(),
     "long-values-rejected": set(),
     "filter-quote-500": set(),
+    "filter-escapes-unread": set(),
     "given-name-wipes-family-name": set(),
     "patch-response-not-stored": {
         "user.update.applied", "user.update.pathless-dotted", "user.disable.string-false",
@@ -189,6 +190,9 @@ GENERATED: dict[str, set[str]] = {
     "truncates-64": {"generated.create-roundtrip", "generated.patch-roundtrip"},
     "non-ascii-question-marks": {"generated.create-roundtrip", "generated.patch-roundtrip"},
     "filter-quote-500": {"generated.no-server-error"},
+    # a userName with a quote or backslash is not found: the escapes' rfc-must finding, not
+    # Entra's match (its UPNs hold neither character)
+    "filter-escapes-unread": {"generated.filter-escaped-value"},
     "patch-response-not-stored": {"generated.patch-roundtrip", "generated.model-lifecycle"},
     "given-name-wipes-family-name": {"generated.patch-roundtrip", "generated.model-lifecycle"},
     "long-values-rejected": {"generated.values-accepted"},

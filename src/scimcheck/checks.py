@@ -1224,6 +1224,22 @@ _CHECKS: tuple[Check, ...] = (
         "case-insensitively, and never fail on non-ASCII.",
     ),
     Check(
+        id="generated.filter-escaped-value",
+        title='userName eq finds the user when the value holds a quote or a backslash (\\" and '
+        "\\\\ escapes)",
+        level=Level.RFC_MUST,
+        capability=Capability.CREATE_USER,
+        source="RFC 7644 §3.4.2.2 (a filter's compValue string is a JSON string); not Entra's: "
+        "a UPN holds neither character, and Entra does not support special characters in "
+        "matching values (docs/entra.md §5, S7)",
+        url=RFC7644 + "#section-3.4.2.2",
+        consequence=(
+            "Clients filtering on such a value miss the resource. Entra's user match is not "
+            "hit (its userNames hold no quote or backslash), but a group displayName may."
+        ),
+        fix='Parse the filter value as a JSON string: \\" is a quote and \\\\ a backslash.',
+    ),
+    Check(
         id="generated.no-server-error",
         title="No generated request makes the endpoint fail (5xx or no answer; a 501 Not "
         "Implemented is the refused operation's finding)",

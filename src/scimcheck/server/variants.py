@@ -86,6 +86,8 @@ VARIANTS: dict[str, str] = {
     "rate-limited-gets": "every third GET is answered 429 with Retry-After: 0 (D31)",
     "long-values-rejected": "a string longer than 128 characters is refused with 400",
     "filter-quote-500": "a filter whose value holds a quote or an escaped quote → 500",
+    "filter-escapes-unread": "a filter value holding an escape (\\\" or \\\\) is compared "
+    "without unescaping it, so it finds nothing",
     "patch-response-not-stored": "a PATCH answers with the change, but the store keeps the old",
     "given-name-wipes-family-name": "replacing name.givenName replaces the whole name object",
     "role-json-string-raw": "a role PATCHed as Entra's JSON-encoded string is stored raw (D15)",
@@ -548,6 +550,18 @@ def _get_by_id_404(request: Request, response: Response, body: Any) -> tuple[Res
     return response, body
 
 
+def _filter_escapes_unread(
+    request: Request, response: Response, body: Any
+) -> tuple[Response, Any]:
+    """Models a filter parser that takes the characters between the quotes literally: a
+    value with an escaped quote or backslash matches no stored value."""
+    text = request.args.get("filter", "")
+    if request.method == "GET" and _is_list(body) and ('\\"' in text or "\\\\" in text):
+        body["Resources"] = []
+        body["totalResults"] = 0
+    return response, body
+
+
 def _filter_finds_nothing(attribute: str) -> Rewrite:
     """A rewrite answering every filter on ``attribute`` with an empty list."""
 
@@ -657,6 +671,7 @@ _GUARDS: dict[str, Guard] = {
 }
 
 _REWRITES: dict[str, Rewrite] = {
+    "filter-escapes-unread": _filter_escapes_unread,
     "no-match-404": _no_match_404,
     "plain-errors": _plain_errors,
     "errors-without-scimtype": _errors_without_scimtype,
