@@ -126,3 +126,36 @@ def test_a_failure_can_be_expanded_its_transcript_read_and_its_script_copied(
     if pasted:  # headless Chromium may keep the clipboard to itself
         assert pasted == shown
     assert _errors(browser) == []
+
+
+def test_the_page_is_scimchecks_and_a_check_id_opens_its_failure(
+    failing_report: Path, browser: webdriver.Chrome
+) -> None:
+    """Title and header name scimcheck, its version, the verdict and the target; pytest's
+    Python/plugin environment table is gone; clicking a failed check's id in the verdict box
+    opens its failure in the page; its source is a separate link; a skipped test says why in a
+    sentence, not a Python tuple."""
+    from scimcheck import __version__
+
+    browser.get(failing_report.as_uri())
+    assert browser.title.startswith(f"scimcheck {__version__}: FAIL · http://127.0.0.1:")
+    assert browser.find_element(By.ID, "title").text == browser.title
+    assert not browser.find_element(By.ID, "environment").is_displayed()
+    box = browser.find_element(By.ID, "scimcheck-readiness")
+    failure = browser.find_element(By.ID, "failure-membership.remove-legacy")
+    assert failure.get_attribute("open") is None
+    row = next(r for r in box.find_elements(By.CSS_SELECTOR, "tr.failed")
+               if "membership.remove-legacy" in r.text)
+    source = row.find_element(By.CSS_SELECTOR, "a.source")
+    assert (source.get_attribute("href") or "").startswith("https://")
+    row.find_element(By.LINK_TEXT, "membership.remove-legacy").click()
+    assert failure.get_attribute("open") is not None and failure.is_displayed()
+    assert "remove" in failure.text.lower() and "Fix:" in failure.text
+    browser.find_element(By.ID, "hide_all_details").click()
+    skipped = "#results-table tbody.results-table-row.skipped"
+    rows = browser.find_elements(By.CSS_SELECTOR, skipped)
+    assert rows, "the run skipped nothing: the profile's unmapped sequences should be"
+    rows[0].find_element(By.CSS_SELECTOR, "tr.collapsible td.col-result").click()
+    log = browser.find_element(By.CSS_SELECTOR, f"{skipped} .log").text
+    assert log.startswith("Not run: ") and "site-packages" not in log and "('" not in log
+    assert _errors(browser) == []

@@ -753,6 +753,17 @@ def _attach_html_extras(report: pytest.TestReport, sequence: Sequence) -> None:
     report.extras = existing  # type: ignore[attr-defined]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
+    """A skipped test's log in report.html is its reason as a sentence, not pytest's
+    (path, line, reason) tuple with a site-packages path."""
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and len(longrepr) == 3:
+        from html import escape
+
+        data[:] = [escape(f"Not run: {str(longrepr[2]).removeprefix('Skipped: ')}")]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
     """Make a Ctrl-C or SIGTERM printable before pytest renders it.
@@ -847,15 +858,39 @@ class RunCollector:
                         self.config.getoption("scim_shards"))
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        """The page is scimcheck's: its name and version now, the verdict and target at the
+        end (pytest-html asks at the start of the session)."""
+        from scimcheck import __version__
+
+        self.html_report = report
+        report.title = f"scimcheck {__version__}"
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str], session: Any
     ) -> None:
-        """The Entra readiness summary on top of report.html."""
+        """The Entra readiness summary on top of report.html, and the page's title."""
         document = self._document()
         if document is not None:
             from scimcheck import report_html
 
             prefix.extend(report_html.summary(document))
+            report = getattr(self, "html_report", None)
+            if report is not None:
+                report.title = report_html.title(document)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """A scimcheck run's report has no Python/plugin environment table (pytest-metadata's):
+        the readiness summary says what was tested, with what."""
+        if not self.config.getoption("scim_junit"):  # plain pytest keeps its own report
+            return
+        try:
+            from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
+        except ImportError:  # pragma: no cover - pytest-html depends on it
+            return
+        self.config.stash[metadata_key].clear()
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         """The verdict by capability, in Entra's terms, after pytest's own summary."""

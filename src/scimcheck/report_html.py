@@ -41,6 +41,11 @@ _STYLE = """
 #scimcheck-readiness tr.untested {color: #888}
 #scimcheck-readiness .first-fix {background: #fff4d6; padding: 6px 10px; border-radius: 4px}
 #scimcheck-readiness .insecure {color: #b00020}
+#scimcheck-readiness details.failure {margin: 4px 0; padding: 2px 8px;
+  border-left: 3px solid #b00020}
+#scimcheck-readiness details.failure.finding {border-left-color: #a06000}
+#scimcheck-readiness details.failure pre {white-space: pre-wrap; margin: 2px 0}
+#environment-header, #environment {display: none}
 </style>
 """
 
@@ -90,10 +95,58 @@ def summary(document: dict[str, Any]) -> list[str]:
     if first is not None:
         parts.append(
             f'<p class="first-fix"><strong>First thing to fix:</strong> '
-            f"<code>{escape(first['id'])}</code>: {escape(first['fix'])}</p>"
+            f'<a href="#{_anchor(first["id"])}" onclick="{_OPEN_FAILURE}">'
+            f"<code>{escape(first['id'])}</code></a>: {escape(first['fix'])}</p>"
         )
+    parts += _failures(entries)
     parts.append("</section>")
     return ["\n".join(parts)]
+
+
+def title(document: dict[str, Any]) -> str:
+    """The page's title: scimcheck, its version, the verdict and the target."""
+    return (f"scimcheck {document['version']}: {document['verdict'].upper()} · "
+            f"{document['target']}")
+
+
+_OPEN_FAILURE = escape(
+    "var d=document.getElementById(this.getAttribute('href').slice(1));if(d){d.open=true}"
+)
+"""A check id in the verdict box opens its failure below (the link itself scrolls to it)."""
+SHOWN_FAILURES = 10
+"""Failures listed per check in the page; results.json keeps every one."""
+
+
+def _anchor(check_id: str) -> str:
+    return "failure-" + "".join(c if c.isalnum() or c in "-." else "-" for c in check_id)
+
+
+def _failures(entries: list[dict[str, Any]]) -> list[str]:
+    """Each failed check, failing-level first, folded: what failed, where, and the fix."""
+    failed = sorted((e for e in entries if e["outcome"] == "failed"),
+                    key=lambda e: not e["fails_run"])
+    if not failed:
+        return []
+    parts = ["<h3>Failures</h3>"]
+    for entry in failed:
+        items = "".join(
+            f"<li><code>{escape(f.get('test', ''))}</code><pre>{escape(f['message'])}</pre></li>"
+            for f in entry["failures"][:SHOWN_FAILURES]
+        )
+        more = len(entry["failures"]) - SHOWN_FAILURES
+        if more > 0:
+            items += f"<li>and {more} more in results.json</li>"
+        css = "failure" if entry["fails_run"] else "failure finding"
+        parts.append(
+            f'<details class="{css}" id="{_anchor(entry["id"])}">'
+            f"<summary><code>{escape(entry['id'])}</code> [{escape(entry['level'])}]: "
+            f"{escape(entry['title'])}</summary>"
+            f"<p>Under Entra: {escape(entry.get('consequence', ''))}</p>"
+            f"<p>Fix: {escape(entry.get('fix', ''))} Source: "
+            f'<a href="{escape(entry["url"] or "")}">{escape(entry["source"])}</a></p>'
+            f"<ul>{items}</ul></details>"
+        )
+    return parts
 
 
 def _tested(capability: Capability, entries: list[dict[str, Any]]) -> bool:
@@ -114,8 +167,9 @@ def _row(capability: Capability, entries: list[dict[str, Any]]) -> str:
         return (f'<tr class="passed"><td class="mark">✓</td><td>{name}</td>'
                 f"<td>{len(ran)} {noun} passed</td></tr>")
     lines = [
-        f'<a href="{escape(e["url"])}"><code>{escape(e["id"])}</code></a> '
-        f"[{escape(e['level'])}]: {escape(e['consequence'])}"
+        f'<a href="#{_anchor(e["id"])}" onclick="{_OPEN_FAILURE}"><code>{escape(e["id"])}</code>'
+        f"</a> [{escape(e['level'])}]: {escape(e['consequence'])} "
+        f'(<a class="source" href="{escape(e["url"] or "")}">{escape(e["source"])}</a>)'
         for e in failed
     ]
     if worked_around:  # never a ✓: these held only for a request Entra does not send
@@ -149,23 +203,27 @@ def checks_table(evaluations: list[Evaluation]) -> str:
         before = outcome.get(evaluation.check.id, now)
         outcome[evaluation.check.id] = max(before, now, key=weight.__getitem__)
     seen = {e.check.id: e.check for e in evaluations}
-    rows = []
+    rows: list[str] = []
+    passed: list[str] = []
     for check_id in sorted(seen, key=lambda c: (outcome[c], c)):
         check = seen[check_id]
         mark = ("✗ failed", "⚠ passed only with a workaround", "· not evaluated",
                 "✓ passed")[outcome[check_id]]
         if outcome[check_id] in (1, 2):
             mark += f": {escape(why.get(check_id, ''))}"
-        rows.append(
+        (passed if outcome[check_id] == 3 else rows).append(
             f"<tr><td>{mark}</td><td><code>{escape(check.id)}</code></td>"
             f"<td>{escape(check.level.value)}</td><td>{escape(check.capability.value)}</td>"
             f'<td><a href="{escape(check.url)}">{escape(check.source)}</a></td></tr>'
         )
-    return (
-        '<table class="scimcheck-checks" style="border-collapse:collapse;margin:6px 0">'
-        "<tr><th>outcome</th><th>check</th><th>level</th><th>capability</th><th>source</th></tr>"
-        + "".join(rows) + "</table>"
-    )
+    head = ("<tr><th>outcome</th><th>check</th><th>level</th><th>capability</th>"
+            "<th>source</th></tr>")
+    table = '<table class="scimcheck-checks" style="border-collapse:collapse;margin:6px 0">'
+    out = f"{table}{head}{''.join(rows)}</table>" if rows else ""
+    if passed:  # folded: what failed comes first, unobstructed
+        out += (f'<details class="scimcheck-passed"><summary>{len(passed)} check(s) passed'
+                f"</summary>{table}{head}{''.join(passed)}</table></details>")
+    return out
 
 
 _COPY_SCRIPT = (
