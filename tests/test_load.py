@@ -84,6 +84,7 @@ def test_a_short_load_passes_and_leaves_nothing(
     assert _tagged(transport) == []
     assert endpoint_snapshot(transport) == before  # nothing of anybody else's changed
     assert TEST_TOKEN not in done.stdout + done.stderr + json.dumps(report)
+    _assert_load_page(tmp_path / "load.html", "PASS")
 
 
 @pytest.mark.slow
@@ -105,6 +106,20 @@ def test_an_endpoint_that_cannot_keep_up_fails(
         assert "throttled or quarantined (docs/entra.md D31)" in last
         assert report["verdict"] == "fail"
         assert _tagged(transport) == []
+    _assert_load_page(tmp_path / "load.html", "FAIL")
+
+
+def _assert_load_page(page: Path, verdict: str) -> None:
+    """load.html: the verdict in its title, three charts (rate against Entra's line, latency
+    percentiles, failures and 429s), self-contained (no script fetched from anywhere)."""
+    text = page.read_text(encoding="utf-8")
+    assert f"<title>scimcheck load: {verdict} · http://127.0.0.1:" in text
+    assert text.count("<svg") == 3
+    for series in ("achieved", "Entra's requirement (25 req/s)", "p95", "p99",
+                   "429 Too Many Requests"):
+        assert series in text, series
+    assert "<script src" not in text and "http://kozea" not in text
+    assert TEST_TOKEN not in text
 
 
 @pytest.mark.slow

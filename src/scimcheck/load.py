@@ -41,7 +41,7 @@ from locust import User, argument_parser, constant, task
 from locust.env import Environment
 from locust.runners import MasterRunner, Runner, WorkerRunner
 
-from scimcheck import TOKEN_ENV, cleanup, exitcodes, load_report, ownership, redaction
+from scimcheck import TOKEN_ENV, cleanup, exitcodes, load_html, load_report, ownership, redaction
 from scimcheck.load_launch import Options
 from scimcheck.load_profile import Answer, Created, Plan, Settings, Step, Wait, split
 from scimcheck.transport import MAX_BODY_BYTES, SCIM_JSON, Transport, TransportConfig
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import ssl
 
 REPORT_NAME = "load.json"
+PAGE_NAME = "load.html"
 WAIT_POLL_S = 0.05
 _SETTINGS_OPTION = "scimcheck_settings"
 _STARTED_OPTION = "scimcheck_started"
@@ -393,7 +394,7 @@ def _load(options: Options, url: str, token: str | None, stop: _StopSignal) -> i
     steps = _by_step(environment)
     print(load_report.table(summary, steps))
     report_path = Path(options.report_dir) / REPORT_NAME
-    load_report.write(report_path, {
+    document: dict[str, Any] = {
         "target": url,
         "embedded": not options.url,
         "run_id": settings.run_id,
@@ -413,12 +414,15 @@ def _load(options: Options, url: str, token: str | None, stop: _StopSignal) -> i
         "windows": summary.rows,
         "steps": steps,
         "cleanup": {"problems": problems + worker_notes, "left_behind": left},
-    })
+    }
+    load_report.write(report_path, document)
+    page_path = report_path.with_name(PAGE_NAME)
+    redaction.write_text(page_path, load_html.render(document))
     for note in worker_notes:
         print(f"scimcheck: {redaction.for_terminal(note)}", file=sys.stderr)
     for problem in problems:
         print(f"scimcheck: could not delete {redaction.for_terminal(problem)}", file=sys.stderr)
-    print(f"scimcheck: report: {report_path}")
+    print(f"scimcheck: report: {report_path}, {page_path}")
     if interrupted:
         print("scimcheck: interrupted; what the run created was deleted", file=sys.stderr)
         return exitcodes.INTERRUPTED

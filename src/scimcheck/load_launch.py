@@ -19,9 +19,9 @@ from types import FrameType
 
 
 def locust_installed() -> bool:
-    """Locust (the ``load`` extra) can be imported."""
+    """The ``load`` extra (Locust, and pygal for load.html's charts) can be imported."""
     try:
-        return importlib.util.find_spec("locust") is not None
+        return all(importlib.util.find_spec(name) is not None for name in ("locust", "pygal"))
     except (ImportError, ValueError):
         return False
 
