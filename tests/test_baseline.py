@@ -30,6 +30,7 @@ def _run(url: str, report_dir: Path, *args: str) -> tuple[int, str, dict[str, An
     assert "Traceback" not in done.stdout + done.stderr
     document: dict[str, Any] = json.loads((report_dir / "results.json").read_text("utf-8"))
     assert schemas.validate("results", document) == []
+    document["_report_dir"] = str(report_dir)
     return done.returncode, done.stdout, document
 
 
@@ -64,6 +65,9 @@ def test_one_defect_fixed_and_one_introduced_is_one_new_and_one_fixed_finding(
     assert compared["still"] == [] and compared["not_judged"] == []
     assert "Since the baseline: 1 new, 1 fixed, 0 still failing" in stdout
     assert code == exitcodes.CHECKS_FAILED
+    page = (Path(document["_report_dir"]) / "report.html").read_text(encoding="utf-8")
+    assert "1 new, 1 fixed, 0 still failing" in page
+    assert f"<strong>new</strong> <code>{INTRODUCED[1]}</code>" in page
 
 
 def test_fail_on_new_fails_on_a_new_finding_and_passes_when_nothing_is_new(
@@ -85,7 +89,8 @@ def test_diff_compares_two_results_files(
     paths = []
     for name in ("old", "any"):
         path = tmp_path / f"{name}.json"
-        path.write_text(json.dumps(runs[name][2]), encoding="utf-8")
+        kept = {k: v for k, v in runs[name][2].items() if not k.startswith("_")}
+        path.write_text(json.dumps(kept), encoding="utf-8")
         paths.append(str(path))
     done = scimcheck_cli("diff", *paths)
     assert done.returncode == exitcodes.CHECKS_FAILED, done.stdout + done.stderr

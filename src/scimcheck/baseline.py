@@ -75,8 +75,14 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint, "check": self.check, "level": self.level,
-                "test": self.test, "dialect": self.dialect, "step": self.step,
-                "message": self.message}
+                "fails_run": self.fails_run, "test": self.test, "dialect": self.dialect,
+                "step": self.step, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(check=data["check"], level=data["level"], fails_run=data["fails_run"],
+                   test=data["test"], dialect=data["dialect"], step=data["step"],
+                   message=data["message"])
 
 
 def _dialect(failure: dict[str, Any]) -> str:
@@ -114,6 +120,9 @@ def findings(document: dict[str, Any]) -> dict[str, Finding]:
     return out
 
 
+_GROUPS = ("new", "fixed", "still", "not_judged")
+
+
 @dataclass
 class Comparison:
     """The findings of a new run against those of an old one."""
@@ -132,9 +141,13 @@ class Comparison:
     def to_dict(self, baseline: str) -> dict[str, Any]:
         return {
             "baseline": baseline,
-            **{name: [f.to_dict() for f in getattr(self, name)]
-               for name in ("new", "fixed", "still", "not_judged")},
+            **{name: [f.to_dict() for f in getattr(self, name)] for name in _GROUPS},
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Comparison:
+        """The comparison a results.json holds under ``baseline``."""
+        return cls(**{name: [Finding.from_dict(f) for f in data[name]] for name in _GROUPS})
 
     def summary(self) -> str:
         return (f"{len(self.new)} new, {len(self.fixed)} fixed, {len(self.still)} still failing"
@@ -195,20 +208,21 @@ def load(path: Path, what: str) -> dict[str, Any]:
     return result
 
 
-def judge_against(
-    document: dict[str, Any], baseline: dict[str, Any], baseline_path: str, fail_on: FailOn
-) -> tuple[Comparison, bool]:
-    """Add the comparison to a run's results (``document["baseline"]``) and say whether the run
-    fails: with ``fail_on="any"`` as its verdict says; with ``"new"`` only on a new finding at
-    a failing level, or when the run itself was cut short (errors, the deadline)."""
-    comparison = compare(baseline, document)
-    document["baseline"] = comparison.to_dict(baseline_path)
-    if fail_on == "any" or document["verdict"] == "pass":
-        return comparison, document["verdict"] == "fail"
-    cut_short = bool(document.get("deadline", {}).get("reached")) or bool(
+def attach(document: dict[str, Any], baseline: dict[str, Any], baseline_path: str) -> None:
+    """Add the comparison with ``baseline`` to a run's results (``document["baseline"]``)."""
+    document["baseline"] = compare(baseline, document).to_dict(baseline_path)
+
+
+def run_fails(document: dict[str, Any], fail_on: FailOn) -> bool:
+    """Whether a run fails: with ``fail_on="any"`` as its verdict says; with ``"new"`` only on
+    a new finding at a failing level since its baseline, or when the run itself was cut short
+    (errors, the deadline)."""
+    if fail_on == "any" or document["verdict"] == "pass" or "baseline" not in document:
+        return bool(document["verdict"] == "fail")
+    cut_short = bool((document.get("deadline") or {}).get("reached")) or bool(
         document["tests"]["errors"]
     )
-    return comparison, cut_short or comparison.fails("new")
+    return cut_short or Comparison.from_dict(document["baseline"]).fails("new")
 
 
 def diff(old_path: Path, new_path: Path) -> tuple[Comparison, list[str]]:

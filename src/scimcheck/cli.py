@@ -419,10 +419,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         )
     except _Stopped as stopped:
         return stopped.code
-    return _exit_code(
-        pytest_code, report_dir / "results.json", report_dir,
-        None if previous is None else (previous, args.baseline, args.fail_on),
-    )
+    return _exit_code(pytest_code, report_dir / "results.json", report_dir, args.fail_on)
 
 
 def compare_runs(args: argparse.Namespace) -> int:
@@ -869,6 +866,8 @@ def _pytest_argv(
         argv.append("--scim-strict")
     if args.seed is not None:
         argv += ["--scim-seed", str(args.seed)]
+    if getattr(args, "baseline", None):
+        argv += ["--scim-baseline", str(args.baseline)]
     if args.timeout is not None:
         argv += ["--scim-timeout", str(args.timeout)]
     if args.examples is not None:
@@ -893,11 +892,10 @@ def _pytest_argv(
 
 
 def _exit_code(
-    pytest_code: int, results_path: Path, report_dir: Path,
-    against: tuple[dict[str, Any], str, baseline.FailOn] | None = None,
+    pytest_code: int, results_path: Path, report_dir: Path, fail_on: baseline.FailOn = "any",
 ) -> int:
     """Map pytest's exit code and the verdict (or, with ``--fail-on new``, what is new since
-    the baseline run ``against``) onto scimcheck's exit codes."""
+    the baseline) onto scimcheck's exit codes."""
     import pytest
 
     if pytest_code == pytest.ExitCode.INTERRUPTED:
@@ -920,14 +918,9 @@ def _exit_code(
               f"({len(scripts)} script(s) in {report_dir / 'repro'})")
     if document["tests"]["errors"]:
         return exitcodes.HARNESS_ERROR
-    if against is not None:
-        previous, path, fail_on = against
-        comparison, fails = baseline.judge_against(document, previous, path, fail_on)
-        from scimcheck import results
-
-        results.write(results_path, document)
-        print("\n".join(comparison.lines()))
-        if fail_on == "new" and document["verdict"] == "fail" and not fails:
+    if fail_on == "new":
+        fails = baseline.run_fails(document, fail_on)
+        if document["verdict"] == "fail" and not fails:
             print("Verdict FAIL, but no new finding since the baseline: exit 0 (--fail-on new)")
         return exitcodes.CHECKS_FAILED if fails else exitcodes.OK
     return exitcodes.CHECKS_FAILED if document["verdict"] == "fail" else exitcodes.OK

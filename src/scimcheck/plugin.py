@@ -168,6 +168,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Also replay the sequence files in DIR (repeatable; docs/sequences.md).")
     group.addoption("--scim-results", default=None, metavar="PATH",
                     help="Write results.json (check verdicts) to PATH.")
+    group.addoption("--scim-baseline", default=None, metavar="PATH",
+                    help="An earlier run's results.json: classify each finding as new, fixed "
+                    "or still failing (results.json, report.html, the terminal summary).")
     group.addoption("--scim-junit", default=None, metavar="PATH",
                     help="Write JUnit XML with one test case per check to PATH (pytest's own "
                     "--junitxml has one per test item).")
@@ -793,6 +796,18 @@ class RunCollector:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.state = config.stash[STATE_KEY]
+        self.baseline: dict[str, Any] | None = None
+        path = config.getoption("scim_baseline")
+        if path:
+            from pathlib import Path
+
+            from scimcheck import baseline
+            from scimcheck.errors import ConfigError
+
+            try:
+                self.baseline = baseline.load(Path(path), "--scim-baseline")
+            except ConfigError as exc:
+                raise pytest.UsageError(str(exc)) from None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect the verdicts each test report carries, and count outcomes."""
@@ -832,9 +847,12 @@ class RunCollector:
         settings = self.config.stash.get(SETTINGS_KEY, None)
         if settings is None or not self.state.collected_scim:
             return None
-        from scimcheck import results
+        from scimcheck import baseline, results
 
-        return results.build(settings, self.state)
+        document = results.build(settings, self.state)
+        if self.baseline is not None:
+            baseline.attach(document, self.baseline, str(self.config.getoption("scim_baseline")))
+        return document
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Write results.json and the per-check junit.xml."""

@@ -98,9 +98,30 @@ def summary(document: dict[str, Any]) -> list[str]:
             f'<a href="#{_anchor(first["id"])}" onclick="{_OPEN_FAILURE}">'
             f"<code>{escape(first['id'])}</code></a>: {escape(first['fix'])}</p>"
         )
+    parts += _since_baseline(document)
     parts += _failures(entries)
     parts.append("</section>")
     return ["\n".join(parts)]
+
+
+def _since_baseline(document: dict[str, Any]) -> list[str]:
+    """With --baseline: what is new, fixed and still failing since the earlier run."""
+    compared = document.get("baseline")
+    if not compared:
+        return []
+    counts = (f"{len(compared['new'])} new, {len(compared['fixed'])} fixed, "
+              f"{len(compared['still'])} still failing")
+    if compared["not_judged"]:
+        counts += f", {len(compared['not_judged'])} not judged this time"
+    items = "".join(
+        f"<li><strong>{label}</strong> <code>{escape(f['check'])}</code> "
+        f"[{escape(f['level'])}] in <code>{escape(f['test'])}</code> [{escape(f['dialect'])}]"
+        + (f" at {escape(f['step'])}" if f["step"] else "") + "</li>"
+        for label, key in (("new", "new"), ("fixed", "fixed"), ("not judged", "not_judged"))
+        for f in compared[key]
+    )
+    return [f'<h3 id="scimcheck-baseline">Since the baseline ({escape(compared["baseline"])}):'
+            f" {counts}</h3>", f"<ul>{items}</ul>" if items else ""]
 
 
 def title(document: dict[str, Any]) -> str:

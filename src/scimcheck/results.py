@@ -322,6 +322,10 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     leftover = leftover_warning(document)
     if leftover:
         lines.append(f"  ! {leftover}")
+    if document.get("baseline"):
+        from scimcheck.baseline import Comparison
+
+        lines += Comparison.from_dict(document["baseline"]).lines()
     first = first_to_fix(entries)
     if first is not None:
         lines.append(f"First thing to fix: {first['id']}: {first['fix']}")
