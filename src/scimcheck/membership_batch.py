@@ -62,13 +62,10 @@ def run(scim: Sequence, dialect: Dialect, factories: Factories) -> None:
     path = endpoints.group(group_id)
     scim.created(path, f"group {group.display_name!r}")
     members = list(names)
-    if not _batch(scim, dialect, path, members, add=True):
+    after = _batch_then_read(scim, dialect, path, members, add=True)
+    if after is None:
         return
-    read = scim.send("GET", path, label=f"read the group after adding {len(members)} members")
-    got = _member_ids(read)
-    if got is None:
-        scim.not_evaluated(CHECK, f"the group could not be read back ({read.summary()})")
-        return
+    got, read = after
     missing = [m for m in members if m not in got]
     if not scim.check(
         CHECK, not missing,
@@ -79,13 +76,10 @@ def run(scim: Sequence, dialect: Dialect, factories: Factories) -> None:
     ):
         return
     removed = members[:REMOVED]
-    if not _batch(scim, dialect, path, removed, add=False):
+    after = _batch_then_read(scim, dialect, path, removed, add=False)
+    if after is None:
         return
-    read = scim.send("GET", path, label=f"read the group after removing {len(removed)} members")
-    got = _member_ids(read)
-    if got is None:
-        scim.not_evaluated(CHECK, f"the group could not be read back ({read.summary()})")
-        return
+    got, read = after
     kept = [m for m in removed if m in got]
     scim.check(
         CHECK, not kept,
@@ -149,3 +143,19 @@ def _judgement(count: int) -> Judgement:
     (ids differ from run to run; the count does not)."""
     return Judgement(CHECK, status=(200,), body=(("members", "count", count),),
                      by_hand=f"the group must have {count} members")
+
+
+def _batch_then_read(
+    scim: Sequence, dialect: Dialect, path: str, ids: list[str], *, add: bool
+) -> tuple[set[str], Exchange] | None:
+    """One batch PATCH, then the group read back: its member ids and the read; ``None`` when
+    the PATCH or the read failed (recorded as the check's finding or as not evaluated)."""
+    if not _batch(scim, dialect, path, ids, add=add):
+        return None
+    verb = "adding" if add else "removing"
+    read = scim.send("GET", path, label=f"read the group after {verb} {len(ids)} members")
+    got = _member_ids(read)
+    if got is None:
+        scim.not_evaluated(CHECK, f"the group could not be read back ({read.summary()})")
+        return None
+    return got, read
