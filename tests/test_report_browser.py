@@ -32,6 +32,7 @@ if not (CHROMIUM and CHROMEDRIVER):
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,8 @@ def test_a_failure_can_be_expanded_its_transcript_read_and_its_script_copied(
     script.find_element(By.TAG_NAME, "summary").click()
     button = script.find_element(By.CSS_SELECTOR, "button.scimcheck-copy")
     button.click()
+    # the clipboard answers asynchronously (and, refused, the page falls back to execCommand)
+    WebDriverWait(browser, 10).until(lambda _driver: button.text != "Copy")
     assert button.text == "Copied"
     pasted = browser.execute_script(
         "var a=document.createElement('textarea');document.body.appendChild(a);a.focus();"

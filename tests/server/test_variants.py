@@ -1116,6 +1116,19 @@ def test_filter_quote_500() -> None:
         assert api.filter_users('userName eq "nobody@x.com"').status_code == 200
 
 
+def test_filter_escapes_unread() -> None:
+    for api, correct in zip(_pair("filter-escapes-unread"), (True, False), strict=True):
+        api.create_user('o"brien@x.com')
+        api.create_user("back\\slash@x.com")
+        for text in ('userName eq "o\\"brien@x.com"', 'userName eq "back\\\\slash@x.com"'):
+            found = api.filter_users(text)
+            assert found.status_code == 200
+            assert body_of(found)["totalResults"] == (1 if correct else 0), text
+        plain = api.create_user("plain@x.com")["id"]  # a value without escapes is still found
+        found = body_of(api.filter_users('userName eq "plain@x.com"'))
+        assert [r["id"] for r in found["Resources"]] == [plain]
+
+
 def test_patch_response_not_stored() -> None:
     for api, stored in zip(_pair("patch-response-not-stored"), (True, False), strict=True):
         user = api.create_user("p@x.com", title="Old")
