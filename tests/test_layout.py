@@ -90,3 +90,11 @@ def test_only_the_redaction_boundary_writes_files() -> None:
         if path.name != "redaction.py"
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_architecture_page_names_every_module() -> None:
+    """A newcomer reads docs/architecture.md to find where a thing lives: a module missing
+    there is a module nobody finds."""
+    page = (PACKAGE.parent.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [p.name for p in sorted(PACKAGE.glob("*.py")) if p.name not in page]
+    assert missing == [], f"docs/architecture.md does not name {missing}"
