@@ -328,3 +328,15 @@ def test_a_run_writes_nothing_in_the_working_directory(tmp_path: Path) -> None:
                       environment={"SCIM_EXAMPLES": "5"})
     assert done.returncode == exitcodes.OK, done.stdout + done.stderr
     assert sorted(p.name for p in here.iterdir()) == []
+
+
+def test_the_module_docstring_and_help_name_every_command() -> None:
+    from scimcheck import cli
+
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert commands is not None
+    shown = _scimcheck("--help").stdout
+    for command in commands:
+        assert f"``{command}``" in (cli.__doc__ or ""), command
+        assert f"    {command} " in shown, command

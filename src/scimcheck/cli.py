@@ -1,4 +1,5 @@
-"""The ``scimcheck`` command: ``run``, ``serve``, ``checks`` and ``suites-path``.
+"""The ``scimcheck`` command: ``run``, ``serve``, ``replay``, ``record``, ``cleanup``, ``load``,
+``diff``, ``summary``, ``checks`` and ``suites-path`` (docs/cli.md is the manual).
 
 ``run`` wraps ``pytest.main()`` over the bundled suites, so every pytest option works after
 ``--``. Exit codes are in :mod:`scimcheck.exitcodes` and docs/cli.md.
