@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -339,4 +340,4 @@ def test_the_module_docstring_and_help_name_every_command() -> None:
     shown = _scimcheck("--help").stdout
     for command in commands:
         assert f"``{command}``" in (cli.__doc__ or ""), command
-        assert f"    {command} " in shown, command
+        assert re.search(rf"^ +{re.escape(command)}\b", shown, flags=re.MULTILINE), command
