@@ -98,3 +98,14 @@ def test_the_architecture_page_names_every_module() -> None:
     page = (PACKAGE.parent.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
     missing = [p.name for p in sorted(PACKAGE.glob("*.py")) if p.name not in page]
     assert missing == [], f"docs/architecture.md does not name {missing}"
+
+
+def test_no_two_classes_share_a_name() -> None:
+    """One name, one meaning: two classes called Settings (or Step, Recorder, Target) made a
+    reader ask which one a module meant."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                seen.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
+    assert {name: where for name, where in seen.items() if len(where) > 1} == {}

@@ -21,7 +21,7 @@ import pytest
 from conftest import TEST_TOKEN, endpoint_snapshot
 
 from scimcheck import cleanup, cli, exitcodes, load_report
-from scimcheck.load_profile import MEMBER_BATCH, Answer, Plan, Step, Wait
+from scimcheck.load_profile import MEMBER_BATCH, Answer, LoadStep, Plan, Wait
 from scimcheck.server import ReferenceServer
 from scimcheck.transport import Transport, TransportConfig
 
@@ -177,9 +177,9 @@ def test_without_locust_one_line_names_the_extra(
 
 
 # --- the plan: Entra's order, batches, only our own resources -------------------------------------
-def _drive(plan: Plan, jobs: int, ids: Iterator[int]) -> list[Step]:
+def _drive(plan: Plan, jobs: int, ids: Iterator[int]) -> list[LoadStep]:
     """Run ``jobs`` jobs against a pretend endpoint that creates everything; the steps."""
-    sent: list[Step] = []
+    sent: list[LoadStep] = []
     for _ in range(jobs):
         job = plan.next_job()
         assert job is not None
@@ -235,7 +235,7 @@ def test_a_create_answered_with_somebody_elses_account_is_never_changed() -> Non
     assert job is not None
     job.send(None)
     post = job.send(Answer(200))
-    assert isinstance(post, Step) and post.method == "POST"
+    assert isinstance(post, LoadStep) and post.method == "POST"
     with pytest.raises(StopIteration):
         job.send(Answer(201, {"id": "x1", "userName": "someone@example.com"}))
     assert plan.created == [] and not plan.owns("/Users/x1")
@@ -255,7 +255,7 @@ def test_a_create_answered_with_an_id_but_no_name_is_read_before_it_is_changed(
     job.send(None)
     job.send(Answer(200))
     read = job.send(Answer(201, {"id": "x1"}))
-    assert isinstance(read, Step) and (read.method, read.path) == ("GET", "/Users/x1")
+    assert isinstance(read, LoadStep) and (read.method, read.path) == ("GET", "/Users/x1")
     with pytest.raises(StopIteration):
         job.send(Answer(200, shown))
     assert plan.owns("/Users/x1") is ours and len(plan.created) == int(ours)
@@ -264,7 +264,7 @@ def test_a_create_answered_with_an_id_but_no_name_is_read_before_it_is_changed(
 # --- the verdict ----------------------------------------------------------------------------------
 def _summary(per_window: list[tuple[int, int, int]], required: float = 25.0,
              duration: float = 20.0) -> load_report.Summary:
-    recorder = load_report.Recorder(5.0, started=0.0)
+    recorder = load_report.WindowRecorder(5.0, started=0.0)
     for key, (ok, failed, throttled) in enumerate(per_window):
         for n in range(ok + failed + throttled):
             status = 200 if n < ok else 500 if n < ok + failed else 429

@@ -24,7 +24,7 @@ from werkzeug.test import Client
 
 from hostile import HostileServer
 from scimcheck.forward_target import Refused, Upstream, forward_url
-from scimcheck.record import Recorder
+from scimcheck.record import TrafficRecorder
 from scimcheck.server import ReferenceServer
 from scimcheck.transport import Forwarder, ForwardError
 from victim import Victim
@@ -97,7 +97,7 @@ def test_no_request_target_reaches_another_host_or_leaves_the_base(
     tmp_path: Path, echo: tuple[_Echo, str], base: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app, origin = echo
-    recorder = Recorder(origin + base, tmp_path / "r.yaml")
+    recorder = TrafficRecorder(origin + base, tmp_path / "r.yaml")
     with Victim() as victim, ReferenceServer(host="127.0.0.1", port=0, app=recorder) as proxy:
         port = int(urlsplit(proxy.base_url).port or 0)
         attacks = _attacks(victim.port)
@@ -119,7 +119,7 @@ def test_a_refusal_is_a_scim_error_and_an_ordinary_request_is_forwarded(
     tmp_path: Path, echo: tuple[_Echo, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     app, origin = echo
-    recorder = Recorder(origin + "/tenant/scim", tmp_path / "r.yaml")
+    recorder = TrafficRecorder(origin + "/tenant/scim", tmp_path / "r.yaml")
     client = Client(recorder)
     refused = client.get("/scim/v2/../admin", environ_overrides={"RAW_URI": "/scim/v2/../admin"})
     assert refused.status_code == 400
@@ -171,7 +171,7 @@ def test_property_end_to_end_the_victim_gets_nothing_whatever_the_path(
     tmp_path: Path, echo: tuple[_Echo, str], target: str
 ) -> None:
     app, origin = echo
-    recorder = Recorder(origin, tmp_path / "r.yaml")
+    recorder = TrafficRecorder(origin, tmp_path / "r.yaml")
     environ: dict[str, Any] = {"RAW_URI": target, "HTTP_HOST": "proxy.test"}
     app.targets.clear()
     with Victim() as victim:
@@ -190,7 +190,7 @@ def test_an_oversized_body_is_refused_unsent(
     tmp_path: Path, echo: tuple[_Echo, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     app, origin = echo
-    recorder = Recorder(origin + SERVED, tmp_path / "r.yaml")
+    recorder = TrafficRecorder(origin + SERVED, tmp_path / "r.yaml")
     with ReferenceServer(host="127.0.0.1", port=0, app=recorder) as proxy:
         port = int(urlsplit(proxy.base_url).port or 0)
         body = b'{"a": "' + b"x" * (5 * 1024 * 1024) + b'"}'
@@ -207,7 +207,7 @@ def test_a_client_dripping_its_request_is_cut_off(
     tmp_path: Path, echo: tuple[_Echo, str], drip: str
 ) -> None:
     app, origin = echo
-    recorder = Recorder(origin + SERVED, tmp_path / "r.yaml")
+    recorder = TrafficRecorder(origin + SERVED, tmp_path / "r.yaml")
     total = 2000
     with ReferenceServer(host="127.0.0.1", port=0, app=recorder,
                          request_deadline_s=DRIP_DEADLINE_S) as proxy:
@@ -238,7 +238,7 @@ def test_the_upstream_answer_is_bounded_in_size_and_time() -> None:
 
 
 def test_the_upstream_error_keeps_its_scim_form(tmp_path: Path) -> None:
-    recorder = Recorder("http://127.0.0.1:9/scim/v2", tmp_path / "r.yaml")
+    recorder = TrafficRecorder("http://127.0.0.1:9/scim/v2", tmp_path / "r.yaml")
     answer = Client(recorder).get("/scim/v2/Users", environ_overrides={"RAW_URI": "/scim/v2/Users"})
     assert answer.status_code == 502
     assert json.loads(answer.data)["status"] == "502"

@@ -195,11 +195,12 @@ def test_a_check_that_held_only_with_a_workaround_is_not_fixed() -> None:
     """Replaying a failure whose check now holds only after a diagnostic retry (e.g. lowercase
     op names) is no fix: Entra's own request is still refused (issue 14 §5)."""
     from scimcheck import exitcodes
-    from scimcheck.rerun import Target, verdict
+    from scimcheck.rerun import ReplayTarget, verdict
 
     document = {"checks": [{"id": "membership.add-several", "outcome": "workaround",
                             "message": "passed only with a workaround scimcheck applied: x"}],
                 "tests": {"errors": 0}}
-    target = Target(nodes=[], options=[], check="membership.add-several", profile=None, label="x")
+    target = ReplayTarget(nodes=[], options=[], check="membership.add-several", profile=None,
+                          label="x")
     code, said = verdict(target, document)
     assert code == exitcodes.CHECKS_FAILED and said.startswith("still failing:")

@@ -15,7 +15,7 @@ import yaml
 from conftest import TEST_TOKEN, scimcheck_cli
 
 from scimcheck import bundled, exitcodes
-from scimcheck.record import Recorder
+from scimcheck.record import TrafficRecorder
 from scimcheck.server import ReferenceServer
 from variant_map import RECORDED
 
@@ -252,7 +252,7 @@ def test_record_writes_a_sequence_that_replays_with_the_same_outcome(
     broken_server: Callable[[str], ReferenceServer],
 ) -> None:
     out = tmp_path / "recorded.yaml"
-    recorder = Recorder(reference_server.base_url, out)
+    recorder = TrafficRecorder(reference_server.base_url, out)
     with ReferenceServer(host="127.0.0.1", port=0, app=recorder) as proxy:
         sequence = bundled.fixtures_dir() / "sequences" / "groups-membership.yaml"
         through = scimcheck_cli("replay", str(sequence), proxy.base_url, "--dialect", "legacy",
@@ -284,7 +284,7 @@ def test_record_writes_hostile_text_as_it_was_sent(
     hostile = ["a\x85b", "a\u2028b", "a\u2029b", "a\u202eb", "a\ufeffb", "a\x1b[2Jb", "a\rb",
                "a\x00b", "a 'b\" {id1}: #c\n- d", "Zoë 𝄞", "a\x85b\x00c"]
     out = tmp_path / "recorded.yaml"
-    recorder = Recorder(reference_server.base_url, out)
+    recorder = TrafficRecorder(reference_server.base_url, out)
     with ReferenceServer(host="127.0.0.1", port=0, app=recorder) as proxy:
         requests.post(f"{proxy.base_url}/Users", timeout=30, json={"hostile": hostile},
                       headers={"Authorization": f"Bearer {TEST_TOKEN}"})
@@ -303,7 +303,7 @@ def test_record_refuses_a_bad_upstream_or_output(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_upstream_is_a_scim_error_not_a_hang(tmp_path: Path) -> None:
-    recorder = Recorder("http://127.0.0.1:9/scim/v2", tmp_path / "r.yaml")
+    recorder = TrafficRecorder("http://127.0.0.1:9/scim/v2", tmp_path / "r.yaml")
     with ReferenceServer(host="127.0.0.1", port=0, app=recorder) as proxy:
         import requests
 

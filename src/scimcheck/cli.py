@@ -679,7 +679,7 @@ def load_test(args: argparse.Namespace) -> int:
 def record_traffic(args: argparse.Namespace) -> int:
     """``scimcheck record``: the recording proxy, in the foreground until Ctrl-C."""
     from scimcheck.errors import ConfigError
-    from scimcheck.record import REQUEST_DEADLINE_S, Recorder
+    from scimcheck.record import REQUEST_DEADLINE_S, TrafficRecorder
     from scimcheck.server import ReferenceServer
 
     try:
@@ -690,7 +690,7 @@ def record_traffic(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         return _fail(f"--out {args.out!r}: the directory {str(out.parent)!r} does not exist")
     try:
-        recorder = Recorder(args.upstream, out, verify=verify)
+        recorder = TrafficRecorder(args.upstream, out, verify=verify)
     except OSError as exc:
         return _fail(f"cannot write {args.out!r}: {exc.strerror or exc}")
     proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder,

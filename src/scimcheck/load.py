@@ -8,7 +8,7 @@ directly so that they carry Entra's headers and nothing else (docs/entra.md §1.
 ``Authorization: Bearer``, ``Content-Type: application/scim+json; charset=utf-8`` on writes,
 no ``Accept``, no ``Accept-Encoding``, no ``User-Agent`` (FastHttpUser's session would add the
 last two). Each answer is reported to Locust's statistics (so its distributed master and web UI
-see it) and to :class:`scimcheck.load_report.Recorder` (the verdict's windows).
+see it) and to :class:`scimcheck.load_report.WindowRecorder` (the verdict's windows).
 
 Pacing: each of the ``concurrency`` connections sends at most one request every
 ``concurrency / rate`` seconds, one at a time, so the offered rate is ``rate`` in all and an
@@ -43,7 +43,7 @@ from locust.runners import MasterRunner, Runner, WorkerRunner
 
 from scimcheck import TOKEN_ENV, cleanup, exitcodes, load_html, load_report, ownership, redaction
 from scimcheck.load_launch import Options
-from scimcheck.load_profile import Answer, Created, Plan, Settings, Step, Wait, split
+from scimcheck.load_profile import Answer, Created, LoadSettings, LoadStep, Plan, Wait, split
 from scimcheck.transport import MAX_BODY_BYTES, SCIM_JSON, Transport, TransportConfig
 
 if TYPE_CHECKING:
@@ -64,17 +64,17 @@ class LoadFailure(Exception):
 class LoadRun:
     """What this process's Locust users share: the target, the plans and the recorder."""
 
-    settings: Settings
+    settings: LoadSettings
     base_url: str
     token: str | None
     verify: bool | str
-    recorder: load_report.Recorder
+    recorder: load_report.WindowRecorder
     plans: list[Plan]
     worker_index: int = 0
     _next_user: Iterator[int] = field(default_factory=itertools.count)
 
     @classmethod
-    def build(cls, settings: Settings, base_url: str, token: str | None, verify: bool | str,
+    def build(cls, settings: LoadSettings, base_url: str, token: str | None, verify: bool | str,
               started: float, worker_index: int = 0, workers: int = 1) -> LoadRun:
         """Plans for every tenant, with this process's share of the users and groups."""
         plans = [
@@ -85,7 +85,7 @@ class LoadRun:
             for tenant in range(settings.tenants)
         ]
         window = load_report.window_length(settings.duration_s)
-        return cls(settings, base_url, token, verify, load_report.Recorder(window, started),
+        return cls(settings, base_url, token, verify, load_report.WindowRecorder(window, started),
                    plans, worker_index)
 
     @property
@@ -167,7 +167,7 @@ class EntraUser(User):
         except StopIteration:
             pass
 
-    def send(self, step: Step) -> Answer | None:
+    def send(self, step: LoadStep) -> Answer | None:
         """Send one step at the next free slot of this connection; its answer."""
         if step.method in ownership.MUTATING and not self.plan.owns(step.path):
             return None  # never sent: not a resource this run created
@@ -323,7 +323,7 @@ def _target(options: Options, token: str | None) -> Iterator[tuple[str, str | No
             process.wait()
 
 
-def _locust_options(settings: Settings, started: float, workers: int) -> Any:
+def _locust_options(settings: LoadSettings, started: float, workers: int) -> Any:
     """Locust's parsed options plus scimcheck's, which a master forwards to its workers."""
     parser = argument_parser.get_empty_argument_parser()
     argument_parser.setup_parser_arguments(parser)  # type: ignore[no-untyped-call]
@@ -338,7 +338,7 @@ def _locust_options(settings: Settings, started: float, workers: int) -> Any:
 def _load(options: Options, url: str, token: str | None, stop: _StopSignal) -> int:
     import secrets
 
-    settings = Settings(
+    settings = LoadSettings(
         run_id=secrets.token_hex(4), users=options.users, groups=options.groups,
         rate=options.rate, duration_s=options.duration_s, tenants=options.tenants,
         concurrency=options.concurrency, seed=options.seed, timeout_s=options.timeout_s,
@@ -457,7 +457,7 @@ def _by_step(environment: Environment) -> list[dict[str, Any]]:
     return rows
 
 
-def _clean_up(url: str, token: str | None, options: Options, settings: Settings,
+def _clean_up(url: str, token: str | None, options: Options, settings: LoadSettings,
               created: list[Created]) -> tuple[list[str], int]:
     """Delete what this process created (by id), then sweep the run tag; the problems, and
     how many tagged resources are still there afterwards."""
@@ -477,7 +477,7 @@ def _clean_up(url: str, token: str | None, options: Options, settings: Settings,
     return problems, left
 
 
-def _delete_created(url: str, token: str | None, options: Options, settings: Settings,
+def _delete_created(url: str, token: str | None, options: Options, settings: LoadSettings,
                     created: list[Created]) -> list[str]:
     config = TransportConfig(url, token, options.timeout_s, verify=options.verify,
                              owner_tag=settings.tag)
@@ -517,7 +517,7 @@ def _worker(options: Options, token: str | None) -> int:
     state: dict[str, LoadRun] = {}
 
     def on_test_start(environment: Environment, **_kwargs: Any) -> None:
-        settings = Settings.from_json(getattr(environment.parsed_options, _SETTINGS_OPTION))
+        settings = LoadSettings.from_json(getattr(environment.parsed_options, _SETTINGS_OPTION))
         started = float(getattr(environment.parsed_options, _STARTED_OPTION))
         assert environment.host is not None
         state["run"] = _RUNS[id(environment)] = LoadRun.build(

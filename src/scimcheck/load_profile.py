@@ -10,7 +10,7 @@ sends by default) and the tenth disabled before is re-enabled, and a tenth of ea
 are removed (``Remove members`` with a value array) while the tenth removed before is added back.
 
 A :class:`Plan` (one per tenant) hands out :class:`Job`\\ s: generators that yield the
-:class:`Step`\\ s of one object in order and receive each answer, so a create and its match go
+:class:`LoadStep`\\ s of one object in order and receive each answer, so a create and its match go
 out on one connection, as Entra sends them. A job that needs ids first yields :class:`Wait`.
 Ids are learned only from this run's own tagged creates (:class:`scimcheck.ownership.Ledger`), so
 a PATCH can only ever name a resource this run created. Nothing here sends anything.
@@ -38,7 +38,7 @@ RUN_ID = re.compile(r"^[0-9a-f]{8}$")
 
 
 @dataclass(frozen=True)
-class Settings:
+class LoadSettings:
     """One load run, as the command line set it; sent to distributed workers as JSON."""
 
     run_id: str
@@ -69,13 +69,13 @@ class Settings:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> Settings:
+    def from_json(cls, text: str) -> LoadSettings:
         """The settings a master sent."""
         return cls(**json.loads(text))
 
 
 @dataclass(frozen=True)
-class Step:
+class LoadStep:
     """One request to send; ``name`` is its row in the statistics."""
 
     method: str
@@ -106,7 +106,7 @@ class Wait:
     ready: Callable[[], bool]
 
 
-Job = Generator["Step | Wait", "Answer | None", None]
+Job = Generator["LoadStep | Wait", "Answer | None", None]
 
 
 @dataclass
@@ -220,18 +220,19 @@ class Plan:
         answer came (docs/entra.md §1.1, §1.6); the path created is learnt for later."""
         where = collection.strip("/")
         try:
-            match = yield Step(
+            match = yield LoadStep(
                 "GET", collection, f"match {noun}: GET /{where}?filter={attribute} eq",
                 params={**params, "filter": f'{attribute} eq "{name}"'},
             )
             if match is None or not match.ok:
                 return
             body = make_body()
-            answer = yield Step("POST", collection, f"create {noun}: POST /{where}", body=body)
+            answer = yield LoadStep("POST", collection, f"create {noun}: POST /{where}", body=body)
             lookup = None if answer is None else self.ledger.learn(
                 "POST", collection, body, answer.status, answer.body)
             if lookup is not None:  # an id but no name: a GET of it says whose it is
-                seen = yield Step("GET", lookup.path, f"read created {noun}: GET /{where}/{{id}}")
+                seen = yield LoadStep("GET", lookup.path,
+                                      f"read created {noun}: GET /{where}/{{id}}")
                 if seen is not None:
                     self.ledger.prove(lookup, seen.status, seen.body)
             thing.path = self._learn(collection, body, attribute, answer)
@@ -259,7 +260,7 @@ class Plan:
             return
         operation = {"op": op(Dialect.LEGACY, "add"), "path": "members",
                      "value": [{"value": self._id(self.users[i]), "$ref": None} for i in members]}
-        answer = yield Step("PATCH", group.path, "add members: PATCH /Groups/{id}",
+        answer = yield LoadStep("PATCH", group.path, "add members: PATCH /Groups/{id}",
                             body=patch_body([operation]))
         if answer is not None and answer.ok and initial:
             group.members.extend(members)
@@ -268,7 +269,7 @@ class Plan:
         assert group.path is not None
         operation = {"op": op(Dialect.LEGACY, "remove"), "path": "members",
                      "value": [{"value": self._id(self.users[i])} for i in batch]}
-        yield Step("PATCH", group.path, "remove members: PATCH /Groups/{id}",
+        yield LoadStep("PATCH", group.path, "remove members: PATCH /Groups/{id}",
                    body=patch_body([operation]))
 
     def _update_user(self, user: _User) -> Job:
@@ -278,13 +279,13 @@ class Plan:
             path: value for path, value in user.generated.updated_values(user.revision).items()
             if path.lower() != "username"  # the matching attribute stays: the user keeps its tag
         }
-        yield Step("PATCH", user.path, "update user: PATCH /Users/{id}",
+        yield LoadStep("PATCH", user.path, "update user: PATCH /Users/{id}",
                    body=patch_body(update_operations(Dialect.LEGACY, changes)))
 
     def _set_active(self, user: _User, active: bool) -> Job:
         assert user.path is not None
         label = "enable user" if active else "disable user"
-        yield Step("PATCH", user.path, f"{label}: PATCH /Users/{{id}} active",
+        yield LoadStep("PATCH", user.path, f"{label}: PATCH /Users/{{id}} active",
                    body=patch_body(active_operations(Dialect.LEGACY, active)))
 
     @staticmethod

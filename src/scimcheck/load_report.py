@@ -81,7 +81,7 @@ class Window:
                    Counter({int(ms): int(n) for ms, n in data["l"]}))
 
 
-class Recorder:
+class WindowRecorder:
     """Counts answers by window of ``window_s`` seconds from ``started`` (a ``time.time()``)."""
 
     def __init__(self, window_s: float, started: float | None = None) -> None:

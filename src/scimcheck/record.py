@@ -70,7 +70,7 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-class Recorder:
+class TrafficRecorder:
     """The WSGI app of the proxy: forward, answer, record. ``log`` gets one line per refused
     request (control characters escaped)."""
 

@@ -34,7 +34,7 @@ class ReplayFileError(Exception):
 
 
 @dataclass(frozen=True)
-class Target:
+class ReplayTarget:
     """What to run: pytest node ids plus extra options, and what to say afterwards."""
 
     nodes: list[str]
@@ -57,7 +57,7 @@ _NEITHER = (
 )
 
 
-def load(path: Path, suites: Path, *, profile_given: bool = False) -> Target:
+def load(path: Path, suites: Path, *, profile_given: bool = False) -> ReplayTarget:
     """Read FILE; ``ReplayFileError`` when it cannot be replayed.
 
     FILE may come from someone else's report bundle, so it is data: a failure record must
@@ -102,7 +102,7 @@ def bundled_sequence_ids() -> list[str]:
     return sorted(p.stem for p in (bundled.fixtures_dir() / "sequences").glob("*.yaml"))
 
 
-def _sequence(path: Path, suites: Path) -> Target:
+def _sequence(path: Path, suites: Path) -> ReplayTarget:
     try:
         spec = sequence_files.load(path)
     except sequence_files.SequenceFileError as exc:
@@ -111,15 +111,15 @@ def _sequence(path: Path, suites: Path) -> Target:
                            if not path.exists() else "")
             raise ReplayFileError(one_line(str(exc), limit=1000) + bundled_ids) from None
         raise ReplayFileError(one_line(f"{path} is {_NEITHER}: {exc}")) from None
-    return Target(
+    return ReplayTarget(
         nodes=[f"{suites / 'test_entra_sequences.py'}::test_sequence"],
         options=["--scim-sequence-file", str(path.resolve()), "--scim-verbose", "-s"],
         check=None, profile=None, label=f"sequence {spec.id}",
     )
 
 
-def _record(path: Path, data: dict[str, Any], suites: Path, profile_given: bool) -> Target:
-    """A failure record as a Target, once every field is proven to be what scimcheck wrote."""
+def _record(path: Path, data: dict[str, Any], suites: Path, profile_given: bool) -> ReplayTarget:
+    """A failure record as a ReplayTarget, once every field is proven to be what scimcheck wrote."""
     problems = schemas.validate("failure-record", data)
     if problems:
         raise ReplayFileError(one_line(
@@ -148,7 +148,7 @@ def _record(path: Path, data: dict[str, Any], suites: Path, profile_given: bool)
     options += ["--scim-shards", str(data.get("shards") or 1)]
     if not file_name.startswith("test_generated"):  # a property sends thousands of requests
         options += ["--scim-verbose", "-s"]
-    return Target(
+    return ReplayTarget(
         nodes=[f"{suite}::{item}"], options=options, check=check, profile=profile,
         label=f"{check} in {item}", names_target=bool(data.get("target")),
         recorded_target=shown_target(data.get("target")),
@@ -205,7 +205,7 @@ def _test_functions(suite: Path) -> set[str]:
 
 
 
-def verdict(target: Target, document: dict[str, Any]) -> tuple[int, str]:
+def verdict(target: ReplayTarget, document: dict[str, Any]) -> tuple[int, str]:
     """The exit code and the sentence to print, from the replay's results."""
     by_id = {c["id"]: c for c in document["checks"]}
     if target.check is not None:

@@ -41,8 +41,8 @@ from scimcheck.server.resources import check_required, member_values
 from scimcheck.server.schema import (
     GROUP_TYPE,
     Attribute,
+    AttributeTarget,
     ResourceType,
-    Target,
     ci_get,
     ci_key,
     fold,
@@ -288,7 +288,7 @@ class _Patcher:
         else:
             self._attribute(op, target, value, where, has_value)
 
-    def _holder(self, target: Target, create: bool) -> dict[str, Any] | None:
+    def _holder(self, target: AttributeTarget, create: bool) -> dict[str, Any] | None:
         if target.container is None:
             return self.attrs
         key = ci_key(self.attrs, target.container) or target.container
@@ -297,13 +297,13 @@ class _Patcher:
             holder = self.attrs[key] = {}
         return holder if isinstance(holder, dict) else None
 
-    def _current(self, target: Target) -> tuple[dict[str, Any] | None, str | None]:
+    def _current(self, target: AttributeTarget) -> tuple[dict[str, Any] | None, str | None]:
         holder = self._holder(target, create=False)
         if holder is None:
             return None, None
         return holder, ci_key(holder, target.name)
 
-    def _set(self, target: Target, value: Any) -> None:
+    def _set(self, target: AttributeTarget, value: Any) -> None:
         holder = self._holder(target, create=True)
         assert holder is not None
         key = ci_key(holder, target.name)
@@ -311,19 +311,19 @@ class _Patcher:
             del holder[key]
         holder[target.name] = value
 
-    def _delete(self, target: Target) -> None:
+    def _delete(self, target: AttributeTarget) -> None:
         holder, key = self._current(target)
         if holder is not None and key is not None:
             del holder[key]
 
-    def _coerce(self, attribute: Attribute, target: Target, value: Any, where: str,
+    def _coerce(self, attribute: Attribute, target: AttributeTarget, value: Any, where: str,
                 **kw: Any) -> Any:
         manager = is_manager(attribute, target.schema.id if target.schema else None)
         return coerce(attribute, value, where, self.coercion, manager=manager, **kw)
 
     # --- targets -----------------------------------------------------------------------------
 
-    def _whole_extension(self, op: str, target: Target, value: Any, where: str) -> None:
+    def _whole_extension(self, op: str, target: AttributeTarget, value: Any, where: str) -> None:
         if op == "remove":
             self._delete(target)
             return
@@ -333,7 +333,9 @@ class _Patcher:
             self._apply(op, parse_path(f"{target.name}:{key}"), f"{target.name}:{key}", item,
                         where, True, pathless=True)
 
-    def _attribute(self, op: str, target: Target, value: Any, where: str, has_value: bool) -> None:
+    def _attribute(
+        self, op: str, target: AttributeTarget, value: Any, where: str, has_value: bool
+    ) -> None:
         attribute = target.attribute
         if attribute is None:  # not in any schema of ours: kept as sent
             if op == "remove" or value is None:
@@ -370,7 +372,7 @@ class _Patcher:
             self._set(target, checked)
 
     def _multi_valued(
-        self, op: str, target: Target, attribute: Attribute, value: Any, where: str,
+        self, op: str, target: AttributeTarget, attribute: Attribute, value: Any, where: str,
         has_value: bool,
     ) -> None:
         holder, key = self._current(target)
@@ -423,13 +425,13 @@ class _Patcher:
                     other["primary"] = False
         current.append(item)
 
-    def _store_list(self, target: Target, items: list[Any]) -> None:
+    def _store_list(self, target: AttributeTarget, items: list[Any]) -> None:
         if items:
             self._set(target, items)
         else:
             self._delete(target)
 
-    def _sub_attribute(self, op: str, target: Target, value: Any, where: str) -> None:
+    def _sub_attribute(self, op: str, target: AttributeTarget, value: Any, where: str) -> None:
         """``name.givenName``, ``manager.value`` or ``emails.value`` (every element)."""
         attribute, sub = target.attribute, target.sub
         assert attribute is not None and sub is not None
@@ -462,7 +464,9 @@ class _Patcher:
         else:
             self._delete(target)
 
-    def _filtered(self, op: str, target: Target, path: PatchPath, value: Any, where: str) -> None:
+    def _filtered(
+        self, op: str, target: AttributeTarget, path: PatchPath, value: Any, where: str
+    ) -> None:
         """``attr[filter]`` and ``attr[filter].sub`` (RFC 7644 §3.5.2, Entra's work-email form)."""
         attribute = target.attribute
         assert path.filter is not None

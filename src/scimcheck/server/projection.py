@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from scimcheck.server.schema import ResourceType, Target, ci_key, parse_attr_path
+from scimcheck.server.schema import AttributeTarget, ResourceType, ci_key, parse_attr_path
 
 _ALWAYS = ("schemas", "id")
 
@@ -24,7 +24,7 @@ def split_names(raw: str | list[Any] | None) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
-def _targets(rtype: ResourceType, names: list[str]) -> list[Target]:
+def _targets(rtype: ResourceType, names: list[str]) -> list[AttributeTarget]:
     targets = []
     for name in names:
         path = parse_attr_path(name)
@@ -49,7 +49,9 @@ def project(
     return resource
 
 
-def _holder(resource: dict[str, Any], target: Target) -> tuple[dict[str, Any] | None, str | None]:
+def _holder(
+    resource: dict[str, Any], target: AttributeTarget
+) -> tuple[dict[str, Any] | None, str | None]:
     if target.whole_extension or target.container is None:
         holder: Any = resource
     else:
@@ -60,7 +62,7 @@ def _holder(resource: dict[str, Any], target: Target) -> tuple[dict[str, Any] | 
     return holder, ci_key(holder, target.name)
 
 
-def _include(resource: dict[str, Any], targets: list[Target]) -> dict[str, Any]:
+def _include(resource: dict[str, Any], targets: list[AttributeTarget]) -> dict[str, Any]:
     result: dict[str, Any] = {k: copy.deepcopy(resource[k]) for k in _ALWAYS if k in resource}
     for target in targets:
         holder, key = _holder(resource, target)
@@ -110,7 +112,7 @@ def _ordered(resource: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]
     return {k: result[k] for k in resource if k in result}
 
 
-def _exclude(resource: dict[str, Any], targets: list[Target]) -> dict[str, Any]:
+def _exclude(resource: dict[str, Any], targets: list[AttributeTarget]) -> dict[str, Any]:
     result = copy.deepcopy(resource)
     for target in targets:
         holder, key = _holder(result, target)

@@ -263,7 +263,7 @@ def parse_attr_path(text: str) -> AttrPath | None:
 
 
 @dataclass(frozen=True)
-class Target:
+class AttributeTarget:
     """Where an attribute path points in a resource dict.
 
     ``container`` is ``None`` for top-level attributes, else the key of the extension object.
@@ -318,7 +318,7 @@ class ResourceType:
         """A common (§3.1) or core-schema attribute."""
         return _find(COMMON_ATTRIBUTES, name) or self.schema.attribute(name)
 
-    def resolve(self, path: AttrPath, search_extensions: bool = False) -> Target:
+    def resolve(self, path: AttrPath, search_extensions: bool = False) -> AttributeTarget:
         """Resolve a path against this type's schemas (URN, name and sub-attribute, any case).
 
         ``search_extensions`` lets an unqualified name fall back to an extension attribute
@@ -331,16 +331,16 @@ class ResourceType:
                 whole = self.extension_for(f"{path.uri}:{path.name}")
                 if whole is not None:
                     if path.sub is not None:
-                        return Target(None, whole.id, None, path.sub, None, True,
+                        return AttributeTarget(None, whole.id, None, path.sub, None, True,
                                       f"'{path}' is not an attribute path", whole)
-                    return Target(None, whole.id, None, whole_extension=True, schema=whole)
-                return Target(path.uri, path.name, None, path.sub, None)
+                    return AttributeTarget(None, whole.id, None, whole_extension=True, schema=whole)
+                return AttributeTarget(path.uri, path.name, None, path.sub, None)
             attribute = (
                 self.core_attribute(path.name) if schema is self.schema
                 else schema.attribute(path.name)
             )
             if attribute is None:
-                return Target(None, path.name, None, path.sub, problem=(
+                return AttributeTarget(None, path.name, None, path.sub, problem=(
                     f"'{path.name}' is not an attribute of schema {schema.id}"
                 ), schema=schema)
         else:
@@ -353,20 +353,20 @@ class ResourceType:
                         schema = extension
                         break
             if attribute is None:
-                return Target(None, path.name, None, path.sub)
+                return AttributeTarget(None, path.name, None, path.sub)
         container = None if schema is self.schema else schema.id
         if path.sub is None:
-            return Target(container, attribute.name, attribute, schema=schema)
+            return AttributeTarget(container, attribute.name, attribute, schema=schema)
         if not attribute.is_complex:
-            return Target(container, attribute.name, attribute, path.sub, None, problem=(
+            return AttributeTarget(container, attribute.name, attribute, path.sub, None, problem=(
                 f"'{attribute.name}' is not a complex attribute, so '{path}' names nothing"
             ), schema=schema)
         sub = attribute.sub(path.sub)
         if sub is None:
-            return Target(container, attribute.name, attribute, path.sub, None, problem=(
+            return AttributeTarget(container, attribute.name, attribute, path.sub, None, problem=(
                 f"'{path.sub}' is not a sub-attribute of '{attribute.name}'"
             ), schema=schema)
-        return Target(container, attribute.name, attribute, sub.name, sub, schema=schema)
+        return AttributeTarget(container, attribute.name, attribute, sub.name, sub, schema=schema)
 
 
 USER_TYPE = ResourceType("User", "/Users", "User Account", USER, (ENTERPRISE_USER,))
