@@ -9,11 +9,11 @@ import pytest
 
 from scimcheck.capabilities import OPTIONAL_FEATURES, Capabilities
 from scimcheck.dialects import Dialect
-from scimcheck.errors import HarnessError
+from scimcheck.errors import HarnessError, SequenceFileError
 from scimcheck.plugin import Settings
 from scimcheck.replay import Factories, Replay
 from scimcheck.sequence import Sequence
-from scimcheck.sequence_files import SequenceFile, SequenceFileError
+from scimcheck.sequence_files import SequenceFile
 
 
 def test_sequence(

@@ -109,3 +109,26 @@ def test_no_two_classes_share_a_name() -> None:
             if isinstance(node, ast.ClassDef):
                 seen.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
     assert {name: where for name, where in seen.items() if len(where) > 1} == {}
+
+
+STAYING_EXCEPTIONS = {"PropertyFailed", "ExpansionError", "LoadFailure"}
+"""Exceptions that stay beside their code (scimcheck.errors says why)."""
+
+
+def test_shared_exceptions_live_in_one_module() -> None:
+    def exception_classes(path: Path) -> set[str]:
+        found = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_") and any(
+                isinstance(base, (ast.Name, ast.Attribute))
+                and ast.unparse(base).endswith(("Exception", "Error", "SkipTest"))
+                for base in node.bases
+            ):
+                found.add(node.name)
+        return found
+
+    elsewhere = {
+        name: path.name for path in sorted(PACKAGE.glob("*.py")) if path.name != "errors.py"
+        for name in exception_classes(path)
+    }
+    assert set(elsewhere) == STAYING_EXCEPTIONS, elsewhere

@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from hostile import HostileServer
-from scimcheck.forward_target import Refused, Upstream, forward_url
+from scimcheck.errors import ForwardError, Refused
+from scimcheck.forward_target import Upstream, forward_url
 from scimcheck.record import TrafficRecorder
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import Forwarder, ForwardError
+from scimcheck.transport import Forwarder
 from victim import Victim
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import scimcheck_cli
 
-from scimcheck import bundled, exitcodes, profiles, rerun
+from scimcheck import bundled, errors, exitcodes, profiles, rerun
 from victim import Victim
 
 CHECK = "test-connection.no-match-empty-list"
@@ -92,7 +92,7 @@ def test_a_hostile_failure_record_is_refused_and_nothing_it_names_runs(
 
 def test_a_control_character_in_a_record_is_not_written_to_the_terminal(tmp_path: Path) -> None:
     record = _record(tmp_path, check="\x1b[2J\x1b[32mfixed\nscimcheck: fixed")
-    with pytest.raises(rerun.ReplayFileError) as refused:
+    with pytest.raises(errors.ReplayFileError) as refused:
         rerun.load(record, bundled.suites_dir())
     message = str(refused.value)
     assert "\x1b" not in message and "\n" not in message
@@ -104,7 +104,7 @@ def test_a_symlinked_suite_file_is_not_a_suite(tmp_path: Path) -> None:
     suites.mkdir()
     (suites / "test_evil.py").symlink_to(evil)
     record = _record(tmp_path, test="test_evil.py::test_x")
-    with pytest.raises(rerun.ReplayFileError, match="is not one of the suites' items"):
+    with pytest.raises(errors.ReplayFileError, match="is not one of the suites' items"):
         rerun.load(record, suites)
     assert not canary.exists()
 
@@ -171,7 +171,7 @@ def test_a_recorded_path_that_leaves_the_base_is_refused(tmp_path: Path, path: s
     recorded.write_text(
         "id: recorded\ntitle: t\nsource: s\ndialects: none\nsteps:\n  - name: a\n    request:\n"
         f"      method: DELETE\n      path: {json.dumps(path)}\n", encoding="utf-8")
-    with pytest.raises(rerun.ReplayFileError, match=r"recorded\.yaml:9: .*no \. or \.\. segment"):
+    with pytest.raises(errors.ReplayFileError, match=r"recorded\.yaml:9: .*no \. or \.\. segment"):
         rerun.load(recorded, bundled.suites_dir())
 
 

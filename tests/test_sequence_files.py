@@ -9,7 +9,8 @@ import pytest
 from conftest import RunSuites, failed_checks
 
 from scimcheck import sequence_files
-from scimcheck.sequence_files import SequenceFile, SequenceFileError
+from scimcheck.errors import SequenceFileError
+from scimcheck.sequence_files import SequenceFile
 from scimcheck.server import ReferenceServer
 
 GOOD = """\

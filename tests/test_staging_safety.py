@@ -34,7 +34,7 @@ from conftest import TEST_TOKEN
 from faker import Faker
 from werkzeug.test import Client
 
-from scimcheck import exitcodes, plugin, profiles, sequence_files
+from scimcheck import errors, exitcodes, plugin, profiles, sequence_files
 from scimcheck.cleanup import interruptions_held
 from scimcheck.server import ReferenceServer
 from scimcheck.server.app import BASE_PATH, ScimApp
@@ -102,7 +102,7 @@ def _generated_names() -> tuple[list[str], list[str], list[str]]:
     group_names: list[str] = []
     loaded = sequence_files.load_all([sequence_files.default_directory()])
     for spec in loaded:
-        if isinstance(spec, sequence_files.SequenceFileError):
+        if isinstance(spec, errors.SequenceFileError):
             continue  # the run reports it; nothing to collide with
         ids = [spec.id] if spec.dialects == "none" else [f"{spec.id}-legacy",
                                                          f"{spec.id}-compliant"]

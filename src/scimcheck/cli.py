@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from scimcheck import TOKEN_ENV, __version__, baseline, exitcodes, numeric, redaction, repro
+from scimcheck.errors import ReplayFileError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -721,7 +722,7 @@ def replay_file(args: argparse.Namespace) -> int:
     try:
         target = rerun.load(Path(args.file), Path(_suites_path()),
                             profile_given=args.profile is not None)
-    except rerun.ReplayFileError as exc:
+    except ReplayFileError as exc:
         return _fail(str(exc))
     problem = _numeric_environment()
     if problem:

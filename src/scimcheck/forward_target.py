@@ -28,19 +28,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
+from scimcheck.errors import Refused
+
 _SEGMENT_SAFE = "!$&'()*+,;=:"
 """RFC 3986 §3.3 pchar besides the unreserved characters, less ``@``."""
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-class Refused(Exception):
-    """The request target may not be forwarded: ``status`` (400 or 403) and why."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from scimcheck.errors import DEADLINE_REACHED, RunStopped, SequenceAborted
+from scimcheck.errors import (
+    DEADLINE_REACHED,
+    ConformanceFailure,
+    RunStopped,
+    SequenceAborted,
+    SequenceFileError,
+)
 
 if TYPE_CHECKING:
     from scimcheck.capabilities import Capabilities
@@ -112,10 +118,6 @@ SEQUENCE_KEY = pytest.StashKey["Sequence"]()
 STOPPED_KEY = pytest.StashKey[str]()
 STARTED_INPUT = "scimcheck_started"
 """The controller's start time, handed to pytest-xdist workers: one run deadline for all."""
-
-
-class ConformanceFailure(AssertionError):
-    """Checks at a failing level failed; the message is the report a person reads."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -355,7 +357,7 @@ def _sequence_params(config: pytest.Config) -> list[Any]:
     if only:
         try:
             chosen: list[Any] = [sequence_files.load(Path(only))]
-        except sequence_files.SequenceFileError as exc:
+        except SequenceFileError as exc:
             chosen = [exc]
         return _params_for(config, chosen)
     directories = [sequence_files.default_directory()]
@@ -368,11 +370,10 @@ def _sequence_params(config: pytest.Config) -> list[Any]:
 
 
 def _params_for(config: pytest.Config, files: Iterable[Any]) -> list[Any]:
-    from scimcheck import sequence_files
 
     params: list[Any] = []
     for loaded in files:
-        if isinstance(loaded, sequence_files.SequenceFileError):
+        if isinstance(loaded, SequenceFileError):
             name = str(loaded).split(":", 1)[0]
             params.append(pytest.param(loaded, None, id=f"broken-file:{name}"))
         elif loaded.dialects == "none":

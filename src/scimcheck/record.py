@@ -39,7 +39,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from scimcheck import redaction
-from scimcheck.forward_target import Refused, Upstream, forward_url
+from scimcheck.errors import ForwardError, Refused
+from scimcheck.forward_target import Upstream, forward_url
 from scimcheck.redaction import one_line
 from scimcheck.results import public_url
 from scimcheck.server.app import BASE_PATH
@@ -49,7 +50,6 @@ from scimcheck.transport import (
     MAX_BODY_BYTES,
     Forwarded,
     Forwarder,
-    ForwardError,
 )
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from scimcheck import meta, schemas
 from scimcheck.curl import Judgement
 from scimcheck.dialects import Dialect, boolean, lowercase_ops, op
 from scimcheck.endpoints import ERROR_SCHEMA
-from scimcheck.errors import SequenceAborted
+from scimcheck.errors import MissingVariable, NothingToJudge, SequenceAborted
 from scimcheck.sequence import Sequence
 from scimcheck.sequence_files import (
     NO_BODY,
@@ -29,7 +29,6 @@ from scimcheck.sequence_files import (
 )
 from scimcheck.templates import (
     MISSING,
-    MissingVariable,
     lookup,
     names,
     render,
@@ -552,11 +551,6 @@ class Replay:
             raise NothingToJudge(why)
         self.scim.notes.append(f"not judged at step {self.step_name!r}: {why}")
         return skipped + never
-
-
-class NothingToJudge(Exception):
-    """Every attribute a values assertion would judge is one the endpoint never stored: the
-    check is not evaluated there (with this reason), neither passed nor failed."""
 
 
 def _rejected_patch(step: Step, exchange: Exchange, body: Any) -> str:

@@ -26,11 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from scimcheck import bundled, checks, exitcodes, profiles, schemas, sequence_files, textfile
+from scimcheck.errors import ReplayFileError, SequenceFileError
 from scimcheck.redaction import one_line
-
-
-class ReplayFileError(Exception):
-    """FILE is neither a failure record nor a sequence file; the message says what it is."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ def bundled_sequence_ids() -> list[str]:
 def _sequence(path: Path, suites: Path) -> ReplayTarget:
     try:
         spec = sequence_files.load(path)
-    except sequence_files.SequenceFileError as exc:
+    except SequenceFileError as exc:
         if "cannot read" in str(exc):
             bundled_ids = (f" (or name a bundled sequence: {', '.join(bundled_sequence_ids())})"
                            if not path.exists() else "")
@@ -202,7 +199,6 @@ def _test_functions(suite: Path) -> set[str]:
         node.name for node in tree.body
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
     }
-
 
 
 def verdict(target: ReplayTarget, document: dict[str, Any]) -> tuple[int, str]:

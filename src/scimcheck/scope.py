@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from scimcheck import bundled, profiles, sequence_files
 from scimcheck.capabilities import OPTIONAL_FEATURES
 from scimcheck.checks import Level
-from scimcheck.errors import DEADLINE_REACHED
+from scimcheck.errors import DEADLINE_REACHED, SequenceFileError
 
 if TYPE_CHECKING:
     from scimcheck.profiles import Profile
@@ -49,7 +49,7 @@ def _requirements() -> dict[str, list[tuple[str, ...]]]:
     """Check id → the ``requires`` of each bundled sequence file that judges it."""
     found: dict[str, list[tuple[str, ...]]] = {}
     for spec in sequence_files.load_all([bundled.fixtures_dir() / "sequences"]):
-        if isinstance(spec, sequence_files.SequenceFileError):
+        if isinstance(spec, SequenceFileError):
             continue
         ids = {e.check for step in spec.steps for e in step.expect}
         ids |= {step.diagnose_parts.check for step in spec.steps if step.diagnose_parts}

@@ -16,12 +16,9 @@ from typing import Any
 import yaml
 
 from scimcheck import bundled, checks, schemas, textfile, yamlsafe
+from scimcheck.errors import SequenceFileError
 
 NO_BODY: Any = object()
-
-
-class SequenceFileError(Exception):
-    """A sequence file that cannot be used; the message is ``file:line: what is wrong``."""
 
 
 class _Lines(dict[Any, Any]):

@@ -15,17 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from scimcheck.errors import MissingVariable
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 _SEGMENT = re.compile(r'^(?P<name>[^\[\]]+)(?:\[(?P<index>[^\]]+)\])?$')
 _PICK = re.compile(r'^\s*(?P<attr>\w+)\s+eq\s+"(?P<value>(?:[^"\\]|\\.)*)"\s*$', re.I)
-
-
-class MissingVariable(Exception):
-    """A template names a variable that is not set (an earlier step did not capture it)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
 
 
 class _Missing:

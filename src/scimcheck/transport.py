@@ -32,6 +32,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import SKIP_HEADER
 
 from scimcheck import deadlines, endpoints, ownership
+from scimcheck.errors import ForwardError
 from scimcheck.redaction import REDACTED, SHORT_SECRET, Redactor, one_line
 
 ENTRA_TIMEOUT_S = 60.0
@@ -807,5 +808,3 @@ class Forwarder:
                          content)
 
 
-class ForwardError(Exception):
-    """The upstream gave no answer; the message says why and what to do."""
