@@ -57,6 +57,10 @@ def test_run_without_url_tests_the_embedded_server(tmp_path: Path) -> None:
     assert schemas.validate("results", document) == []
     assert document["embedded"] is True and document["verdict"] == "pass"
     assert document["seed"] == 1
+    sent = document["requests"]  # what the tests sent, cleanup included (issue 18 §1)
+    assert sent["total"] == sum(sent["by_test"].values()) == sent["sequences"] + sent["generated"]
+    assert sent["sequences"] > 100 and sent["generated"] == 0  # SCIM_EXAMPLES=0 here
+    assert f"requests: {sent['total']} sent by the tests" in done.stdout
     assert "embedded reference server" in done.stdout
     everything = _artifacts_text(reports) + done.stdout + done.stderr
     assert TEST_TOKEN not in everything

@@ -101,6 +101,8 @@ class RunState:
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     retries: int = 0
     retry_wait_s: float = 0.0
+    requests: dict[str, int] = field(default_factory=dict)
+    """Requests each test sent (node id → count), its cleanup included."""
     tests: dict[str, int] = field(
         default_factory=lambda: {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
     )
@@ -646,6 +648,8 @@ def pytest_runtest_makereport(
         report.scimcheck_not_evaluated = stopped  # type: ignore[attr-defined]
     sequence = item.stash.get(SEQUENCE_KEY, None)
     if sequence is not None and call.when == "teardown":
+        # every request the test sent, its cleanup included (exchanges may have been trimmed)
+        report.scimcheck_requests = sequence.transport.sent  # type: ignore[attr-defined]
         # items live as long as the run: a test's answers must not (its report has them)
         del item.stash[SEQUENCE_KEY]
     if sequence is None or call.when != "call":
@@ -824,6 +828,9 @@ class RunCollector:
         if stopped:
             self.state.not_evaluated.append({"test": report.nodeid, "reason": str(stopped)})
             self.state.deadline_reached |= str(stopped).startswith(DEADLINE_REACHED)
+        sent = getattr(report, "scimcheck_requests", None)
+        if sent is not None:
+            self.state.requests[report.nodeid] = int(sent)
         retried = getattr(report, "scimcheck_retries", None)
         if retried:
             self.state.retries += int(retried[0])

@@ -148,6 +148,7 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
         "summary": summary,
         "tests": dict(state.tests),
         "retries": {"count": state.retries, "wait_s": round(state.retry_wait_s, 3)},
+        "requests": requests_sent(state.requests),
         "tls": {
             "insecure": settings.verify is False,
             "ca_bundle": settings.verify if isinstance(settings.verify, str) else None,
@@ -160,6 +161,18 @@ def build(settings: Settings, state: RunState) -> dict[str, Any]:
             state.deadline_reached,
         ),
         "checks": entries,
+    }
+
+
+def requests_sent(by_test: dict[str, int]) -> dict[str, Any]:
+    """What the tests sent: in all, for the sequences and for the generated-user properties
+    (their shards added up), and per test, most first."""
+    generated = sum(n for test, n in by_test.items() if "test_generated.py::" in test)
+    return {
+        "total": sum(by_test.values()),
+        "generated": generated,
+        "sequences": sum(by_test.values()) - generated,
+        "by_test": dict(sorted(by_test.items(), key=lambda item: (-item[1], item[0]))),
     }
 
 
@@ -308,6 +321,12 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         f"  checks: {counts['passed']} passed{also}, {counts['failed']} failed, "
         f"{counts['skipped']} not evaluated"
     )
+    sent = document.get("requests") or {}
+    if sent.get("total"):
+        lines.append(
+            f"  requests: {sent['total']} sent by the tests ({sent['sequences']} by the "
+            f"sequences, {sent['generated']} by the generated-user properties)"
+        )
     retries = document.get("retries") or {}
     if retries.get("count"):
         lines.append(
