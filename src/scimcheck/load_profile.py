@@ -25,7 +25,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from scimcheck import endpoints, ownership, profiles
-from scimcheck.dialects import Dialect, active_operations, op, patch_body, update_operations
+from scimcheck.dialects import (
+    Dialect,
+    active_operations,
+    member_operations,
+    patch_body,
+    update_operations,
+)
 from scimcheck.userdata import GeneratedGroup, GeneratedUser, GroupFactory, UserFactory
 
 ENTRA_RPS_PER_TENANT = 25.0
@@ -258,19 +264,17 @@ class Plan:
         members = [i for i in batch if self.users[i].path is not None]
         if group.path is None or not members:
             return
-        operation = {"op": op(Dialect.LEGACY, "add"), "path": "members",
-                     "value": [{"value": self._id(self.users[i]), "$ref": None} for i in members]}
+        ids = [self._id(self.users[i]) for i in members]
         answer = yield LoadStep("PATCH", group.path, "add members: PATCH /Groups/{id}",
-                            body=patch_body([operation]))
+                                body=patch_body(member_operations(Dialect.LEGACY, ids, add=True)))
         if answer is not None and answer.ok and initial:
             group.members.extend(members)
 
     def _remove_members(self, group: _Group, batch: list[int]) -> Job:
         assert group.path is not None
-        operation = {"op": op(Dialect.LEGACY, "remove"), "path": "members",
-                     "value": [{"value": self._id(self.users[i])} for i in batch]}
+        ids = [self._id(self.users[i]) for i in batch]
         yield LoadStep("PATCH", group.path, "remove members: PATCH /Groups/{id}",
-                   body=patch_body([operation]))
+                       body=patch_body(member_operations(Dialect.LEGACY, ids, add=False)))
 
     def _update_user(self, user: _User) -> Job:
         assert user.path is not None
@@ -280,13 +284,13 @@ class Plan:
             if path.lower() != "username"  # the matching attribute stays: the user keeps its tag
         }
         yield LoadStep("PATCH", user.path, "update user: PATCH /Users/{id}",
-                   body=patch_body(update_operations(Dialect.LEGACY, changes)))
+                       body=patch_body(update_operations(Dialect.LEGACY, changes)))
 
     def _set_active(self, user: _User, active: bool) -> Job:
         assert user.path is not None
         label = "enable user" if active else "disable user"
         yield LoadStep("PATCH", user.path, f"{label}: PATCH /Users/{{id}} active",
-                   body=patch_body(active_operations(Dialect.LEGACY, active)))
+                       body=patch_body(active_operations(Dialect.LEGACY, active)))
 
     @staticmethod
     def _id(user: _User) -> str:
