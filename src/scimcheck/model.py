@@ -49,6 +49,7 @@ from scimcheck.properties import (
 )
 from scimcheck.sequence import Sequence
 from scimcheck.strategies import PLAIN_WORDS, plain_changes, plain_users
+from scimcheck.userdata import GeneratedGroup
 
 CHECK = "generated.model-lifecycle"
 MAX_USERS = 2
@@ -150,10 +151,10 @@ def machine_for(
         def create_group(self, name: str) -> None:
             # a fresh serial, as user names have: parallel shards share the run tag
             display_name = f"{tag}-{uuid.uuid4().hex[:8]}-{name} Team"
+            # Entra's group create, ADSCIM URN and all (docs/entra.md §1.6): the sequences' body
             answer = self.probe.send(
                 "POST", endpoints.GROUPS, label="create group",
-                body={"schemas": [endpoints.GROUP_SCHEMA], "displayName": display_name,
-                      "members": []},
+                body=GeneratedGroup(display_name, external_id=None).create_body(),
             )
             body = answer.json()
             group_id = body.get("id") if answer.ok and isinstance(body, dict) else None
