@@ -802,6 +802,7 @@ class RunCollector:
         self.config = config
         self.state = config.stash[STATE_KEY]
         self.baseline: dict[str, Any] | None = None
+        self.final: dict[str, Any] | None = None
         path = config.getoption("scim_baseline")
         if path:
             from pathlib import Path
@@ -852,6 +853,10 @@ class RunCollector:
         node.workerinput[STARTED_INPUT] = self.state.started
 
     def _document(self) -> dict[str, Any] | None:
+        """The results document; once the session has finished, the one built then (the HTML
+        summary and the terminal summary come after it, and nothing changes it any more)."""
+        if self.final is not None:
+            return self.final
         settings = self.config.stash.get(SETTINGS_KEY, None)
         if settings is None or not self.state.collected_scim:
             return None
@@ -865,7 +870,7 @@ class RunCollector:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Write results.json and the per-check junit.xml."""
         settings = self.config.stash.get(SETTINGS_KEY, None)
-        document = self._document()
+        document = self.final = self._document()
         junit = self.config.getoption("scim_junit")
         if document is not None and junit:
             from scimcheck import junit_checks, redaction
