@@ -19,15 +19,15 @@ from typing import Any
 import pytest
 import requests
 
-import scimcheck.model
-import scimcheck.properties
-import scimcheck.results
-import scimcheck.sequence
-import scimcheck.strategies
-import scimcheck.transcript
-import scimcheck.transport
-import scimcheck.userdata
-from scimcheck import bundled
+import scimcheck.entra.userdata
+import scimcheck.generate.model
+import scimcheck.generate.properties
+import scimcheck.generate.strategies
+import scimcheck.http.transport
+import scimcheck.report.results
+import scimcheck.report.transcript
+import scimcheck.sequences.runner
+from scimcheck.core import bundled
 from scimcheck.server import ReferenceServer
 
 TEST_TOKEN = "s3cr3t-test-token-do-not-print"
@@ -90,7 +90,7 @@ def run_suites(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Ru
     return run
 
 
-def endpoint_snapshot(transport: scimcheck.transport.Transport) -> str:
+def endpoint_snapshot(transport: scimcheck.http.transport.Transport) -> str:
     """Every user and group, as the endpoint returns them (a byte-for-byte snapshot)."""
     parts = []
     for collection in ("/Users", "/Groups"):

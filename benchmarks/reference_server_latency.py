@@ -14,8 +14,8 @@ import argparse
 import statistics
 import time
 
+from scimcheck.http.transport import Transport, TransportConfig
 from scimcheck.server import ReferenceServer, serving
-from scimcheck.transport import Transport, TransportConfig
 
 DELAYED_ACK_S = 0.040
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from scimcheck.capabilities import OPTIONAL_FEATURES, Capabilities
-from scimcheck.dialects import Dialect
-from scimcheck.errors import HarnessError, SequenceFileError
-from scimcheck.plugin import Settings
-from scimcheck.replay import Factories, Replay
-from scimcheck.sequence import Sequence
-from scimcheck.sequence_files import SequenceFile
+from scimcheck.core.errors import HarnessError, SequenceFileError
+from scimcheck.entra.dialects import Dialect
+from scimcheck.pytest_plugin.plugin import Settings
+from scimcheck.scim.capabilities import OPTIONAL_FEATURES, Capabilities
+from scimcheck.sequences.files import SequenceFile
+from scimcheck.sequences.interpreter import Factories, Replay
+from scimcheck.sequences.runner import Sequence
 
 
 def test_sequence(

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from scimcheck import model, properties, strategies
-from scimcheck.dialects import Dialect
-from scimcheck.plugin import Settings
-from scimcheck.properties import Budget
-from scimcheck.sequence import Sequence
+from scimcheck.entra.dialects import Dialect
+from scimcheck.generate import model, properties, strategies
+from scimcheck.generate.properties import Budget
+from scimcheck.pytest_plugin.plugin import Settings
+from scimcheck.sequences.runner import Sequence
 
 
 def test_generated_users_round_trip(

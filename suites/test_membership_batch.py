@@ -1,16 +1,17 @@
 """Entra's membership changes in batches: many members added, then removed, in one PATCH each
-(scimcheck.membership_batch). One item per Entra dialect; skipped when groups are not mapped.
+(scimcheck.sequences.membership_batch). One item per Entra dialect;
+skipped when groups are not mapped.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from scimcheck import membership_batch
-from scimcheck.dialects import Dialect
-from scimcheck.plugin import Settings
-from scimcheck.replay import Factories
-from scimcheck.sequence import Sequence
+from scimcheck.entra.dialects import Dialect
+from scimcheck.pytest_plugin.plugin import Settings
+from scimcheck.sequences import membership_batch
+from scimcheck.sequences.interpreter import Factories
+from scimcheck.sequences.runner import Sequence
 
 
 def test_membership_batch(

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from scimcheck import tls
-from scimcheck.plugin import Settings
-from scimcheck.sequence import Sequence
+from scimcheck.http import tls
+from scimcheck.pytest_plugin.plugin import Settings
+from scimcheck.sequences.runner import Sequence
 
 
 def test_tls12_handshake_as_entra_makes_it(scim: Sequence, scim_settings: Settings) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from conftest import RunSuites
 
-from scimcheck import auto_profile, profiles
+from scimcheck.scim import auto_profile, profiles
 from scimcheck.server import ReferenceServer
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"

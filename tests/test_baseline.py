@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from conftest import scimcheck_cli
 
-from scimcheck import baseline, exitcodes, schemas
+from scimcheck.core import exitcodes
+from scimcheck.report import baseline
+from scimcheck.scim import schemas
 from scimcheck.server import ReferenceServer
 
 FIXED = ("password-echoed-on-create", "user.password-never-returned")

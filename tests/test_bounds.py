@@ -22,12 +22,11 @@ from conftest import TEST_TOKEN, tagged_user_names
 from hypothesis import strategies as st
 
 from hostile import HostileServer, every, lists
-from scimcheck import exitcodes, properties, schemas, yamlsafe
-from scimcheck.errors import DEADLINE_REACHED, RunStopped
-from scimcheck.properties import Budget, Probe
-from scimcheck.sequence import Sequence
-from scimcheck.server import ReferenceServer
-from scimcheck.transport import (
+from scimcheck.core import exitcodes, yamlsafe
+from scimcheck.core.errors import DEADLINE_REACHED, RunStopped
+from scimcheck.generate import properties
+from scimcheck.generate.properties import Budget, Probe
+from scimcheck.http.transport import (
     HOSTILE_STREAK,
     KEPT_BODY_CHARS,
     MAX_BODY_BYTES,
@@ -35,6 +34,9 @@ from scimcheck.transport import (
     Transport,
     TransportConfig,
 )
+from scimcheck.scim import schemas
+from scimcheck.sequences.runner import Sequence
+from scimcheck.server import ReferenceServer
 
 PEAK_LIMIT_MB = 500
 HANG_GUARD_S = 600

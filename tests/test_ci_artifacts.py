@@ -25,7 +25,7 @@ import pytest
 import yaml
 from conftest import TEST_TOKEN
 
-from scimcheck import exitcodes
+from scimcheck.core import exitcodes
 from scimcheck.server import ReferenceServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,7 +195,7 @@ def test_the_markdown_summary_keeps_endpoint_text_inert() -> None:
     """Every message in a results.json may be the endpoint's words: in a job summary (Markdown
     with HTML) they must not break the table, open a tag, draw a link or image, or make a
     heading."""
-    from scimcheck import summary_markdown
+    from scimcheck.report import summary_markdown
 
     check = {"id": "user.create.status-201", "level": "entra-blocking",
              "capability": "Create user", "outcome": "failed", "fails_run": True,

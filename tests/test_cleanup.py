@@ -16,9 +16,10 @@ import pytest
 from conftest import TEST_TOKEN, endpoint_snapshot
 from werkzeug.wrappers import Request
 
-from scimcheck import cleanup, exitcodes
+from scimcheck.core import exitcodes
+from scimcheck.http.transport import Exchange, Transport, TransportConfig
+from scimcheck.scim import cleanup
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import Exchange, Transport, TransportConfig
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

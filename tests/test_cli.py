@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from conftest import TEST_TOKEN
 
-from scimcheck import exitcodes, schemas
+from scimcheck.core import exitcodes
+from scimcheck.scim import schemas
 from scimcheck.server import ReferenceServer
 
 pytestmark = pytest.mark.slow
@@ -336,7 +337,7 @@ def test_a_run_writes_nothing_in_the_working_directory(tmp_path: Path) -> None:
 
 
 def test_the_module_docstring_and_help_name_every_command() -> None:
-    from scimcheck import cli
+    from scimcheck.cli import main as cli
 
     parser = cli.build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from conftest import TEST_TOKEN
 
-from scimcheck import cli, exitcodes
+from scimcheck.cli import main as cli
+from scimcheck.core import exitcodes
 
 PASSWORD = "pw-Hunter2-xyzzy"
 """A password given in a URL's userinfo: refused, and never repeated."""

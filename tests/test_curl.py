@@ -10,9 +10,9 @@ from conftest import TEST_TOKEN
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scimcheck.curl import comment, render_script, shell_word
+from scimcheck.http.curl import comment, render_script, shell_word
+from scimcheck.http.transport import Transport, TransportConfig
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import Transport, TransportConfig
 
 AWKWARD = 'O\'Brien "Bob" \\ $HOME `id` 𝄞'
 

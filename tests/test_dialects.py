@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scimcheck import dialects
-from scimcheck.dialects import Dialect
+from scimcheck.entra import dialects
+from scimcheck.entra.dialects import Dialect
 
 
 def test_legacy_update_is_one_capitalised_replace_per_path() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scimcheck import checks
+from scimcheck.checks import registry as checks
 from variant_map import EXPECTED, GENERATED, PROVEN_ELSEWHERE, RECORDED
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
@@ -27,7 +27,7 @@ def render() -> str:
     lines = [
         "# Checks",
         "",
-        "Generated from `src/scimcheck/checks.py` and `tests/test_suite_verdicts.py` "
+        "Generated from `src/scimcheck/checks/registry.py` and `tests/test_suite_verdicts.py` "
         "(regenerate: `SCIMCHECK_UPDATE_DOCS=1 pytest tests/test_docs.py`).",
         "",
         "Levels: `entra-blocking` (Entra provisioning breaks or the gallery review rejects it) and "

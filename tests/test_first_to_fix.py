@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scimcheck import checks
-from scimcheck.results import first_to_fix
+from scimcheck.checks import registry as checks
+from scimcheck.report.results import first_to_fix
 
 
 def _failed(*ids: str) -> list[dict[str, Any]]:

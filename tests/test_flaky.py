@@ -1,12 +1,12 @@
 """A failure Hypothesis could not repeat is intermittent only when the replay reached the same
-request on the same state (scimcheck.flaky; issue 14 §3)."""
+request on the same state (scimcheck.generate.flaky; issue 14 §3)."""
 
 from __future__ import annotations
 
 import json
 
-from scimcheck.flaky import replay_fell_short
-from scimcheck.transport import Exchange
+from scimcheck.generate.flaky import replay_fell_short
+from scimcheck.http.transport import Exchange
 
 CREATE = "create a generated user"
 READ = "read the generated user back"

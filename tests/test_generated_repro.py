@@ -10,12 +10,12 @@ import pytest
 from conftest import TEST_TOKEN
 from hypothesis import strategies as st
 
-from scimcheck import properties
-from scimcheck.dialects import Dialect
-from scimcheck.properties import VALUES_ACCEPTED, Budget
-from scimcheck.sequence import Sequence
+from scimcheck.entra.dialects import Dialect
+from scimcheck.generate import properties
+from scimcheck.generate.properties import VALUES_ACCEPTED, Budget
+from scimcheck.http.transport import Transport, TransportConfig
+from scimcheck.sequences.runner import Sequence
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import Transport, TransportConfig
 
 
 @pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None,
@@ -55,8 +55,8 @@ def test_a_refused_generated_update_brings_its_examples_requests() -> None:
 def test_a_check_judged_in_code_says_what_it_expects_in_words() -> None:
     """A check whose expectation is no data the script can evaluate (here a Content-Type)
     still states it: CHECK BY HAND names what the check expects, not only what the run saw."""
-    from scimcheck import checks
-    from scimcheck.repro import default_judgement
+    from scimcheck.checks import registry as checks
+    from scimcheck.report.repro import default_judgement
 
     judgement = default_judgement("response.scim-content-type", "Content-Type is 'text/html'",
                                   None)

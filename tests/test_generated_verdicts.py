@@ -19,8 +19,8 @@ import pytest
 import requests
 from conftest import TEST_TOKEN, RunSuites, failed_checks
 
-from scimcheck import checks
-from scimcheck.plugin import DEFAULT_EXAMPLES
+from scimcheck.checks import registry as checks
+from scimcheck.pytest_plugin.plugin import DEFAULT_EXAMPLES
 from scimcheck.server import ReferenceServer
 from scimcheck.server.faults import Fault, Faults
 from variant_map import GENERATED, GENERATED_EXAMPLES, GENERATED_SEED

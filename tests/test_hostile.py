@@ -20,9 +20,10 @@ import pytest
 from conftest import TEST_TOKEN, tagged_user_names
 
 from hostile import CATALOGUE, HostileServer, TlsDropServer, closed_port, every, user_creates
-from scimcheck import exitcodes, schemas
+from scimcheck.core import exitcodes
+from scimcheck.http.transport import MAX_BODY_BYTES, Transport, TransportConfig
+from scimcheck.scim import schemas
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import MAX_BODY_BYTES, Transport, TransportConfig
 
 HANG_GUARD_S = 120
 """A run that takes longer than this has hung (the slowest hostile run needs about 10 s)."""

@@ -10,7 +10,9 @@ from xml.etree import ElementTree
 import pytest
 from conftest import scimcheck_cli
 
-from scimcheck import checks, exitcodes, junit_checks
+from scimcheck.checks import registry as checks
+from scimcheck.core import exitcodes
+from scimcheck.report import junit as junit_checks
 from scimcheck.server import ReferenceServer
 
 

@@ -20,10 +20,13 @@ from typing import Any
 import pytest
 from conftest import TEST_TOKEN, endpoint_snapshot
 
-from scimcheck import cleanup, cli, exitcodes, load_report
-from scimcheck.load_profile import MEMBER_BATCH, Answer, LoadStep, Plan, Wait
+from scimcheck.cli import main as cli
+from scimcheck.core import exitcodes
+from scimcheck.http.transport import Transport, TransportConfig
+from scimcheck.load import report as load_report
+from scimcheck.load.plan import MEMBER_BATCH, Answer, LoadStep, Plan, Wait
+from scimcheck.scim import cleanup
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import Transport, TransportConfig
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

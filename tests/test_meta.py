@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from conftest import RunSuites, failed_checks
 
-from scimcheck import meta
+from scimcheck.scim import meta
 from scimcheck.server import ReferenceServer, store
 
 ROOT = "https://app.example.com/scim/v2"

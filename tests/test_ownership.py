@@ -17,15 +17,16 @@ import requests
 from conftest import TEST_TOKEN, RunSuites
 from werkzeug.test import Client
 
-from scimcheck.ownership import Ledger, resource_key
-from scimcheck.sequence import Sequence
+from scimcheck.http.transport import TransportConfig
+from scimcheck.scim import ownership
+from scimcheck.scim.ownership import Ledger, resource_key
+from scimcheck.sequences.runner import Sequence
 from scimcheck.server import ReferenceServer
 from scimcheck.server.app import BASE_PATH, ScimApp, create_app
 from scimcheck.server.faults import Faults
 from scimcheck.server.schema import GROUP_TYPE, USER_TYPE, ResourceType
 from scimcheck.server.store import Store
 from scimcheck.server.variants import behaviour_for
-from scimcheck.transport import Transport, TransportConfig
 
 TAG = "scimcheck-0badcafe"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -178,7 +179,7 @@ def _failing_deletes(app: Any, failures: int) -> Any:
 
 
 def _sequence(url: str) -> Sequence:
-    transport = Transport(TransportConfig(url, TEST_TOKEN, owner_tag=TAG))
+    transport = ownership.guarded(TransportConfig(url, TEST_TOKEN), TAG)
     return Sequence(transport, dialect=None, strict=False)
 
 

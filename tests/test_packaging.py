@@ -77,7 +77,8 @@ def test_every_schema_file_is_bundled(members: set[str]) -> None:
 
 
 def test_schemas_module_is_packaged(members: set[str]) -> None:
-    assert {"scimcheck/schemas.py", "scimcheck/bundled.py", "scimcheck/py.typed"} <= members
+    assert {"scimcheck/scim/schemas.py", "scimcheck/core/bundled.py",
+            "scimcheck/py.typed"} <= members
 
 
 def test_schemas_load_from_the_unpacked_wheel(wheel: Path, tmp_path: Path) -> None:
@@ -89,7 +90,8 @@ def test_schemas_load_from_the_unpacked_wheel(wheel: Path, tmp_path: Path) -> No
         """
         import sys
         sys.path.insert(0, sys.argv[1])
-        from scimcheck import bundled, schemas
+        from scimcheck.core import bundled
+        from scimcheck.scim import schemas
         assert schemas.__file__.startswith(sys.argv[1]), schemas.__file__
         assert "_bundled" in str(bundled.schemas_dir()), bundled.schemas_dir()
         user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "1",
@@ -121,7 +123,8 @@ def test_suites_and_fixtures_are_bundled(members: set[str]) -> None:
 
 
 def test_plugin_and_cli_are_packaged(members: set[str]) -> None:
-    assert {"scimcheck/plugin.py", "scimcheck/cli.py", "scimcheck/__init__.py"} <= members
+    assert {"scimcheck/pytest_plugin/plugin.py", "scimcheck/cli/main.py",
+            "scimcheck/__init__.py"} <= members
 
 
 def test_no_caches_or_bytecode_in_the_wheel(members: set[str]) -> None:
@@ -132,5 +135,5 @@ def test_no_caches_or_bytecode_in_the_wheel(members: set[str]) -> None:
 def test_entry_points(wheel: Path, members: set[str]) -> None:
     parser = configparser.ConfigParser()
     parser.read_string(_dist_info_file(wheel, members, "entry_points.txt"))
-    assert parser.get("pytest11", "scimcheck") == "scimcheck.plugin"
-    assert parser.get("console_scripts", "scimcheck") == "scimcheck.cli:main"
+    assert parser.get("pytest11", "scimcheck") == "scimcheck.pytest_plugin.plugin"
+    assert parser.get("console_scripts", "scimcheck") == "scimcheck.cli.main:main"

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from hostile import HostileServer
-from scimcheck.errors import ForwardError, Refused
-from scimcheck.forward_target import Upstream, forward_url
-from scimcheck.record import TrafficRecorder
+from scimcheck.core.errors import ForwardError, Refused
+from scimcheck.http.transport import Forwarder
+from scimcheck.record.forward_target import Upstream, forward_url
+from scimcheck.record.proxy import TrafficRecorder
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import Forwarder
 from victim import Victim
 
 if TYPE_CHECKING:

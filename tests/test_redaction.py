@@ -1,4 +1,4 @@
-"""The redaction boundary (scimcheck.redaction, issue 13 §4 and §1): every form of a secret is
+"""The redaction boundary (scimcheck.http.redaction, issue 13 §4 and §1): every form of a secret is
 found and removed, whatever surrounds it, without breaking the JSON, XML or HTML it sits in;
 server-chosen text reaches a terminal with its control characters escaped."""
 
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from scimcheck import redaction
-from scimcheck.redaction import REDACTED, RedactingStream, Redactor, for_terminal
+from scimcheck.http import redaction
+from scimcheck.http.redaction import REDACTED, RedactingStream, Redactor, for_terminal
 
 TOKEN = "tok/S3CRET+41f0c9e2_never-printed"
 

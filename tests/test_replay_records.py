@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from conftest import scimcheck_cli
 
-from scimcheck import bundled, errors, exitcodes, profiles, rerun
+from scimcheck.cli import replay as rerun
+from scimcheck.core import bundled, errors, exitcodes
+from scimcheck.scim import profiles
 from victim import Victim
 
 CHECK = "test-connection.no-match-empty-list"
@@ -194,8 +196,8 @@ def test_an_unknown_sequence_id_lists_the_bundled_ones(tmp_path: Path) -> None:
 def test_a_check_that_held_only_with_a_workaround_is_not_fixed() -> None:
     """Replaying a failure whose check now holds only after a diagnostic retry (e.g. lowercase
     op names) is no fix: Entra's own request is still refused (issue 14 §5)."""
-    from scimcheck import exitcodes
-    from scimcheck.rerun import ReplayTarget, verdict
+    from scimcheck.cli.replay import ReplayTarget, verdict
+    from scimcheck.core import exitcodes
 
     document = {"checks": [{"id": "membership.add-several", "outcome": "workaround",
                             "message": "passed only with a workaround scimcheck applied: x"}],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from scimcheck import checks
-from scimcheck.report_html import checks_table, summary
-from scimcheck.results import aggregate
+from scimcheck.checks import registry as checks
+from scimcheck.report.html import checks_table, summary
+from scimcheck.report.results import aggregate
 
 
 def _document(evaluations: list[dict[str, Any]]) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def test_a_clean_run_says_pass_and_names_no_fix() -> None:
 
 
 def test_each_test_lists_its_checks_with_level_and_source_link() -> None:
-    from scimcheck.sequence import Evaluation
+    from scimcheck.sequences.runner import Evaluation
 
     check = checks.get("user.create.status-201")
     html = checks_table([
@@ -71,7 +71,7 @@ def test_a_capability_that_held_only_with_a_workaround_is_no_tick() -> None:
 
 
 def test_a_check_table_shows_a_pass_that_needed_a_workaround() -> None:
-    from scimcheck.sequence import Evaluation
+    from scimcheck.sequences.runner import Evaluation
 
     check = checks.get("membership.add-several")
     html = checks_table([Evaluation(check, True, "", 1, "legacy",

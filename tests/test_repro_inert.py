@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scimcheck.curl import Judgement, render_script
-from scimcheck.transport import Exchange
+from scimcheck.http.curl import Judgement, render_script
+from scimcheck.http.transport import Exchange
 
 BASH = shutil.which("bash")
 pytestmark = pytest.mark.skipif(BASH is None, reason="needs bash")

@@ -12,8 +12,8 @@ from typing import Any
 
 from conftest import RunSuites, failed_checks
 
+from scimcheck.http.transport import Transport, TransportConfig, _retry_after
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import Transport, TransportConfig, _retry_after
 
 Answers = list[tuple[int, dict[str, str]]]
 

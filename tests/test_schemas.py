@@ -1,4 +1,4 @@
-"""The JSON Schemas in ``schemas/`` and ``scimcheck.schemas``.
+"""The JSON Schemas in ``schemas/`` and ``scimcheck.scim.schemas``.
 
 Every schema is a valid Draft 2020-12 schema; the RFC 7643 §8 / RFC 7644 examples and the
 shapes Entra sends and expects (docs/entra.md §1, §2, §3) validate; each strictness rule has
@@ -18,8 +18,12 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from scimcheck import bundled, checks, dialects, results, schemas
-from scimcheck.dialects import Dialect
+from scimcheck.checks import registry as checks
+from scimcheck.core import bundled
+from scimcheck.entra import dialects
+from scimcheck.entra.dialects import Dialect
+from scimcheck.report import results
+from scimcheck.scim import schemas
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

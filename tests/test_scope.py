@@ -11,7 +11,8 @@ from typing import Any
 
 from conftest import RunSuites
 
-from scimcheck import report_html, schemas
+from scimcheck.report import html as report_html
+from scimcheck.scim import schemas
 from scimcheck.server import ReferenceServer
 
 SCOPE = ("Verdict: PASS for the entra-app mapping (userName, active, displayName, "

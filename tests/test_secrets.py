@@ -30,10 +30,11 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from hostile import LEAK_CHANNELS, HostileServer
-from scimcheck import checks, exitcodes
+from scimcheck.checks import registry as checks
+from scimcheck.core import exitcodes
+from scimcheck.http.transport import Transport, TransportConfig
+from scimcheck.report.transcript import render_exchange
 from scimcheck.server import ReferenceServer
-from scimcheck.transcript import render_exchange
-from scimcheck.transport import Transport, TransportConfig
 
 TOKEN = "tok-S3CRET-41f0c9e2-never-printed"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import RunSuites, failed_checks
 
-from scimcheck import sequence_files
-from scimcheck.errors import SequenceFileError
-from scimcheck.sequence_files import SequenceFile
+from scimcheck.core.errors import SequenceFileError
+from scimcheck.sequences import files as sequence_files
+from scimcheck.sequences.files import SequenceFile
 from scimcheck.server import ReferenceServer
 
 GOOD = """\
@@ -170,7 +170,7 @@ def test_a_sequence_needing_an_unclaimed_optional_feature_is_skipped_with_eviden
 
 
 def test_capabilities_claims() -> None:
-    from scimcheck.capabilities import Capabilities
+    from scimcheck.scim.capabilities import Capabilities
 
     claimed = Capabilities({"sort": {"supported": True}, "etag": {"supported": False}}, "x")
     assert claimed.claims("sort") and not claimed.claims("etag")

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from conftest import TEST_TOKEN
 
-from scimcheck import profiles, properties, strategies
-from scimcheck.properties import Budget, Probe, PropertyFailed, shard_examples, shard_seed
-from scimcheck.sequence import Sequence
+from scimcheck.generate import properties, strategies
+from scimcheck.generate.properties import Budget, Probe, PropertyFailed, shard_examples, shard_seed
+from scimcheck.http.transport import Transport, TransportConfig
+from scimcheck.scim import profiles
+from scimcheck.sequences.runner import Sequence
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import Transport, TransportConfig
 
 RUN_SEED = 7
 EXAMPLES = 6

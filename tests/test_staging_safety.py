@@ -34,14 +34,17 @@ from conftest import TEST_TOKEN
 from faker import Faker
 from werkzeug.test import Client
 
-from scimcheck import errors, exitcodes, plugin, profiles, sequence_files
-from scimcheck.cleanup import interruptions_held
+from scimcheck.core import errors, exitcodes
+from scimcheck.entra.userdata import GroupFactory, UserFactory
+from scimcheck.pytest_plugin import plugin
+from scimcheck.scim import profiles
+from scimcheck.scim.cleanup import interruptions_held
+from scimcheck.sequences import files as sequence_files
 from scimcheck.server import ReferenceServer
 from scimcheck.server.app import BASE_PATH, ScimApp
 from scimcheck.server.faults import WRITE_METHODS, Faults
 from scimcheck.server.schema import GROUP_TYPE, USER_TYPE
 from scimcheck.server.store import Store
-from scimcheck.userdata import GroupFactory, UserFactory
 
 FOREIGN_USERS = 500
 FOREIGN_GROUPS = 50

@@ -10,7 +10,8 @@ from faker import Faker
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from scimcheck import fakers, profiles, strategies
+from scimcheck.generate import strategies
+from scimcheck.scim import fakers, profiles
 
 PROFILE = profiles.load("entra-default")
 TEXT = strategies.person_text(lambda f: f.first_name())

@@ -12,7 +12,8 @@ from collections.abc import Callable
 import pytest
 from conftest import RunSuites, failed_checks
 
-from scimcheck import checks, report_html
+from scimcheck.checks import registry as checks
+from scimcheck.report import html as report_html
 from scimcheck.server import ReferenceServer
 from variant_map import (
     EXPECTED,

@@ -14,8 +14,8 @@ import requests
 import yaml
 from conftest import TEST_TOKEN, scimcheck_cli
 
-from scimcheck import bundled, exitcodes
-from scimcheck.record import TrafficRecorder
+from scimcheck.core import bundled, exitcodes
+from scimcheck.record.proxy import TrafficRecorder
 from scimcheck.server import ReferenceServer
 from variant_map import RECORDED
 

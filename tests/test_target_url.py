@@ -1,4 +1,4 @@
-"""``scimcheck.target_url``, the one definition of a SCIM base URL the user gave, over
+"""``scimcheck.http.target_url``, the one definition of a SCIM base URL the user gave, over
 arbitrary strings: it accepts only what the transport can use (RFC 3986 §3.2: a host and a
 port in range), and a refusal is one line that repeats neither a password nor a query value."""
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scimcheck import target_url
-from scimcheck.errors import ConfigError
+from scimcheck.core.errors import ConfigError
+from scimcheck.http import target_url
 
 SECRET = "Zq7-secret-Zq7"
 PROPERTY = settings(max_examples=400, database=None, suppress_health_check=list(HealthCheck))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from scimcheck.dialects import Dialect
-from scimcheck.errors import MissingVariable
-from scimcheck.replay import _judge_assertion, _judge_values, _parts, base_variables
-from scimcheck.templates import MISSING, names, render, render_path, resolve
+from scimcheck.core.errors import MissingVariable
+from scimcheck.core.templates import MISSING, names, render, render_path, resolve
+from scimcheck.entra.dialects import Dialect
+from scimcheck.sequences.interpreter import _judge_assertion, _judge_values, _parts, base_variables
 
 VARS = {"u": {"id": "a b/c", "n": 3}, "flag": False, "bool": {"false": "False"}}
 

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from conftest import TEST_TOKEN, failed_checks, scimcheck_cli
 
-from scimcheck import exitcodes
+from scimcheck.core import exitcodes
 
 pytestmark = pytest.mark.slow
 

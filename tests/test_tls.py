@@ -19,10 +19,12 @@ import pytest
 import trustme
 from conftest import TEST_TOKEN, RunSuites, failed_checks
 
-from scimcheck import exitcodes, schemas, tls
-from scimcheck.errors import ConfigError
+from scimcheck.core import exitcodes
+from scimcheck.core.errors import ConfigError
+from scimcheck.http import tls
+from scimcheck.http.transport import Transport, TransportConfig
+from scimcheck.scim import schemas
 from scimcheck.server import ReferenceServer
-from scimcheck.transport import Transport, TransportConfig
 
 WARNING = "WARNING: TLS certificate verification is OFF"
 CHECK = "transport.tls12"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from scimcheck import transport as transport_module
-from scimcheck.transport import Transport, TransportConfig
+from scimcheck.http import transport as transport_module
+from scimcheck.http.transport import Transport, TransportConfig
 
 TOKEN = "tok-3f9a-never-shown"
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scimcheck import profiles
-from scimcheck.endpoints import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
-from scimcheck.errors import ConfigError
-from scimcheck.profiles import Mapping, Profile
-from scimcheck.templates import MISSING
-from scimcheck.userdata import (
+from scimcheck.core.errors import ConfigError
+from scimcheck.core.templates import MISSING
+from scimcheck.entra.userdata import (
     UserFactory,
     get_path,
     set_path,
@@ -17,6 +14,9 @@ from scimcheck.userdata import (
     values_match,
     values_match_normalised,
 )
+from scimcheck.scim import profiles
+from scimcheck.scim.endpoints import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
+from scimcheck.scim.profiles import Mapping, Profile
 
 
 def _profile(*attributes: str) -> Profile:

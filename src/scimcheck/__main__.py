@@ -1,5 +1,5 @@
 """``python -m scimcheck`` is the ``scimcheck`` command."""
 
-from scimcheck.cli import main
+from scimcheck.cli.main import main
 
 raise SystemExit(main())

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server, select_address_family
 
-from scimcheck import deadlines
+from scimcheck.http import deadlines
 from scimcheck.server.app import BASE_PATH, MAX_BODY_BYTES, create_app
 from scimcheck.server.faults import Fault, Faults
 from scimcheck.server.responses import SCIM_CONTENT_TYPE

@@ -1,0 +1,227 @@
+"""``scimcheck replay``: re-run a failure or a sequence file, verbosely, and say if it still fails.
+
+Two kinds of FILE:
+
+- a failure record (``reports/repro/*.json``, written beside each repro script): the same test
+  is run again with the same seed and profile, so the same requests are sent (ids aside) and
+  the same check judges the answer: "still failing" or "fixed";
+- a sequence file (``fixtures/sequences/*.yaml``, or one ``scimcheck record`` wrote): it is
+  replayed alone, in each dialect it declares, and every check it names is judged.
+
+Every request and answer is printed as it happens (token redacted). A failure record is replayed
+only against the URL given (or, with ``--embedded``, the embedded reference server): the URL it
+names (``target``) is shown, never used, and neither is its ``script``. A sequence file without
+URL runs against the embedded server. FILE may come from someone else's report bundle, so
+nothing in it is executed or opened: a record names one of the bundled suites' items, and a
+bundled profile (or none).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scimcheck.checks import registry as checks
+from scimcheck.core import bundled, exitcodes, textfile
+from scimcheck.core.errors import ReplayFileError, SequenceFileError
+from scimcheck.http.redaction import one_line
+from scimcheck.scim import profiles, schemas
+from scimcheck.sequences import files as sequence_files
+
+
+@dataclass(frozen=True)
+class ReplayTarget:
+    """What to run: pytest node ids plus extra options, and what to say afterwards."""
+
+    nodes: list[str]
+    options: list[str]
+    check: str | None
+    """The failure record's check, or None for a sequence file (every check counts)."""
+    profile: str | None
+    """The bundled profile file the record names (never a path the record chose), or None."""
+    label: str
+    names_target: bool = False
+    """The record names the URL its run tested; a replay never sends anything there."""
+    recorded_target: str = ""
+    """That URL as the record has it, shown only: without credentials, query or fragment,
+    escaped for the terminal ("" when the record names none)."""
+
+
+_NEITHER = (
+    "neither a failure record (reports/repro/*.json, written by 'scimcheck run') nor a "
+    "sequence file (docs/sequences.md)"
+)
+
+
+def load(path: Path, suites: Path, *, profile_given: bool = False) -> ReplayTarget:
+    """Read FILE; ``ReplayFileError`` when it cannot be replayed.
+
+    FILE may come from someone else's report bundle, so it is data: a failure record must
+    validate against ``schemas/failure-record.schema.json`` and name an item of the bundled
+    ``suites`` (a bare file name and a test function they define); a sequence file must load
+    (``sequence_files.load``: safe YAML, its schema). ``profile_given``: ``--profile`` was
+    passed, so the record's profile is not used.
+    """
+    path = bundled_sequence(path) or path
+    if path.suffix != ".json":
+        return _sequence(path, suites)
+    try:
+        text = textfile.read(path)
+    except OSError as exc:
+        raise ReplayFileError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ReplayFileError(f"{path} is not UTF-8 text; it is {_NEITHER}") from None
+    try:
+        data: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ReplayFileError(f"{path} is not JSON; it is {_NEITHER}") from None
+    if isinstance(data, dict) and "steps" in data and "check" not in data:
+        return _sequence(path, suites)
+    if not (isinstance(data, dict) and ("check" in data or "test" in data)):
+        raise ReplayFileError(f"{path} is {_NEITHER}")
+    return _record(path, data, suites, profile_given)
+
+
+def bundled_sequence(path: Path) -> Path | None:
+    """A bundled sequence named by its id (``user-lifecycle``) or by its path in a checkout
+    (``fixtures/sequences/user-lifecycle.yaml``) when no such file is here: the same command
+    then works from an installed package. A file that exists always wins."""
+    if path.exists() or path.parent not in (Path("."), Path("fixtures/sequences")):
+        return None
+    stem = path.name.removesuffix(".yaml").removesuffix(".yml")
+    found = bundled.fixtures_dir() / "sequences" / f"{stem}.yaml"
+    return found if stem and found.is_file() else None
+
+
+def bundled_sequence_ids() -> list[str]:
+    """The ids of the bundled sequences, for messages."""
+    return sorted(p.stem for p in (bundled.fixtures_dir() / "sequences").glob("*.yaml"))
+
+
+def _sequence(path: Path, suites: Path) -> ReplayTarget:
+    try:
+        spec = sequence_files.load(path)
+    except SequenceFileError as exc:
+        if "cannot read" in str(exc):
+            bundled_ids = (f" (or name a bundled sequence: {', '.join(bundled_sequence_ids())})"
+                           if not path.exists() else "")
+            raise ReplayFileError(one_line(str(exc), limit=1000) + bundled_ids) from None
+        raise ReplayFileError(one_line(f"{path} is {_NEITHER}: {exc}")) from None
+    return ReplayTarget(
+        nodes=[f"{suites / 'test_entra_sequences.py'}::test_sequence"],
+        options=["--scim-sequence-file", str(path.resolve()), "--scim-verbose", "-s"],
+        check=None, profile=None, label=f"sequence {spec.id}",
+    )
+
+
+def _record(path: Path, data: dict[str, Any], suites: Path, profile_given: bool) -> ReplayTarget:
+    """A failure record as a ReplayTarget, once every field is proven to be what scimcheck wrote."""
+    problems = schemas.validate("failure-record", data)
+    if problems:
+        raise ReplayFileError(one_line(
+            f"{path} is not a failure record scimcheck can replay: {problems[0].message}"
+        ))
+    check, test = data["check"], data["test"]
+    if check not in checks.REGISTRY:
+        raise ReplayFileError(one_line(
+            f"{path}: the record names the check {check!r}, which scimcheck does not have "
+            "('scimcheck checks' lists them); was it written by another version?"
+        ))
+    file_name, item = test.split("::", 1)
+    function = item.split("[", 1)[0]
+    suite = _suite_files(suites).get(file_name)
+    if suite is None or function not in _test_functions(suite):
+        raise ReplayFileError(one_line(
+            f"{path}: test {test!r} is not one of the suites' items (the suites are "
+            f"{', '.join(_suite_files(suites))}); a record can only name scimcheck's own tests"
+        ))
+    profile = None if profile_given else _profile(path, data.get("profile"))
+    options = ["--scim-seed", str(data["seed"])] if data.get("seed") is not None else []
+    if data.get("examples") is not None:
+        options += ["--scim-examples", str(data["examples"])]
+    # the failing item may be one shard of a property: split it as the run did (`run` splits
+    # in 4 unless the record says otherwise), so the item and its seed exist again
+    options += ["--scim-shards", str(data.get("shards") or 1)]
+    if not file_name.startswith("test_generated"):  # a property sends thousands of requests
+        options += ["--scim-verbose", "-s"]
+    return ReplayTarget(
+        nodes=[f"{suite}::{item}"], options=options, check=check, profile=profile,
+        label=f"{check} in {item}", names_target=bool(data.get("target")),
+        recorded_target=shown_target(data.get("target")),
+    )
+
+
+SHOWN_TARGET_LIMIT = 200
+
+
+def shown_target(value: Any) -> str:
+    """A record's ``target`` to show a person: scheme, host, port and path only (a bundle's
+    URL may carry a password or a secret query), escaped, at most 200 characters."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        host = parts.netloc.rpartition("@")[2]
+        shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:
+        shown = "(a URL scimcheck cannot read)"
+    return one_line(shown, SHOWN_TARGET_LIMIT)
+
+
+def _profile(path: Path, value: str | None) -> str | None:
+    """The bundled profile file a record names; a record never chooses a file to read."""
+    if value is None:
+        return None
+    shipped = profiles.bundled_file(value)
+    if shipped is None:
+        raise ReplayFileError(one_line(
+            f"{path}: the record's profile {value!r} is not a bundled profile "
+            f"({', '.join(profiles.bundled_names())}), and a record cannot choose a file for "
+            "scimcheck to read; pass --profile NAME or --profile PATH to say which to use"
+        ))
+    return str(shipped)
+
+
+def _suite_files(suites: Path) -> dict[str, Path]:
+    """The bundled suite files by bare name: regular files directly in ``suites`` (a symlink,
+    which could lead anywhere, is not one)."""
+    return {
+        p.name: p for p in sorted(suites.glob("test_*.py"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def _test_functions(suite: Path) -> set[str]:
+    """The test functions a suite file defines, read from its syntax tree (nothing imported)."""
+    tree = ast.parse(suite.read_text(encoding="utf-8"), filename=str(suite))
+    return {
+        node.name for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+def verdict(target: ReplayTarget, document: dict[str, Any]) -> tuple[int, str]:
+    """The exit code and the sentence to print, from the replay's results."""
+    by_id = {c["id"]: c for c in document["checks"]}
+    if target.check is not None:
+        entry = by_id.get(target.check)
+        if entry is None or entry["outcome"] == "skipped":
+            return exitcodes.HARNESS_ERROR, (
+                f"could not judge {target.label}: the check was not evaluated this time "
+                "(see the output above)"
+            )
+        if entry["outcome"] in ("failed", "workaround"):  # a workaround is no fix
+            return exitcodes.CHECKS_FAILED, f"still failing: {target.check}: {entry['message']}"
+        return exitcodes.OK, f"fixed: {target.check} passes now"
+    failed = [c for c in document["checks"] if c["outcome"] == "failed"]
+    if document["tests"]["errors"]:
+        return exitcodes.HARNESS_ERROR, f"{target.label} could not be replayed (see above)"
+    if failed:
+        lines = "; ".join(f"{c['id']}: {c['message']}" for c in failed[:5])
+        return exitcodes.CHECKS_FAILED, f"still failing: {lines}"
+    judged = sum(1 for c in document["checks"] if c["outcome"] == "passed")
+    return exitcodes.OK, f"passes: {target.label}, {judged} check(s) held"

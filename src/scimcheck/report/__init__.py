@@ -1,0 +1,3 @@
+"""Layer 7, reports: results.json, report.html, JUnit, transcripts, repro scripts, baselines and
+the unreachable-endpoint report.
+"""

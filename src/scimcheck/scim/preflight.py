@@ -1,0 +1,66 @@
+"""The one probe before a run: Entra's Test Connection query, sent with the token.
+
+An unreachable host or a rejected token stops the run early (exit code 3) with one line saying
+what to fix, instead of dozens of failed checks (docs/entra.md §1.1).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from scimcheck import TOKEN_ENV
+from scimcheck.http.transport import Exchange, Transport, TransportConfig
+from scimcheck.scim import endpoints
+
+PREFLIGHT_TIMEOUT_S = 30.0
+
+
+def problem(
+    url: str, token: str | None, timeout_s: float | None = None, *, verify: bool | str = True
+) -> str | None:
+    """Why the target cannot be tested, or ``None`` when it answered like a SCIM endpoint.
+    ``verify`` is the run's TLS setting (:mod:`scimcheck.http.tls`), so an untrusted certificate
+    stops the run here."""
+    timeout = min(timeout_s or PREFLIGHT_TIMEOUT_S, PREFLIGHT_TIMEOUT_S)
+    with Transport(TransportConfig(url, token, timeout, verify=verify)) as transport:
+        answer = transport.send(
+            "GET", endpoints.USERS, params={"filter": f'userName eq "{uuid.uuid4()}"'}
+        )
+        if answer.error:
+            return f"target unreachable: {answer.error}"
+        if answer.status in (401, 403):
+            fix = (
+                f"check the token in {TOKEN_ENV}"
+                if token
+                else f"the endpoint requires a token: set {TOKEN_ENV}"
+            )
+            return f"the target rejected the credentials ({answer.summary()}); {fix}"
+        if answer.status is not None and 300 <= answer.status < 400:
+            return (
+                f"{answer.summary()} redirects to {answer.header('Location')!r}; "
+                "pass the final SCIM base URL (Entra does not follow redirects)"
+            )
+        if _looks_like_scim(answer) and answer.status != 404:
+            return None
+        # A 404 or non-SCIM answer to the filter may be the endpoint's own defect (judged by
+        # the checks) or a wrong base URL: discovery or a plain list tells the two apart.
+        for path, params in ((endpoints.SERVICE_PROVIDER_CONFIG, None),
+                             (endpoints.USERS, {"count": "1"})):
+            other = transport.send("GET", path, params=params)
+            if other.ok and _looks_like_scim(other):
+                return None
+    return (
+        f"{answer.summary()} is not a SCIM answer ({_what(answer)}), and neither "
+        f"/ServiceProviderConfig nor /Users answers; is the base URL right? It must be the "
+        f"SCIM root, e.g. https://host/scim/v2, not {url!r}"
+    )
+
+
+def _looks_like_scim(answer: Exchange) -> bool:
+    body = answer.json()
+    return isinstance(body, dict) and isinstance(body.get("schemas"), list)
+
+
+def _what(answer: Exchange) -> str:
+    kind = answer.content_type.split(";")[0] or "no content type"
+    return f"{kind} body: {answer.describe_body(80)}"

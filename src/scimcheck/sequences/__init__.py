@@ -1,0 +1,3 @@
+"""Layer 5, sequences: loading the YAML sequence files, the interpreter that replays them, and the
+runner that sends, records and judges each step.
+"""
