@@ -9,11 +9,11 @@ import pytest
 
 from scimcheck.core.errors import HarnessError, SequenceFileError
 from scimcheck.entra.dialects import Dialect
-from scimcheck.pytest_plugin.plugin import Settings
 from scimcheck.scim.capabilities import OPTIONAL_FEATURES, Capabilities
 from scimcheck.sequences.files import SequenceFile
 from scimcheck.sequences.interpreter import Factories, Replay
 from scimcheck.sequences.runner import Sequence
+from scimcheck.settings.run import Settings
 
 
 def test_sequence(

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from scimcheck.entra.dialects import Dialect
 from scimcheck.generate import model, properties, strategies
 from scimcheck.generate.properties import Budget
-from scimcheck.pytest_plugin.plugin import Settings
 from scimcheck.sequences.runner import Sequence
+from scimcheck.settings.run import Settings
 
 
 def test_generated_users_round_trip(

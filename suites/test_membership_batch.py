@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from scimcheck.entra.dialects import Dialect
-from scimcheck.pytest_plugin.plugin import Settings
 from scimcheck.sequences import membership_batch
 from scimcheck.sequences.interpreter import Factories
 from scimcheck.sequences.runner import Sequence
+from scimcheck.settings.run import Settings
 
 
 def test_membership_batch(

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from scimcheck.http import tls
-from scimcheck.pytest_plugin.plugin import Settings
 from scimcheck.sequences.runner import Sequence
+from scimcheck.settings.run import Settings
 
 
 def test_tls12_handshake_as_entra_makes_it(scim: Sequence, scim_settings: Settings) -> None:

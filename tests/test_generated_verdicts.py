@@ -20,9 +20,9 @@ import requests
 from conftest import TEST_TOKEN, RunSuites, failed_checks
 
 from scimcheck.checks import registry as checks
-from scimcheck.pytest_plugin.plugin import DEFAULT_EXAMPLES
 from scimcheck.server import ReferenceServer
 from scimcheck.server.faults import Fault, Faults
+from scimcheck.settings.run import DEFAULT_EXAMPLES
 from variant_map import GENERATED, GENERATED_EXAMPLES, GENERATED_SEED
 
 GENERATED_CHECKS = {c.id for c in checks.all_checks() if c.id.startswith("generated.")}

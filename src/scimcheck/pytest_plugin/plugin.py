@@ -16,7 +16,6 @@ import os
 import secrets
 import zlib
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,91 +27,26 @@ from scimcheck.core.errors import (
     SequenceAborted,
     SequenceFileError,
 )
+from scimcheck.settings.run import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_EXAMPLES,
+    RUN_ID_ENV,
+    RUN_SEED_ENV,
+    Settings,
+)
+from scimcheck.settings.state import RunState
 
 if TYPE_CHECKING:
     from scimcheck.core.numeric import Range
     from scimcheck.entra.dialects import Dialect
     from scimcheck.entra.userdata import UserFactory
     from scimcheck.generate.properties import Budget
-    from scimcheck.http.transport import Exchange, TransportConfig
+    from scimcheck.http.transport import Exchange
     from scimcheck.scim.capabilities import Capabilities
-    from scimcheck.scim.profiles import Profile
     from scimcheck.sequences.interpreter import Factories
     from scimcheck.sequences.runner import Sequence
 
 SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories", "scim_sequence_file"}
-RUN_SEED_ENV = "SCIMCHECK_RUN_SEED"
-DEFAULT_EXAMPLES = 200
-DEFAULT_DEADLINE_S = 1800.0
-"""A run stops starting tests after 30 minutes (``--deadline``): a serial run against an
-endpoint with 50 ms of latency takes about 4 minutes, one that drips every answer hours."""
-RUN_ID_ENV = "SCIMCHECK_RUN_ID"
-
-
-@dataclass
-class Settings:
-    """Options resolved once per run (command line > environment > default)."""
-
-    base_url: str
-    token: str | None
-    profile: Profile
-    dialects: tuple[Dialect, ...]
-    strict: bool
-    timeout_s: float
-    seed: int
-    run_id: str
-    results_path: str | None
-    embedded: bool
-    examples: int = DEFAULT_EXAMPLES
-    max_rps: float | None = None
-    retry_budget_s: float = 120.0
-    verify: bool | str = True
-    """TLS certificate verification: on, a CA bundle path, or off (:mod:`scimcheck.http.tls`)."""
-    deadline_s: float = DEFAULT_DEADLINE_S
-    stop_at: float | None = None
-    """When the run deadline passes (``time.time()`` seconds; the same in every worker)."""
-
-    @property
-    def stop_reason(self) -> str:
-        """Why a test the deadline left out is not evaluated."""
-        return f"{DEADLINE_REACHED} ({self.deadline_s:g} s, --deadline): not evaluated"
-
-    def transport_config(self) -> TransportConfig:
-        """How every request of the run is sent."""
-        from scimcheck.http.transport import TransportConfig
-
-        return TransportConfig(
-            self.base_url, self.token, self.timeout_s, verify=self.verify, max_rps=self.max_rps,
-            retry_budget_s=self.retry_budget_s,
-        )
-
-    @property
-    def tag(self) -> str:
-        """Marker put in every resource this run creates."""
-        return f"scimcheck-{self.run_id}"
-
-
-@dataclass
-class RunState:
-    """What the controller process gathers while tests report."""
-
-    started: float = 0.0
-    started_iso: str = ""
-    evaluations: list[dict[str, Any]] = field(default_factory=list)
-    retries: int = 0
-    retry_wait_s: float = 0.0
-    requests: dict[str, int] = field(default_factory=dict)
-    """Requests each test sent (node id → count), its cleanup included."""
-    tests: dict[str, int] = field(
-        default_factory=lambda: {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
-    )
-    collected_scim: bool = False
-    cleanup_problems: int = 0
-    not_evaluated: list[dict[str, str]] = field(default_factory=list)
-    """Tests stopped before their end, each with the reason (deadline, hostile endpoint)."""
-    deadline_reached: bool = False
-
-
 OUTPUTS_KEY = pytest.StashKey[contextlib.ExitStack]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 STATE_KEY = pytest.StashKey[RunState]()

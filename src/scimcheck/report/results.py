@@ -17,7 +17,8 @@ from scimcheck.http import redaction
 from scimcheck.report import scope
 
 if TYPE_CHECKING:
-    from scimcheck.pytest_plugin.plugin import RunState, Settings
+    from scimcheck.settings.run import Settings
+    from scimcheck.settings.state import RunState
 
 _LEVEL_ORDER = list(Level)
 _CAPABILITY_ORDER = list(Capability)

@@ -1,0 +1,64 @@
+"""What a run is configured with, resolved once (command line > environment > default) and
+shared by the pytest plugin, the reports and the commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scimcheck.core.errors import DEADLINE_REACHED
+
+if TYPE_CHECKING:
+    from scimcheck.entra.dialects import Dialect
+    from scimcheck.http.transport import TransportConfig
+    from scimcheck.scim.profiles import Profile
+
+RUN_SEED_ENV = "SCIMCHECK_RUN_SEED"
+DEFAULT_EXAMPLES = 200
+DEFAULT_DEADLINE_S = 1800.0
+"""A run stops starting tests after 30 minutes (``--deadline``): a serial run against an
+endpoint with 50 ms of latency takes about 4 minutes, one that drips every answer hours."""
+RUN_ID_ENV = "SCIMCHECK_RUN_ID"
+
+
+@dataclass
+class Settings:
+    """Options resolved once per run (command line > environment > default)."""
+
+    base_url: str
+    token: str | None
+    profile: Profile
+    dialects: tuple[Dialect, ...]
+    strict: bool
+    timeout_s: float
+    seed: int
+    run_id: str
+    results_path: str | None
+    embedded: bool
+    examples: int = DEFAULT_EXAMPLES
+    max_rps: float | None = None
+    retry_budget_s: float = 120.0
+    verify: bool | str = True
+    """TLS certificate verification: on, a CA bundle path, or off (:mod:`scimcheck.http.tls`)."""
+    deadline_s: float = DEFAULT_DEADLINE_S
+    stop_at: float | None = None
+    """When the run deadline passes (``time.time()`` seconds; the same in every worker)."""
+
+    @property
+    def stop_reason(self) -> str:
+        """Why a test the deadline left out is not evaluated."""
+        return f"{DEADLINE_REACHED} ({self.deadline_s:g} s, --deadline): not evaluated"
+
+    def transport_config(self) -> TransportConfig:
+        """How every request of the run is sent."""
+        from scimcheck.http.transport import TransportConfig
+
+        return TransportConfig(
+            self.base_url, self.token, self.timeout_s, verify=self.verify, max_rps=self.max_rps,
+            retry_budget_s=self.retry_budget_s,
+        )
+
+    @property
+    def tag(self) -> str:
+        """Marker put in every resource this run creates."""
+        return f"scimcheck-{self.run_id}"
