@@ -1058,7 +1058,8 @@ def test_unlisted_extension_rejected() -> None:
         assert api.post("/Users", listed).status_code == 201
 
 
-# --- value handling, found by the generated-user properties (tests/test_generated_verdicts.py) --
+# --- value handling, found by the generated-user properties
+# (tests/verdicts/test_generated_verdicts.py) --
 
 
 def _stored_after_create(variant: str | None, **attrs: Any) -> dict[str, Any]:

@@ -117,7 +117,7 @@ def insecure_warning(source: str = "--insecure") -> str:
 
 def quiet_insecure_warnings() -> None:
     """Silence urllib3's InsecureRequestWarning (one per request) outside pytest; by its text,
-    as only transport.py imports an HTTP client (tests/test_layout.py)."""
+    as only transport.py imports an HTTP client (tests/project/test_layout.py)."""
     warnings.filterwarnings("ignore", message="Unverified HTTPS request")
 
 

@@ -5,7 +5,7 @@ scimcheck draws from.
 locales on disk: about 0.2 s of CPU for the 12 locales generation uses. The eight providers
 below (person, job, address, company, internet, phone number, lorem, and date/time, which
 address and internet formats call) take about half that, and give the same value for the same
-seed as a full instance (``tests/test_strategies.py``).
+seed as a full instance (``tests/generate/test_strategies.py``).
 """
 
 from __future__ import annotations

@@ -247,7 +247,7 @@ class ReferenceServer:
     ``token`` enables bearer-token authentication; ``variant`` selects a deliberately broken
     variant (``VARIANTS``; ``ValueError`` for an unknown name); ``latency_s`` delays every
     answer, to stand in for a slow or distant endpoint; ``app`` serves another WSGI app the same
-    way (``scimcheck record``'s proxy); ``ssl_context`` serves HTTPS (tests/test_tls.py);
+    way (``scimcheck record``'s proxy); ``ssl_context`` serves HTTPS (tests/http/test_tls.py);
     ``faults`` injects 500s and connection resets and logs every request
     (:mod:`scimcheck.server.faults`); ``request_deadline_s`` gives a client that long to send
     each request (``scimcheck record``: a client dripping bytes cannot hold a thread forever).
