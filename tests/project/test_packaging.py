@@ -116,6 +116,37 @@ def test_schemas_load_from_the_unpacked_wheel(wheel: Path, tmp_path: Path) -> No
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
+def test_check_registry_loads_from_the_unpacked_wheel(
+    wheel: Path, members: set[str], tmp_path: Path
+) -> None:
+    """The registry's data and schema ship as package data beside ``checks/registry.py``, and
+    every check reads and validates from the installed wheel."""
+    assert {"scimcheck/checks/checks.yaml", "scimcheck/checks/checks.schema.json"} <= members
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "site")
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        from scimcheck.checks import registry
+        assert registry.DATA_FILE.is_relative_to(sys.argv[1]), registry.DATA_FILE
+        assert len(registry.all_checks()) == len(registry.REGISTRY) > 80
+        print(registry.get("transport.tls12").level)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "site")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "entra-blocking", done.stderr[-3000:]
+
+
 def test_suites_and_fixtures_are_bundled(members: set[str]) -> None:
     suites = {m for m in members if m.startswith(f"{BUNDLED}/suites/")}
     assert any(m.endswith(".py") for m in suites), sorted(suites)
