@@ -24,7 +24,7 @@ from werkzeug.test import Client
 
 from hostile import HostileServer
 from scimcheck.core.errors import ForwardError, Refused
-from scimcheck.http.transport import Forwarder
+from scimcheck.http.forwarder import Forwarder
 from scimcheck.record.forward_target import Upstream, forward_url
 from scimcheck.record.proxy import TrafficRecorder
 from scimcheck.server import ReferenceServer
