@@ -41,7 +41,7 @@ from scimcheck.http.reading import (
     read_capped,
     timed_out,
 )
-from scimcheck.http.redaction import REDACTED, SHORT_SECRET, Redactor
+from scimcheck.http.redactor import REDACTED, SHORT_SECRET, Redactor
 
 __all__ = [
     "CONNECT_TIMEOUT_S", "DEADLINE_GRACE_S", "ENTRA_TIMEOUT_S", "HOSTILE_STREAK",
