@@ -24,11 +24,11 @@ from scimcheck.core import exitcodes, yamlsafe
 from scimcheck.core.errors import DEADLINE_REACHED, RunStopped
 from scimcheck.generate import properties
 from scimcheck.generate.properties import Budget, Probe
+from scimcheck.http.exchange import SHOWN_BODY_CHARS
 from scimcheck.http.transport import (
     HOSTILE_STREAK,
     KEPT_BODY_CHARS,
     MAX_BODY_BYTES,
-    SHOWN_BODY_CHARS,
     Transport,
     TransportConfig,
 )

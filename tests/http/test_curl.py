@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scimcheck.http.curl import comment, render_script, shell_word
+from scimcheck.http.curl import render_script
+from scimcheck.http.shell_words import comment, shell_word
 from scimcheck.http.transport import Transport, TransportConfig
 from scimcheck.server import ReferenceServer
 from support.harness import TEST_TOKEN

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from scimcheck.http import redaction
-from scimcheck.http.redaction import REDACTED, RedactingStream, Redactor, for_terminal
+from scimcheck.http.redaction import RedactingStream, for_terminal
+from scimcheck.http.redactor import REDACTED, Redactor
 
 TOKEN = "tok/S3CRET+41f0c9e2_never-printed"
 

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from scimcheck.http.transport import Transport, TransportConfig, _retry_after
+from scimcheck.http.pacing import retry_after
+from scimcheck.http.transport import Transport, TransportConfig
 from scimcheck.server import ReferenceServer
 from support.harness import RunSuites, failed_checks
 
@@ -65,10 +66,10 @@ def test_retries_stop_at_the_budget_and_the_count() -> None:
 
 
 def test_retry_after_as_seconds_or_http_date() -> None:
-    assert _retry_after("3") == 3.0
-    assert _retry_after(None) is None and _retry_after("soon") is None
+    assert retry_after("3") == 3.0
+    assert retry_after(None) is None and retry_after("soon") is None
     later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=20)
-    waited = _retry_after(email.utils.format_datetime(later, usegmt=True))
+    waited = retry_after(email.utils.format_datetime(later, usegmt=True))
     assert waited is not None and 15 < waited <= 20
 
 

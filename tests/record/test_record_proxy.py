@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from scimcheck.core.errors import ForwardError, Refused
-from scimcheck.http.transport import Forwarder
+from scimcheck.http.forwarder import Forwarder
 from scimcheck.record.forward_target import Upstream, forward_url
 from scimcheck.record.proxy import TrafficRecorder
 from scimcheck.server import ReferenceServer

@@ -23,7 +23,7 @@ from scimcheck.core import bundled
 from scimcheck.entra import dialects
 from scimcheck.entra.dialects import Dialect
 from scimcheck.report import results
-from scimcheck.scim import schemas
+from scimcheck.scim import schema_catalog, schemas
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -1519,7 +1519,7 @@ def test_every_property_has_a_description(path: Path) -> None:
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
 def test_every_ref_resolves_offline_by_id(path: Path) -> None:
-    catalog = schemas._catalog()
+    catalog = schema_catalog.catalog()
     schema = load(path)
     resolver = catalog.registry.resolver(base_uri=schema["$id"])
     refs = [
@@ -1565,7 +1565,7 @@ def test_schema_problem_is_a_frozen_dataclass() -> None:
 
 
 def test_schemas_load_once() -> None:
-    assert schemas._catalog() is schemas._catalog()
+    assert schema_catalog.catalog() is schema_catalog.catalog()
 
 
 def test_problem_names_the_file_holding_the_rule() -> None:
@@ -1673,7 +1673,7 @@ def test_the_inlined_schema_judges_as_the_original_does(kind: str, document: obj
     """schemas.py answers valid/invalid from a copy of each schema with its $refs inlined (no
     lookups) and explains rejections with the original: the two agree on the document and on
     every one-change mutation of it, so the fast answer never hides a problem."""
-    catalog = schemas._catalog()
+    catalog = schema_catalog.catalog()
     quick, full = catalog.quick[kind], catalog.validators[kind]
     seen = 0
     for mutation in [document, *_mutations(document)]:
@@ -1684,6 +1684,6 @@ def test_the_inlined_schema_judges_as_the_original_does(kind: str, document: obj
 
 def test_a_schema_that_refers_to_itself_is_judged_by_the_original() -> None:
     """RFC 7643 §7's attribute definitions nest subAttributes: that schema cannot be inlined."""
-    catalog = schemas._catalog()
+    catalog = schema_catalog.catalog()
     assert "schema-definition" not in catalog.quick
     assert schemas.validate("schema-definition", RFC_SCHEMA_DEFINITION) == []

@@ -40,14 +40,9 @@ from werkzeug.wrappers import Request, Response
 
 from scimcheck.core.errors import ForwardError, Refused
 from scimcheck.http import redaction
+from scimcheck.http.forwarder import Forwarded, Forwarder
 from scimcheck.http.redaction import one_line
-from scimcheck.http.transport import (
-    DEADLINE_GRACE_S,
-    ENTRA_TIMEOUT_S,
-    MAX_BODY_BYTES,
-    Forwarded,
-    Forwarder,
-)
+from scimcheck.http.transport import DEADLINE_GRACE_S, ENTRA_TIMEOUT_S, MAX_BODY_BYTES
 from scimcheck.record.forward_target import Upstream, forward_url
 from scimcheck.report.results import public_url
 from scimcheck.server.app import BASE_PATH

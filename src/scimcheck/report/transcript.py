@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from scimcheck.http.transport import SHOWN_BODY_CHARS, Exchange
+from scimcheck.http.exchange import SHOWN_BODY_CHARS, Exchange
 
 _BODY_LIMIT = SHOWN_BODY_CHARS
 
