@@ -7,7 +7,9 @@ import pytest
 from scimcheck.core.errors import MissingVariable
 from scimcheck.core.templates import MISSING, names, render, render_path, resolve
 from scimcheck.entra.dialects import Dialect
-from scimcheck.sequences.interpreter import _judge_assertion, _judge_values, _parts, base_variables
+from scimcheck.sequences.assertions import judge_assertion as _judge_assertion
+from scimcheck.sequences.assertions import judge_values as _judge_values
+from scimcheck.sequences.interpreter import _parts, base_variables
 
 VARS = {"u": {"id": "a b/c", "n": 3}, "flag": False, "bool": {"false": "False"}}
 

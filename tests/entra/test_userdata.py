@@ -6,14 +6,9 @@ import pytest
 
 from scimcheck.core.errors import ConfigError
 from scimcheck.core.templates import MISSING
-from scimcheck.entra.userdata import (
-    UserFactory,
-    get_path,
-    set_path,
-    supported_attributes,
-    values_match,
-    values_match_normalised,
-)
+from scimcheck.entra.comparison import values_match, values_match_normalised
+from scimcheck.entra.paths import get_path, set_path
+from scimcheck.entra.userdata import UserFactory, supported_attributes
 from scimcheck.scim import profiles
 from scimcheck.scim.endpoints import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scimcheck.scim.profiles import Mapping, Profile

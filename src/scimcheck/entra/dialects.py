@@ -1,4 +1,5 @@
-"""Entra's two PATCH dialects (docs/entra.md §3, Entra S2).
+"""Entra's two PATCH dialects (docs/entra.md §3, Entra S2), and the operations of every PATCH
+Entra sends, as each dialect spells them (the whole requests: :mod:`scimcheck.entra.requests`).
 
 ``legacy`` is what Entra sends by default: capitalised ops, one op per path, booleans as the
 strings ``"True"``/``"False"``, member removal as ``Remove members`` with a value array.
@@ -9,6 +10,7 @@ strings ``"True"``/``"False"``, member removal as ``Remove members`` with a valu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
@@ -80,6 +82,33 @@ def update_operations(dialect: Dialect, changes: Mapping[str, Any]) -> list[dict
 def active_operations(dialect: Dialect, active: bool) -> list[dict[str, Any]]:
     """Disable or re-enable a user (docs/entra.md §1.4)."""
     return [{"op": op(dialect, "replace"), "path": "active", "value": boolean(dialect, active)}]
+
+
+def attribute_operations(
+    dialect: Dialect, name: str, values: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """One ``name`` operation (``add`` or ``replace``) per attribute path, each with its path and
+    value, the op spelled by the dialect: Entra's ``Add`` of a first value, of an enterprise URN
+    path or of a reference, and its ``Replace`` of one attribute (docs/entra.md §1.3: a server
+    must take either for one another, Microsoft Learn Q&A 1373350)."""
+    return [{"op": op(dialect, name), "path": path, "value": value}
+            for path, value in values.items()]
+
+
+ROLE_TYPE = "WindowsAzureActiveDirectoryRole"
+"""The ``type`` of an app role in Entra's AppRoleAssignmentsComplex mapping (docs/entra.md §1.2)."""
+
+
+def role_operations(dialect: Dialect, role: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Entra's assignment of one more app role ``{"id", "value", "displayName"}`` (docs/entra.md
+    §1.2 "Roles", §3, S8): legacy sends the role JSON-encoded into a string inside ``value``;
+    compliant sends the create's form (``primary``, ``type``, ``display``, ``value``)."""
+    if dialect is Dialect.LEGACY:
+        encoded = json.dumps(dict(role), separators=(",", ":"))
+        return [{"op": "Add", "path": "roles", "value": [{"value": encoded}]}]
+    value = {"primary": False, "type": ROLE_TYPE, "display": role["displayName"],
+             "value": role["value"]}
+    return [{"op": "add", "path": "roles", "value": [value]}]
 
 
 def member_operations(

@@ -1,34 +1,37 @@
-"""Users as Entra would send them under a profile, and reading attribute paths back.
-
-Attribute paths are the forms Entra's mappings use (docs/entra.md §1.3): simple
-(``displayName``), dotted (``name.givenName``), value-filtered (``emails[type eq "work"].value``)
-and URN-qualified (``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department``).
-Attribute names compare case-insensitively (RFC 7643 §2.1).
+"""Users and groups as Entra would send them under a profile: realistic values (Faker, seeded)
+for every mapped attribute path (docs/entra.md §1.2, §1.3), and the variables a sequence file
+uses for them (docs/sequences.md). Their requests are :mod:`scimcheck.entra.requests`'.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from faker import Faker
 
 from scimcheck.core.errors import ConfigError
-from scimcheck.core.templates import MISSING, resolve
-from scimcheck.entra.dialects import Dialect, update_operations
+from scimcheck.core.templates import MISSING
+
+# values_match, values_match_normalised, FILTERED_PATH, get_path and user_body are re-exported
+# for generate.properties, which imports them from here; their homes are entra.comparison,
+# entra.paths and entra.requests.
+from scimcheck.entra.comparison import values_match as values_match
+from scimcheck.entra.comparison import values_match_normalised as values_match_normalised
+from scimcheck.entra.dialects import ROLE_TYPE, Dialect, update_operations
+from scimcheck.entra.paths import ENTERPRISE as _ENTERPRISE
+from scimcheck.entra.paths import FILTERED_PATH as FILTERED_PATH
+from scimcheck.entra.paths import get_path as get_path
+from scimcheck.entra.paths import nest
+from scimcheck.entra.requests import MANAGER, create_group_body, create_user_body
 from scimcheck.scim import fakers
-from scimcheck.scim.endpoints import (
-    ADSCIM_GROUP_SCHEMA,
-    ENTERPRISE_USER_SCHEMA,
-    GROUP_SCHEMA,
-    USER_SCHEMA,
-)
+from scimcheck.scim.endpoints import GROUP_SCHEMA
 from scimcheck.scim.profiles import Profile
 
-FILTERED_PATH = re.compile(r'^(?P<attr>\w+)\[type eq "(?P<type>[^"]+)"\]\.(?P<sub>\w+)$', re.I)
+user_body = create_user_body
 
 
 @dataclass(frozen=True)
@@ -92,12 +95,10 @@ def _work_address(sub: str) -> _Generator:
     return _faked("address", lambda fake: _address(fake)[sub])
 
 
-_ENTERPRISE = ENTERPRISE_USER_SCHEMA.lower()
-MANAGER = f"{ENTERPRISE_USER_SCHEMA}:manager"
 # Attributes whose value is another user's id. No generator can know one: Entra sends them in a
 # PATCH of their own once both users exist (docs/entra.md §1.2 step 3, §5), so they are in
 # no create body or update here; a sequence file sets them from a captured id, as Entra does
-# ({op: "{op.add}", path: "urn:…:enterprise:2.0:User:manager", value: "{boss_id}"}).
+# ({entra: set-manager, with: {id: …, managerId: "{boss_id}"}}: entra.requests.set_manager).
 REFERENCES = frozenset({MANAGER.lower()})
 # Attributes Entra changes only in a PATCH form of their own, never in the update of the other
 # attributes: app roles (AppRoleAssignmentsComplex, docs/entra.md §1.2 roles, D15) are sent
@@ -109,7 +110,7 @@ APP_ROLES = ("User", "Reader", "Contributor", "Auditor")  # the sequence adds Ap
 def _app_role(person: Person, revision: int) -> list[dict[str, Any]]:
     """Entra's SingleAppRoleAssignment create form of one app role (docs/entra.md §1.2)."""
     role = APP_ROLES[(int(person.serial, 16) + revision) % len(APP_ROLES)]
-    return [{"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": role}]
+    return [{"primary": True, "type": ROLE_TYPE, "value": role}]
 
 
 # Value for an attribute path, from the person and a revision number (0 on create, 1+ on update).
@@ -180,7 +181,7 @@ class GeneratedUser:
 
     def create_body(self) -> dict[str, Any]:
         """POST /Users body in Entra's shape (docs/entra.md §1.2)."""
-        return user_body(self.values)
+        return create_user_body(self.values)
 
     def variables(self) -> dict[str, Any]:
         """What a sequence file can use as ``{NAME.…}`` for this user."""
@@ -191,8 +192,8 @@ class GeneratedUser:
             "givenName": self.person.given,
             "familyName": self.person.family,
         }
-        _nest(out, self.values)
-        out["next"] = _nest({}, self.updated_values(1))
+        nest(out, self.values)
+        out["next"] = nest({}, self.updated_values(1))
         out["values"] = dict(self.values)
         out["update"] = update_variables(self.updated_values(1))
         return out
@@ -205,19 +206,6 @@ class GeneratedUser:
             for path in self.values
             if path.lower() != "active" and path.lower() not in OWN_UPDATE
         }
-
-
-def user_body(values: Mapping[str, Any]) -> dict[str, Any]:
-    """POST /Users body in Entra's shape (docs/entra.md §1.2): the core schema, the
-    enterprise URN when its attributes are present (a custom extension's URN is left out, as
-    Entra does, S8), ``meta.resourceType``."""
-    body: dict[str, Any] = {"schemas": [USER_SCHEMA]}
-    for path, value in values.items():
-        set_path(body, path, value)
-    if ENTERPRISE_USER_SCHEMA in body:
-        body["schemas"].append(ENTERPRISE_USER_SCHEMA)
-    body["meta"] = {"resourceType": "User"}
-    return body
 
 
 def update_variables(changes: dict[str, Any]) -> dict[str, Any]:
@@ -289,16 +277,16 @@ class GeneratedGroup:
     external_id: str | None
 
     def create_body(self) -> dict[str, Any]:
-        """POST /Groups body: core and Entra's ADSCIM schema URN, empty members."""
-        body: dict[str, Any] = {
-            "schemas": [GROUP_SCHEMA, ADSCIM_GROUP_SCHEMA],
-            "displayName": self.display_name,
-            "members": [],
-            "meta": {"resourceType": "Group"},
-        }
+        """POST /Groups body in Entra's shape (docs/entra.md §1.6)."""
+        return create_group_body(self.display_name, self.external_id)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The attribute values Entra sends for this group (``{NAME.values}``)."""
+        values: dict[str, Any] = {"displayName": self.display_name}
         if self.external_id is not None:
-            body["externalId"] = self.external_id
-        return body
+            values["externalId"] = self.external_id
+        return values
 
     def variables(self) -> dict[str, Any]:
         """What a sequence file can use as ``{NAME.…}`` for this group."""
@@ -306,7 +294,9 @@ class GeneratedGroup:
             "displayName": self.display_name,
             "displayNameOtherCase": self.display_name.swapcase(),
             "renamed": f"{self.display_name} (renamed)",
+            "values": self.values,
             "body": self.create_body(),
+            # not Entra's: a plainer create, for steps that judge something other than the URN
             "coreBody": {**self.create_body(), "schemas": [GROUP_SCHEMA]},
         }
         if self.external_id is not None:
@@ -342,102 +332,3 @@ def _ascii_word(text: str) -> str:
     return cleaned or "Alex"
 
 
-def _split_urn(path: str) -> tuple[str | None, str]:
-    if path.lower().startswith("urn:"):
-        urn, _, attr = path.rpartition(":")
-        return urn, attr
-    return None, path
-
-
-def get_path(resource: Any, path: str) -> Any:
-    """The value at an attribute path in a returned resource, or ``MISSING``.
-
-    One value even for a value-filtered path (the first matching element's), read with the
-    same resolver sequence files use (:func:`scimcheck.core.templates.resolve`).
-    """
-    value = resolve(resource, path)
-    if FILTERED_PATH.match(_split_urn(path)[1]):
-        return value[0] if isinstance(value, list) and value else MISSING
-    return value
-
-
-def set_path(body: dict[str, Any], path: str, value: Any) -> None:
-    """Put a value at an attribute path in a request body being built."""
-    urn, rest = _split_urn(path)
-    container = body
-    if urn is not None:
-        container = body.setdefault(urn, {})
-    match = FILTERED_PATH.match(rest)
-    if match:
-        elements = container.setdefault(match["attr"], [])
-        for element in elements:  # addresses[type eq "work"].x and .y: one work address
-            if str(element.get("type", "")).lower() == match["type"].lower():
-                element[match["sub"]] = value
-                return
-        elements.append({"type": match["type"], match["sub"]: value, "primary": not elements})
-        return
-    *parents, leaf = rest.split(".")
-    for part in parents:
-        container = container.setdefault(part, {})
-    container[leaf] = value
-
-
-def _nest(out: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Values by path as sequence-file variables: ``title``, ``name.formatted``,
-    ``emails.work.value`` (for ``emails[type eq "work"].value``), ``enterprise.department``."""
-    for path, value in values.items():
-        urn, rest = _split_urn(path)
-        if urn is not None and urn.lower() != _ENTERPRISE:
-            continue  # no placeholder name for a custom extension's URN
-        match = FILTERED_PATH.match(rest)
-        parts = [match["attr"], match["type"], match["sub"]] if match else rest.split(".")
-        if urn is not None:
-            parts.insert(0, "enterprise")
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
-
-
-def values_match(sent: Any, got: Any) -> bool:
-    """Whether a returned value is the value sent: equal, except that returned objects may carry
-    sub-attributes the request did not (RFC 7644 §3.3: the service provider may add defaults),
-    e.g. a role read back with its ``display``."""
-    return _matches(sent, got, normalise=False)
-
-
-def normalised(text: str) -> str:
-    """``text`` as a server that normalises whitespace and letter case may store it: surrounding
-    whitespace trimmed, inner runs of whitespace made one space, case folded."""
-    return " ".join(text.split()).casefold()
-
-
-def values_match_normalised(sent: Any, got: Any) -> bool:
-    """Whether ``got`` differs from ``sent`` at most by whitespace and letter-case normalisation
-    (RFC 7644 §3.3 lets a service provider alter the values it stores; Entra still matches
-    and updates such a user, at worst re-sending the value on its next cycle). Truncation,
-    lost characters or changed Unicode are not normalisation."""
-    return _matches(sent, got, normalise=True)
-
-
-def _matches(sent: Any, got: Any, normalise: bool) -> bool:
-    """:func:`values_match`, comparing strings :func:`normalised` when ``normalise``."""
-    if normalise and isinstance(sent, str) and isinstance(got, str):
-        return normalised(sent) == normalised(got)
-    if isinstance(sent, dict) and isinstance(got, dict):
-        lowered = {str(k).lower(): v for k, v in got.items()}
-        return all(
-            str(k).lower() in lowered and _matches(v, lowered[str(k).lower()], normalise)
-            for k, v in sent.items()
-        )
-    if isinstance(sent, list) and isinstance(got, list):
-        return len(sent) == len(got) and all(
-            any(_matches(item, returned, normalise) for returned in got) for item in sent
-        )
-    return bool(sent == got) and type(sent) is type(got)
-
-
-def show(value: Any) -> str:
-    """A value as a message shows it (``MISSING`` as 'absent')."""
-    return "absent" if value is MISSING else repr(value)

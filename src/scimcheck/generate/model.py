@@ -27,14 +27,9 @@ from hypothesis.stateful import (
     rule,
 )
 
-from scimcheck.entra.dialects import (
-    Dialect,
-    active_operations,
-    member_operations,
-    patch_body,
-    update_operations,
-)
-from scimcheck.entra.userdata import GeneratedGroup
+from scimcheck.entra import requests
+from scimcheck.entra.dialects import Dialect
+from scimcheck.entra.requests import EntraRequest
 from scimcheck.generate.properties import (
     Budget,
     Probe,
@@ -114,7 +109,7 @@ def machine_for(
         def update_user(self, user_id: str, changes: dict[str, Any], dialect: Dialect) -> None:
             if user_id not in self.model or not changes:
                 return
-            self._patch(user_id, update_operations(dialect, changes),
+            self._patch(requests.update_user(dialect, user_id, changes),
                         f"update {', '.join(changes)} ({dialect.value})")
             self.model[user_id].values.update(changes)
 
@@ -125,7 +120,7 @@ def machine_for(
             if user_id not in self.model:
                 return
             verb = "enable" if active else "disable"
-            self._patch(user_id, active_operations(dialect, active), f"{verb} ({dialect.value})")
+            self._patch(requests.set_active(dialect, user_id, active), f"{verb} ({dialect.value})")
             self.model[user_id].active = active
 
         @precondition(lambda self: bool(self.model))
@@ -152,11 +147,10 @@ def machine_for(
         def create_group(self, name: str) -> None:
             # a fresh serial, as user names have: parallel shards share the run tag
             display_name = f"{tag}-{uuid.uuid4().hex[:8]}-{name} Team"
-            # Entra's group create, ADSCIM URN and all (docs/entra.md §1.6): the sequences' body
-            answer = self.probe.send(
-                "POST", endpoints.GROUPS, label="create group",
-                body=GeneratedGroup(display_name, external_id=None).create_body(),
-            )
+            # Entra's group create, ADSCIM URN and all (docs/entra.md §1.6), as the sequences'
+            create = requests.create_group(display_name)
+            answer = self.probe.send(create.method, create.path, label="create group",
+                                     body=create.body)
             body = answer.json()
             group_id = body.get("id") if answer.ok and isinstance(body, dict) else None
             if not isinstance(group_id, str) or not group_id:
@@ -189,9 +183,9 @@ def machine_for(
                 self._membership(user_id, add, dialect)
 
         # --- helpers ---------------------------------------------------------------------------
-        def _patch(self, user_id: str, operations: list[dict[str, Any]], label: str) -> None:
-            answer = self.probe.send("PATCH", endpoints.user(user_id),
-                                     body=patch_body(operations), label=label)
+        def _patch(self, request: EntraRequest, label: str) -> None:
+            answer = self.probe.send(request.method, request.path, body=request.body,
+                                     label=label)
             if not answer.ok:
                 raise PropertyFailed(CHECK, f"Entra's {label} PATCH was refused: "
                                             f"{answer.summary()}: {answer.describe_body(160)}",
@@ -200,8 +194,9 @@ def machine_for(
         def _membership(self, user_id: str, add: bool, dialect: Dialect) -> None:
             assert self.group is not None
             verb = "add member" if add else "remove member"
-            answer = self.probe.send("PATCH", endpoints.group(self.group.group_id),
-                                     body=patch_body(member_operations(dialect, [user_id], add)),
+            change = requests.add_members if add else requests.remove_members
+            request = change(dialect, self.group.group_id, [user_id])
+            answer = self.probe.send(request.method, request.path, body=request.body,
                                      label=f"{verb} ({dialect.value})")
             if not answer.ok:
                 raise PropertyFailed(CHECK, f"Entra's {verb} PATCH was refused: "

@@ -25,13 +25,9 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from scimcheck.entra.dialects import (
-    Dialect,
-    active_operations,
-    member_operations,
-    patch_body,
-    update_operations,
-)
+from scimcheck.entra import requests
+from scimcheck.entra.dialects import Dialect
+from scimcheck.entra.requests import EntraRequest
 from scimcheck.entra.userdata import GeneratedGroup, GeneratedUser, GroupFactory, UserFactory
 from scimcheck.scim import endpoints, ownership, profiles
 
@@ -208,33 +204,38 @@ class Plan:
 
     # --- one object's requests ------------------------------------------------------------------
     def _create_user(self, user: _User) -> Job:
+        generated = user.generated
         return self._match_then_create(
-            user, endpoints.USERS, "user", "userName", user.generated.user_name, {},
-            user.generated.create_body,
+            user, "user", "userName", requests.match_user(generated.user_name),
+            lambda: requests.create_user(generated.values),
         )
 
     def _create_group(self, group: _Group) -> Job:
+        generated = group.generated
         return self._match_then_create(
-            group, endpoints.GROUPS, "group", "displayName", group.generated.display_name,
-            {"excludedAttributes": "members"}, group.generated.create_body,
+            group, "group", "displayName", requests.match_group(generated.display_name),
+            lambda: requests.create_group(generated.display_name, generated.external_id),
         )
 
     def _match_then_create(
-        self, thing: _User | _Group, collection: str, noun: str, attribute: str, name: str,
-        params: dict[str, str], make_body: Callable[[], dict[str, Any]],
+        self, thing: _User | _Group, noun: str, attribute: str, match_request: EntraRequest,
+        make_create: Callable[[], EntraRequest],
     ) -> Job:
         """Entra's match-then-create: a filter on the matching attribute, then a POST when the
         answer came (docs/entra.md §1.1, §1.6); the path created is learnt for later."""
+        collection = match_request.path
         where = collection.strip("/")
         try:
             match = yield LoadStep(
-                "GET", collection, f"match {noun}: GET /{where}?filter={attribute} eq",
-                params={**params, "filter": f'{attribute} eq "{name}"'},
+                match_request.method, collection,
+                f"match {noun}: GET /{where}?filter={attribute} eq", params=match_request.query,
             )
             if match is None or not match.ok:
                 return
-            body = make_body()
-            answer = yield LoadStep("POST", collection, f"create {noun}: POST /{where}", body=body)
+            create = make_create()
+            body = create.body
+            answer = yield LoadStep(create.method, create.path, f"create {noun}: POST /{where}",
+                                    body=body)
             lookup = None if answer is None else self.ledger.learn(
                 "POST", collection, body, answer.status, answer.body)
             if lookup is not None:  # an id but no name: a GET of it says whose it is
@@ -266,16 +267,18 @@ class Plan:
         if group.path is None or not members:
             return
         ids = [self._id(self.users[i]) for i in members]
-        answer = yield LoadStep("PATCH", group.path, "add members: PATCH /Groups/{id}",
-                                body=patch_body(member_operations(Dialect.LEGACY, ids, add=True)))
+        request = requests.add_members(Dialect.LEGACY, self._group_id(group), ids)
+        answer = yield LoadStep(request.method, request.path, "add members: PATCH /Groups/{id}",
+                                body=request.body)
         if answer is not None and answer.ok and initial:
             group.members.extend(members)
 
     def _remove_members(self, group: _Group, batch: list[int]) -> Job:
         assert group.path is not None
         ids = [self._id(self.users[i]) for i in batch]
-        yield LoadStep("PATCH", group.path, "remove members: PATCH /Groups/{id}",
-                       body=patch_body(member_operations(Dialect.LEGACY, ids, add=False)))
+        request = requests.remove_members(Dialect.LEGACY, self._group_id(group), ids)
+        yield LoadStep(request.method, request.path, "remove members: PATCH /Groups/{id}",
+                       body=request.body)
 
     def _update_user(self, user: _User) -> Job:
         assert user.path is not None
@@ -284,19 +287,26 @@ class Plan:
             path: value for path, value in user.generated.updated_values(user.revision).items()
             if path.lower() != "username"  # the matching attribute stays: the user keeps its tag
         }
-        yield LoadStep("PATCH", user.path, "update user: PATCH /Users/{id}",
-                       body=patch_body(update_operations(Dialect.LEGACY, changes)))
+        request = requests.update_user(Dialect.LEGACY, self._id(user), changes)
+        yield LoadStep(request.method, request.path, "update user: PATCH /Users/{id}",
+                       body=request.body)
 
     def _set_active(self, user: _User, active: bool) -> Job:
         assert user.path is not None
         label = "enable user" if active else "disable user"
-        yield LoadStep("PATCH", user.path, f"{label}: PATCH /Users/{{id}} active",
-                       body=patch_body(active_operations(Dialect.LEGACY, active)))
+        request = requests.set_active(Dialect.LEGACY, self._id(user), active)
+        yield LoadStep(request.method, request.path, f"{label}: PATCH /Users/{{id}} active",
+                       body=request.body)
 
     @staticmethod
     def _id(user: _User) -> str:
         assert user.path is not None
         return ownership.resource_key(user.path)[1]  # type: ignore[index]
+
+    @staticmethod
+    def _group_id(group: _Group) -> str:
+        assert group.path is not None
+        return ownership.resource_key(group.path)[1]  # type: ignore[index]
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:

@@ -121,7 +121,8 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Request:
-    """A request template."""
+    """A request template: the file's own (``method``, ``path``, ``query``, ``body``), or one of
+    Entra's requests by name (``entra``, its arguments ``args`` from ``with:``)."""
 
     method: str
     path: str
@@ -132,6 +133,10 @@ class Request:
     body_by_dialect: Mapping[str, Any] | None = None
     diagnose_op_case: bool = False
     deliberately_invalid: bool = False
+    entra: str | None = None
+    """The name of one of Entra's requests (:data:`scimcheck.entra.requests.SHAPES`)."""
+    args: Mapping[str, Any] = field(default_factory=dict)
+    """Its arguments (templated)."""
 
     def body_for(self, dialect: str | None) -> Any:
         """The body template for a dialect (``NO_BODY`` when the request has none)."""
@@ -231,8 +236,8 @@ def _expectation(data: Mapping[str, Any]) -> Expectation:
 
 def _request(data: Mapping[str, Any]) -> Request:
     return Request(
-        method=str(data["method"]),
-        path=str(data["path"]),
+        method=str(data.get("method", "")),  # an Entra request's come from its shape
+        path=str(data.get("path", "")),
         query=dict(data.get("query", {})),
         headers=dict(data.get("headers", {})),
         auth=bool(data.get("auth", True)),
@@ -240,6 +245,8 @@ def _request(data: Mapping[str, Any]) -> Request:
         body_by_dialect=data.get("body_by_dialect"),
         diagnose_op_case=bool(data.get("diagnose_op_case", False)),
         deliberately_invalid=bool(data.get("deliberately_invalid", False)),
+        entra=data.get("entra"),
+        args=dict(data.get("with", {})),
     )
 
 

@@ -3,7 +3,7 @@ whole (Microsoft Learn, "Develop and plan provisioning for a SCIM endpoint": "Su
 multiple group memberships with a single PATCH").
 
 The run creates a group and :data:`BATCH_SIZE` users of its own, adds them all in one PATCH in
-the dialect's shape (:func:`scimcheck.entra.dialects.member_operations`), reads the group back and
+the dialect's shape (:func:`scimcheck.entra.requests.add_members`), reads the group back and
 names every member missing; then removes :data:`REMOVED` of them in one PATCH and names every
 one still there. A member the endpoint drops from a batch it answered 2xx is lost silently:
 Entra does not send it again. A refused batch is judged against the same PATCH for one member:
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scimcheck.entra.dialects import Dialect, member_operations, patch_body
+from scimcheck.entra import requests
+from scimcheck.entra.dialects import Dialect
 from scimcheck.http.curl import Judgement
 from scimcheck.http.transport import Exchange
 from scimcheck.scim import endpoints
@@ -38,7 +39,8 @@ def run(scim: Sequence, dialect: Dialect, factories: Factories) -> None:
     names: dict[str, str] = {}  # member id → userName, for messages
     for _ in range(BATCH_SIZE):
         user = factories.users.new_user()
-        answer = scim.send("POST", endpoints.USERS, body=user.create_body(),
+        create = requests.create_user(user.values)
+        answer = scim.send(create.method, create.path, body=create.body,
                            label=f"create member {len(names) + 1} of {BATCH_SIZE}")
         user_id = _id(answer)
         if user_id is None:
@@ -49,9 +51,11 @@ def run(scim: Sequence, dialect: Dialect, factories: Factories) -> None:
         scim.created(endpoints.user(user_id), f"user {user.user_name!r}")
         names[user_id] = user.user_name
     group = factories.groups.new_group()
-    answer = scim.send("POST", endpoints.GROUPS, body=group.create_body(), label="create group")
+    create = requests.create_group(group.display_name, group.external_id)
+    answer = scim.send(create.method, create.path, body=create.body, label="create group")
     if _id(answer) is None:  # Entra's ADSCIM URN refused: group.create's finding; go on
-        core = {**group.create_body(), "schemas": [endpoints.GROUP_SCHEMA]}
+        # not Entra's: the same group with the core schema only, to judge the batches anyway
+        core = {**create.body, "schemas": [endpoints.GROUP_SCHEMA]}
         answer = scim.send("POST", endpoints.GROUPS, body=core,
                            label="create group (fallback: core schema only)")
         if _id(answer) is not None:  # what holds from here holds for a group Entra cannot make
@@ -66,7 +70,7 @@ def run(scim: Sequence, dialect: Dialect, factories: Factories) -> None:
     path = endpoints.group(group_id)
     scim.created(path, f"group {group.display_name!r}")
     members = list(names)
-    after = _batch_then_read(scim, dialect, path, members, add=True)
+    after = _batch_then_read(scim, dialect, group_id, members, add=True)
     if after is None:
         return
     got, read = after
@@ -80,7 +84,7 @@ def run(scim: Sequence, dialect: Dialect, factories: Factories) -> None:
     ):
         return
     removed = members[:REMOVED]
-    after = _batch_then_read(scim, dialect, path, removed, add=False)
+    after = _batch_then_read(scim, dialect, group_id, removed, add=False)
     if after is None:
         return
     got, read = after
@@ -93,15 +97,20 @@ def run(scim: Sequence, dialect: Dialect, factories: Factories) -> None:
     )
 
 
-def _batch(scim: Sequence, dialect: Dialect, path: str, members: list[str], add: bool) -> bool:
+def _batch(
+    scim: Sequence, dialect: Dialect, group_id: str, members: list[str], add: bool
+) -> bool:
     """Send the batch; whether it was taken. A refused batch fails the check only when the
     same PATCH for one member is taken (else the shape itself is refused: other checks')."""
     verb = "add" if add else "remove"
-    answer = scim.send("PATCH", path, body=patch_body(member_operations(dialect, members, add)),
+    change = requests.add_members if add else requests.remove_members
+    batch = change(dialect, group_id, members)
+    answer = scim.send(batch.method, batch.path, body=batch.body,
                        label=f"{verb} {len(members)} members in one PATCH ({dialect.value})")
     if answer.ok:
         return True
-    one = scim.send("PATCH", path, body=patch_body(member_operations(dialect, members[:1], add)),
+    alone = change(dialect, group_id, members[:1])
+    one = scim.send(alone.method, alone.path, body=alone.body,
                     label=f"diagnosis: {verb} one member alone")
     if one.ok:
         scim.check(
@@ -150,14 +159,15 @@ def _judgement(count: int) -> Judgement:
 
 
 def _batch_then_read(
-    scim: Sequence, dialect: Dialect, path: str, ids: list[str], *, add: bool
+    scim: Sequence, dialect: Dialect, group_id: str, ids: list[str], *, add: bool
 ) -> tuple[set[str], Exchange] | None:
     """One batch PATCH, then the group read back: its member ids and the read; ``None`` when
     the PATCH or the read failed (recorded as the check's finding or as not evaluated)."""
-    if not _batch(scim, dialect, path, ids, add=add):
+    if not _batch(scim, dialect, group_id, ids, add=add):
         return None
     verb = "adding" if add else "removing"
-    read = scim.send("GET", path, label=f"read the group after {verb} {len(ids)} members")
+    read = scim.send("GET", endpoints.group(group_id),
+                     label=f"read the group after {verb} {len(ids)} members")
     got = _member_ids(read)
     if got is None:
         scim.not_evaluated(CHECK, f"the group could not be read back ({read.summary()})")
