@@ -8,8 +8,8 @@ import argparse
 import os
 from typing import TYPE_CHECKING, NoReturn
 
-from scimcheck import TOKEN_ENV
 from scimcheck.core import exitcodes, numeric
+from scimcheck.settings import options
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -33,16 +33,16 @@ def tls_arguments(parser: argparse.ArgumentParser, whose: str = "the target's") 
                         "test servers only")
 
 
-NUMBERS = {
-    "timeout": numeric.SECONDS, "deadline": numeric.RUN_DEADLINE,
-    "retry_budget": numeric.WAIT_BUDGET,
-    "max_rps": numeric.RATE, "examples": numeric.EXAMPLES, "seed": numeric.SEED,
+NUMBERS: dict[str, numeric.Range] = {
+    **{option.name: option.number for option in options.NUMBERS if option.number},
     "port": numeric.LISTEN_PORT, "listen": numeric.LISTEN_PORT, "users": numeric.USERS,
     "groups": numeric.GROUPS, "rate": numeric.RATE, "duration": numeric.LOAD_DURATION,
     "tenants": numeric.TENANTS, "concurrency": numeric.CONCURRENCY,
     "expect_workers": numeric.TENANTS, "master_port": numeric.PORT,
 }
-"""Every numeric option (by argparse dest, any command) and the values it accepts."""
+"""Every numeric option (by argparse dest, any command) and the values it accepts: a run's
+(--timeout, --seed, …) as scimcheck.settings.options defines them for the plugin too, then
+those of serve, record and load."""
 _FLAGS = {"listen": "--listen", "workers": "-n/--workers"}
 
 _TEXTS = ("token", "profile", "report_dir", "baseline", "old", "new", "results", "host", "out",
@@ -62,7 +62,7 @@ def option_problem(args: argparse.Namespace) -> str | None:
     and in range (scimcheck.core.numeric), strings not empty, URLs usable
     (scimcheck.http.target_url)."""
     from scimcheck.core.errors import ConfigError
-    from scimcheck.http import bearer, target_url
+    from scimcheck.http import target_url
 
     def flag(dest: str) -> str:
         return _FLAGS.get(dest, "--" + dest.replace("_", "-"))
@@ -76,8 +76,8 @@ def option_problem(args: argparse.Namespace) -> str | None:
     try:
         if args.command in TOKEN_COMMANDS:
             if getattr(args, "token", None):
-                bearer.check(args.token, "--token")
-            bearer.check(os.environ.get(TOKEN_ENV, ""), TOKEN_ENV)
+                options.TOKEN.given(args.token)
+            options.check_environment((options.TOKEN,), os.environ)
         for dest, spec in NUMBERS.items():
             value = getattr(args, dest, None)
             if value is not None:
@@ -99,21 +99,13 @@ def option_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-_NUMERIC_ENVIRONMENT = {
-    "SCIM_TIMEOUT": numeric.SECONDS, "SCIM_RETRY_BUDGET": numeric.WAIT_BUDGET,
-    "SCIM_MAX_RPS": numeric.RATE, "SCIM_EXAMPLES": numeric.EXAMPLES, "SCIM_SEED": numeric.SEED,
-}
-"""The numeric variables a run or replay reads (the plugin reads most): checked before
-anything starts, like their flags."""
-
-
 def numeric_environment() -> str | None:
-    """The first bad numeric ``SCIM_*`` variable as one line, or ``None``."""
+    """The first bad numeric ``SCIM_*`` variable of a run (scimcheck.settings.options) as one
+    line, or ``None``: judged before anything starts, like their flags."""
     from scimcheck.core.errors import ConfigError
 
-    for name, spec in _NUMERIC_ENVIRONMENT.items():
-        try:
-            numeric.from_environment(name, spec, os.environ)
-        except ConfigError as exc:
-            return str(exc)
+    try:
+        options.check_environment(options.NUMBERS, os.environ)
+    except ConfigError as exc:
+        return str(exc)
     return None

@@ -14,8 +14,9 @@ from scimcheck import TOKEN_ENV
 from scimcheck.cli.arguments import numeric_environment, tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 from scimcheck.cli.pytest_session import _Stopped, pytest_argv, run_pytest
-from scimcheck.core import exitcodes, numeric
+from scimcheck.core import exitcodes
 from scimcheck.report import baseline, repro
+from scimcheck.settings import options
 
 if TYPE_CHECKING:
     from scimcheck.cli.arguments import Subparsers
@@ -102,40 +103,27 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     return _exit_code(pytest_code, report_dir / "results.json", report_dir, args.fail_on)
 
 
-_ENVIRONMENT = {"url": "SCIM_URL", "profile": "SCIM_PROFILE", "dialect": "SCIM_DIALECT",
-                "timeout": "SCIM_TIMEOUT"}
-"""``run`` options that an environment variable sets when the flag is absent (flag wins)."""
+_ENVIRONMENT = (options.URL, options.PROFILE, options.DIALECT, options.TIMEOUT)
+"""``run`` options that an environment variable sets when the flag is absent (flag wins); the
+plugin reads the others (scimcheck.settings.options defines them all)."""
 
 
 def _settings_from_environment(args: argparse.Namespace) -> str | None:
-    """Fill absent ``run`` options from SCIM_URL, SCIM_PROFILE, SCIM_DIALECT and SCIM_TIMEOUT
-    (the plugin reads the others); a bad value is the problem to report, else ``None``."""
+    """Fill absent ``run`` options from SCIM_URL, SCIM_PROFILE, SCIM_DIALECT and SCIM_TIMEOUT,
+    after judging the numeric variables and SCIM_STRICT; a bad value is the problem to report,
+    else ``None``."""
     from scimcheck.core.errors import ConfigError
-    from scimcheck.http import target_url
 
     problem = numeric_environment()
     if problem:
         return problem
-    for name, env in _ENVIRONMENT.items():
-        value = os.environ.get(env, "").strip()
-        if getattr(args, name) is not None or not value:
-            continue
-        if name == "timeout":
-            args.timeout = numeric.from_environment(env, numeric.SECONDS, os.environ)
-        elif name == "url":
-            try:
-                args.url = target_url.check(value, env)
-            except ConfigError as exc:
-                return str(exc)
-        elif name == "dialect" and value not in ("legacy", "compliant", "both"):
-            return f"{env}={value!r} is not one of legacy, compliant, both"
-        else:
-            setattr(args, name, value)
-    if args.dialect is None:
-        args.dialect = "both"
-    strict = os.environ.get("SCIM_STRICT", "").strip().lower()
-    if strict not in ("", "0", "false", "no", "1", "true", "yes"):
-        return f"SCIM_STRICT={strict!r} is not 1/true/yes or 0/false/no"
+    try:
+        for option in _ENVIRONMENT:
+            given = getattr(args, option.name)
+            setattr(args, option.name, options.resolve(option, given, os.environ))
+        options.check_environment((options.STRICT,), os.environ)
+    except ConfigError as exc:
+        return str(exc)
     return None
 
 
