@@ -18,19 +18,113 @@ bundled profile (or none).
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from scimcheck import TOKEN_ENV
 from scimcheck.checks import registry as checks
+from scimcheck.cli.arguments import numeric_environment, tls_arguments
+from scimcheck.cli.common import fail, suites_path, tls_verify
+from scimcheck.cli.pytest_session import _Stopped, pytest_argv, run_pytest
 from scimcheck.core import bundled, exitcodes, textfile
 from scimcheck.core.errors import ReplayFileError, SequenceFileError
+from scimcheck.http import redaction
 from scimcheck.http.redaction import one_line
 from scimcheck.scim import profiles, schemas
 from scimcheck.sequences import files as sequence_files
+
+if TYPE_CHECKING:
+    from scimcheck.cli.arguments import Subparsers
+
+
+def add_parser(sub: Subparsers) -> None:
+    """``replay``'s options."""
+    replay = sub.add_parser(
+        "replay",
+        help="re-run a failure (reports/repro/*.json) or a sequence file and say if it still fails",
+        description="Re-run a failure record written by 'scimcheck run' (reports/repro/*.json: "
+        "the same test, seed and profile) or a sequence file (e.g. one 'scimcheck record' "
+        "wrote), printing every request and answer. Exit 0: fixed / passes; 1: still failing. "
+        "A failure record needs URL (or --embedded); a sequence file without URL runs against "
+        "the embedded reference server.",
+    )
+    replay.add_argument("file", help="a failure record (.json) or a sequence file (.yaml/.json)")
+    replay.add_argument("url", nargs="?", help="SCIM base URL (a sequence file's default: the "
+                        "embedded server)")
+    replay.add_argument("--embedded", action="store_true",
+                        help="replay against the embedded reference server (how a correct "
+                        "server answers)")
+    replay.add_argument("--profile", default=None, metavar="NAME|PATH",
+                        help="attribute-mapping profile (default: the failure's, or entra-app)")
+    replay.add_argument("--dialect", choices=("legacy", "compliant", "both"), default="both",
+                        help="dialect(s) for a sequence file (default both)")
+    replay.add_argument("--report-dir", default="reports/replay", metavar="DIR",
+                        help="where the replay's reports go (default reports/replay)")
+    replay.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="per-request timeout (default 60, Entra's limit)")
+    tls_arguments(replay)
+
+
+def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    """``scimcheck replay``: the failure or sequence in FILE again, verbosely; its verdict."""
+    from scimcheck.core.errors import ConfigError
+
+    try:
+        target = load(Path(args.file), Path(suites_path()),
+                      profile_given=args.profile is not None)
+    except ReplayFileError as exc:
+        return fail(str(exc))
+    problem = numeric_environment()
+    if problem:
+        return fail(problem)
+    try:
+        profile = profiles.load(args.profile or target.profile)
+        verify = tls_verify(args)
+    except ConfigError as exc:
+        return fail(str(exc))
+    token = os.environ.get(TOKEN_ENV) or None
+    settings = argparse.Namespace(
+        url=args.url, dialect=args.dialect, strict=False, seed=None, timeout=args.timeout,
+        examples=None, verify=verify,
+    )
+    report_dir = Path(args.report_dir)
+    results_path = report_dir / "results.json"
+
+    def argv_for(url: str) -> list[str]:
+        argv = pytest_argv(settings, url, profile.source, report_dir, target.options)
+        argv[0:1] = target.nodes
+        return argv
+
+    if args.url and args.embedded:
+        return fail("give URL or --embedded, not both")
+    if target.check is not None and not args.url and not args.embedded:
+        # a record never chooses where requests go, and the embedded (correct) server would
+        # say "fixed" about an endpoint it never contacted
+        recorded = (f"the failure was recorded against {target.recorded_target}; "
+                    if target.recorded_target else "")
+        return fail(f"{recorded}pass the endpoint to replay against: scimcheck replay "
+                    f"{args.file} URL (or --embedded for the reference server)")
+    if target.names_target and not args.url:  # --embedded: a record never chooses the target
+        print("scimcheck: replaying against the embedded reference server, not the endpoint "
+              "the record was written against")
+    print(f"scimcheck: replaying {redaction.for_terminal(target.label)}")  # the file's words
+    try:
+        run_pytest(settings, token, report_dir, argv_for)
+    except _Stopped as stopped:
+        return stopped.code
+    if not results_path.exists():
+        return fail("the replay did not run; see the output above", exitcodes.HARNESS_ERROR)
+    exit_code, sentence = verdict(
+        target, json.loads(results_path.read_text(encoding="utf-8"))
+    )
+    print(f"scimcheck: {redaction.for_terminal(sentence)}")
+    return exit_code
 
 
 @dataclass(frozen=True)

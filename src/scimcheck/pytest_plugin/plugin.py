@@ -37,7 +37,6 @@ from scimcheck.settings.run import (
 from scimcheck.settings.state import RunState
 
 if TYPE_CHECKING:
-    from scimcheck.core.numeric import Range
     from scimcheck.entra.dialects import Dialect
     from scimcheck.entra.userdata import UserFactory
     from scimcheck.generate.properties import Budget
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from scimcheck.scim.capabilities import Capabilities
     from scimcheck.sequences.interpreter import Factories
     from scimcheck.sequences.runner import Sequence
+    from scimcheck.settings.options import Option
 
 SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories", "scim_sequence_file"}
 OUTPUTS_KEY = pytest.StashKey[contextlib.ExitStack]()
@@ -148,29 +148,24 @@ def _option(config: pytest.Config, name: str, env: str) -> Any:
     return value
 
 
-def _number(
-    config: pytest.Config, name: str, env: str, spec: Range, default: float | None
-) -> float | None:
-    """A numeric option (flag > variable > default) under ``spec`` (scimcheck.core.numeric);
-    a bad value is a usage error."""
-    value = _option(config, name, env)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return default
+def _value(config: pytest.Config, option: Option) -> Any:
+    """``option`` resolved once by the settings layer (``--scim-NAME`` > its variable >
+    default, scimcheck.settings.options); a bad value is a usage error."""
+    from scimcheck.core.errors import ConfigError
+    from scimcheck.settings import options
+
     try:
-        return spec.parse(value) if isinstance(value, str) else spec.check(value)
-    except ValueError:
-        label = (f"{env}={value!r}" if isinstance(value, str)
-                 else f"--{name.replace('_', '-')} {value}")
-        raise pytest.UsageError(spec.message(label)) from None
+        return options.resolve(option, config.getoption(option.plugin_dest), os.environ,
+                               flag=option.plugin_flag)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _deadline(config: pytest.Config) -> float:
     """The run deadline in seconds: positive and finite (results.json records it)."""
-    from scimcheck.core import numeric
+    from scimcheck.settings import options
 
-    seconds = _number(config, "scim_deadline", "SCIM_DEADLINE", numeric.RUN_DEADLINE,
-                      DEFAULT_DEADLINE_S)
-    return DEFAULT_DEADLINE_S if seconds is None else seconds
+    return float(_value(config, options.DEADLINE))
 
 
 def _per_worker(config: pytest.Config, rate: float | None) -> float | None:
@@ -198,65 +193,47 @@ def _verify(config: pytest.Config, strict: bool = True) -> bool | str:
 
 def _dialects(config: pytest.Config) -> tuple[Dialect, ...]:
     from scimcheck.entra import dialects
+    from scimcheck.settings import options
 
-    choice = _option(config, "scim_dialect", "SCIM_DIALECT") or "both"
-    if choice not in {"legacy", "compliant", "both"}:
-        raise pytest.UsageError(f"SCIM_DIALECT={choice!r} is not one of legacy, compliant, both")
-    return dialects.parse_choice(choice)
+    return dialects.parse_choice(_value(config, options.DIALECT))
 
 
 def resolve_settings(config: pytest.Config) -> Settings:
     """Read the options once; a bad value is a usage error naming the fix."""
     if SETTINGS_KEY in config.stash:
         return config.stash[SETTINGS_KEY]
-    from scimcheck.core import numeric
     from scimcheck.core.errors import ConfigError
-    from scimcheck.http import bearer, target_url
     from scimcheck.http.transport import ENTRA_TIMEOUT_S
     from scimcheck.scim import profiles
+    from scimcheck.settings import options
 
-    url = _option(config, "scim_url", "SCIM_URL")
+    url = _value(config, options.URL)
     if not url:
         raise pytest.UsageError(
             "no SCIM endpoint given: pass --scim-url URL (or set SCIM_URL); "
             "`scimcheck run` with no URL tests the embedded reference server"
         )
+    token = _value(config, options.TOKEN)
     try:
-        target_url.check(str(url), "--scim-url")
-        bearer.check(_option(config, "scim_token", "SCIM_TOKEN") or "",
-                     "--scim-token / SCIM_TOKEN")
+        profile = profiles.load(_value(config, options.PROFILE))
+        options.check_environment((options.STRICT,), os.environ)  # even under --scim-strict
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    try:
-        profile = profiles.load(_option(config, "scim_profile", "SCIM_PROFILE"))
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    strict_text = os.environ.get("SCIM_STRICT", "").strip().lower()
-    if strict_text not in {"", "0", "false", "no", "1", "true", "yes"}:
-        raise pytest.UsageError(f"SCIM_STRICT={strict_text!r} is not 1/true/yes or 0/false/no")
-    strict_env = strict_text in {"1", "true", "yes"}
-    seed = int(_number(config, "scim_seed", "SCIM_SEED", numeric.SEED,
-                       int(os.environ[RUN_SEED_ENV])) or 0)
-    examples = int(_number(config, "scim_examples", "SCIM_EXAMPLES", numeric.EXAMPLES,
-                           DEFAULT_EXAMPLES) or 0)
+    seed = _value(config, options.SEED)
     settings = Settings(
         base_url=str(url).rstrip("/"),
-        token=_option(config, "scim_token", "SCIM_TOKEN"),
+        token=token,
         profile=profile,
         dialects=_dialects(config),
-        strict=bool(config.getoption("scim_strict")) or strict_env,
-        timeout_s=_number(config, "scim_timeout", "SCIM_TIMEOUT", numeric.SECONDS, None)
-        or ENTRA_TIMEOUT_S,
-        seed=seed,
+        strict=bool(_value(config, options.STRICT)),
+        timeout_s=_value(config, options.TIMEOUT) or ENTRA_TIMEOUT_S,
+        seed=int(os.environ[RUN_SEED_ENV]) if seed is None else int(seed),
         run_id=os.environ[RUN_ID_ENV],
         results_path=config.getoption("scim_results"),
         embedded=bool(config.getoption("scim_embedded")),
-        examples=examples,
-        max_rps=_per_worker(
-            config, _number(config, "scim_max_rps", "SCIM_MAX_RPS", numeric.RATE, None)
-        ),
-        retry_budget_s=_number(config, "scim_retry_budget", "SCIM_RETRY_BUDGET",
-                               numeric.WAIT_BUDGET, 120.0) or 0.0,
+        examples=int(_value(config, options.EXAMPLES)),
+        max_rps=_per_worker(config, _value(config, options.MAX_RPS)),
+        retry_budget_s=float(_value(config, options.RETRY_BUDGET)),
         verify=_verify(config),
         deadline_s=_deadline(config),
     )
