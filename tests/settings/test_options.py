@@ -12,7 +12,7 @@ from scimcheck.cli import arguments
 from scimcheck.core.errors import ConfigError
 from scimcheck.settings import options
 
-DOCS = Path(__file__).parents[1] / "docs" / "cli.md"
+DOCS = Path(__file__).parents[2] / "docs" / "cli.md"
 
 
 @pytest.mark.parametrize("option", options.OPTIONS, ids=lambda o: o.name)
