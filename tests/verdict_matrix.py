@@ -167,7 +167,7 @@ def run_one(
             try:
                 done = subprocess.run(
                     argv, capture_output=True, text=True, cwd=work, env=child_env(),
-                    timeout=args.run_timeout,
+                    timeout=args.run_timeout, start_new_session=True,
                 )
             except subprocess.TimeoutExpired:
                 return {"error": f"scimcheck run took more than {args.run_timeout:g} s"}
@@ -232,25 +232,46 @@ def main(argv: list[str] | None = None) -> int:
                   f"({time.monotonic() - t0:.1f} s)", file=sys.stderr, flush=True)
         return record
 
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        records = list(pool.map(task, jobs))
+    # Ctrl-C or SIGTERM: start no further run, let the running ones finish (their servers are
+    # stopped as usual: they are in sessions of their own, a Ctrl-C never reaches them) and write
+    # what is done, marked incomplete
+    signal.signal(signal.SIGTERM, _interrupt)
+    pool = ThreadPoolExecutor(max_workers=args.jobs)
+    futures = [pool.submit(task, job) for job in jobs]
+    interrupted = False
+    try:
+        for future in futures:
+            future.result()
+    except KeyboardInterrupt:
+        interrupted = True
+        print("interrupted: finishing the runs under way, starting no other", file=sys.stderr)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    done = [(job, f.result()) for job, f in zip(jobs, futures, strict=True)
+            if f.done() and not f.cancelled()]
 
     matrix: dict[str, Any] = {
         "options": {"examples": args.examples, "seed": args.seed, "dialect": "default (both)",
                     "profiles": profiles},
         "runs": {profile: {} for profile in profiles},
     }
-    for (profile, variant), record in zip(jobs, records, strict=True):
+    if interrupted:
+        matrix["incomplete"] = f"interrupted: {len(done)} of {len(jobs)} runs done"
+    for (profile, variant), record in done:
         matrix["runs"][profile][variant] = record
     text = json.dumps(matrix, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     if args.out:
         args.out.write_text(text, "utf-8")
     else:
         sys.stdout.write(text)
-    errors = sum("error" in r for r in records)
-    print(f"{len(jobs)} runs ({len(variants)} servers x {len(profiles)} profiles) in "
-          f"{time.monotonic() - started:.0f} s; {errors} error(s)", file=sys.stderr)
-    return 1 if errors else 0
+    errors = sum("error" in record for _, record in done)
+    print(f"{len(done)} of {len(jobs)} runs ({len(variants)} servers x {len(profiles)} profiles) "
+          f"in {time.monotonic() - started:.0f} s; {errors} error(s)", file=sys.stderr)
+    return 1 if errors or interrupted else 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
