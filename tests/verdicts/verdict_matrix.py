@@ -19,9 +19,9 @@ The output (``--out FILE``, else stdout) is JSON with sorted keys and no timesta
 or message: two runs of the same code at the same seed give the same bytes, so ``diff`` or
 ``cmp`` of the files taken before and after a refactor is the proof.
 
-    python tests/verdict_matrix.py --out before.json
-    python tests/verdict_matrix.py --examples 20 --seed 7 --out before-gen.json
-    python tests/verdict_matrix.py --only no-auth plain-errors --profile default
+    python tests/verdicts/verdict_matrix.py --out before.json
+    python tests/verdicts/verdict_matrix.py --examples 20 --seed 7 --out before-gen.json
+    python tests/verdicts/verdict_matrix.py --only no-auth plain-errors --profile default
 
 After a refactor that moves ``scimcheck.cli``, reinstall the package (``pip install -e .``) so the
 ``scimcheck`` console script points at the new module, or pass ``--scimcheck "python -m
