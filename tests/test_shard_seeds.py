@@ -12,7 +12,8 @@ import pytest
 from conftest import TEST_TOKEN
 
 from scimcheck.generate import properties, strategies
-from scimcheck.generate.properties import Budget, Probe, PropertyFailed, shard_examples, shard_seed
+from scimcheck.generate.probe import Probe
+from scimcheck.generate.search import Budget, PropertyFailed, shard_examples, shard_seed
 from scimcheck.http.transport import Transport, TransportConfig
 from scimcheck.scim import profiles
 from scimcheck.sequences.runner import Sequence

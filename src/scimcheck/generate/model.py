@@ -35,17 +35,14 @@ from scimcheck.entra.dialects import (
     update_operations,
 )
 from scimcheck.entra.userdata import GeneratedGroup
-from scimcheck.generate.properties import (
+from scimcheck.generate.probe import Probe, differences, show, shown_ids
+from scimcheck.generate.search import (
     Budget,
-    Probe,
     PropertyFailed,
     begin_example,
-    differences,
     forgetful,
     search,
     search_settings,
-    show,
-    shown_ids,
 )
 from scimcheck.generate.strategies import PLAIN_WORDS, plain_changes, plain_users
 from scimcheck.scim import endpoints
