@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scimcheck.server.patch import PatchOptions
+from scimcheck.server.patch_operations import PatchOptions
 from scimcheck.server.store import StoreOptions
 from scimcheck.server.values import Coercion
 from scimcheck.server.variants import check_variant
