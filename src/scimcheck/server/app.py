@@ -31,7 +31,8 @@ from scimcheck.server.errors import (
     bad_request,
     not_found,
 )
-from scimcheck.server.filters import Evaluator, FilterOptions, attribute_paths, parse_filter
+from scimcheck.server.filter_evaluation import Evaluator, FilterOptions
+from scimcheck.server.filter_syntax import attribute_paths, parse_filter
 from scimcheck.server.patch import apply_patch
 from scimcheck.server.projection import project, split_names
 from scimcheck.server.resources import normalize

@@ -27,7 +27,7 @@ from scimcheck.server.errors import (
     ScimError,
     bad_request,
 )
-from scimcheck.server.filters import PatchPath, parse_path
+from scimcheck.server.filter_syntax import PatchPath, parse_path
 from scimcheck.server.patch_operations import Operation, PatchOptions, operations
 from scimcheck.server.patch_values import ValueEditor, unwrap
 from scimcheck.server.resources import check_required

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scimcheck.server.errors import INVALID_PATH, INVALID_SYNTAX, bad_request
-from scimcheck.server.filters import PatchPath, parse_path
+from scimcheck.server.filter_syntax import PatchPath, parse_path
 from scimcheck.server.schema import ci_get, ci_key
 from scimcheck.server.values import Coercion
 

@@ -16,7 +16,8 @@ from scimcheck.server.errors import (
     ScimError,
     bad_request,
 )
-from scimcheck.server.filters import And, Compare, Evaluator, Filter, PatchPath
+from scimcheck.server.filter_evaluation import Evaluator
+from scimcheck.server.filter_syntax import And, Compare, Filter, PatchPath
 from scimcheck.server.patch_operations import PatchOptions
 from scimcheck.server.resources import member_values
 from scimcheck.server.schema import (
