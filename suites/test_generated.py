@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from scimcheck.entra.dialects import Dialect
 from scimcheck.generate import model, properties, strategies
-from scimcheck.generate.properties import Budget
+from scimcheck.generate.search import Budget
 from scimcheck.sequences.runner import Sequence
 from scimcheck.settings.run import Settings
 

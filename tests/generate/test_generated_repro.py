@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from scimcheck.entra.dialects import Dialect
 from scimcheck.generate import properties
-from scimcheck.generate.properties import VALUES_ACCEPTED, Budget
+from scimcheck.generate.properties import VALUES_ACCEPTED
+from scimcheck.generate.search import Budget
 from scimcheck.http.transport import Transport, TransportConfig
 from scimcheck.sequences.runner import Sequence
 from scimcheck.server import ReferenceServer

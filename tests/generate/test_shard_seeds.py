@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from scimcheck.generate import properties, strategies
-from scimcheck.generate.properties import Budget, Probe, PropertyFailed, shard_examples, shard_seed
+from scimcheck.generate.probe import Probe
+from scimcheck.generate.search import Budget, PropertyFailed, shard_examples, shard_seed
 from scimcheck.http.transport import Transport, TransportConfig
 from scimcheck.scim import profiles
 from scimcheck.sequences.runner import Sequence

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from scimcheck.core import exitcodes, yamlsafe
 from scimcheck.core.errors import DEADLINE_REACHED, RunStopped
 from scimcheck.generate import properties
-from scimcheck.generate.properties import Budget, Probe
+from scimcheck.generate.probe import Probe
+from scimcheck.generate.search import NO_SERVER_ERROR, Budget
 from scimcheck.http.exchange import SHOWN_BODY_CHARS
 from scimcheck.http.transport import (
     HOSTILE_STREAK,
@@ -211,7 +212,7 @@ def test_a_generated_search_stops_once_the_endpoint_is_diagnosed_hostile() -> No
         sent = server.hostile_answers
     assert sent == HOSTILE_STREAK, "the search sent requests to an endpoint known hostile"
     failed = [e for e in scim.evaluations if not e.passed]
-    assert [e.check.id for e in failed] == [properties.NO_SERVER_ERROR]
+    assert [e.check.id for e in failed] == [NO_SERVER_ERROR]
     assert "not shrunk" in failed[0].message and failed[0].repro
 
 

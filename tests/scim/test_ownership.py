@@ -25,7 +25,7 @@ from scimcheck.server.app import BASE_PATH, ScimApp, create_app
 from scimcheck.server.faults import Faults
 from scimcheck.server.schema import GROUP_TYPE, USER_TYPE, ResourceType
 from scimcheck.server.store import Store
-from scimcheck.server.variants import behaviour_for
+from scimcheck.server.variant_switches import behaviour_for
 from support.harness import TEST_TOKEN, RunSuites
 
 TAG = "scimcheck-0badcafe"

@@ -7,11 +7,10 @@ from typing import Any
 import pytest
 
 from scimcheck.server.errors import ScimError
-from scimcheck.server.filters import (
+from scimcheck.server.filter_evaluation import Evaluator, FilterOptions
+from scimcheck.server.filter_syntax import (
     And,
     Compare,
-    Evaluator,
-    FilterOptions,
     Not,
     Or,
     Present,

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from scimcheck.server import VARIANTS, store
-from scimcheck.server.variants import behaviour_for, variant_kind
+from scimcheck.server.variant_middleware import variant_kind
+from scimcheck.server.variant_switches import behaviour_for
 from server.scim_client import (
     ADSCIM,
     ENTERPRISE,
@@ -908,7 +909,7 @@ def test_member_add_first_only() -> None:
 
 
 def test_member_add_batch_capped() -> None:
-    from scimcheck.server.variants import MEMBER_BATCH_CAP
+    from scimcheck.server.variant_switches import MEMBER_BATCH_CAP
 
     size = MEMBER_BATCH_CAP + 5
     for api, count in zip(_pair("member-add-batch-capped"), (size, MEMBER_BATCH_CAP), strict=True):
@@ -923,7 +924,7 @@ def test_member_add_batch_capped() -> None:
 
 
 def test_member_remove_batch_capped() -> None:
-    from scimcheck.server.variants import MEMBER_REMOVE_CAP
+    from scimcheck.server.variant_switches import MEMBER_REMOVE_CAP
 
     size = MEMBER_REMOVE_CAP + 3
     for api, left in zip(_pair("member-remove-batch-capped"), (1, 3), strict=True):

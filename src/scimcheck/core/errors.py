@@ -1,10 +1,10 @@
 """The exceptions scimcheck's modules raise to one another, in one place.
 
-Three stay beside the code they belong to: ``properties.PropertyFailed`` (a generated example's
+Three stay beside the code they belong to: ``generate.search.PropertyFailed`` (a generated example's
 failure, carrying its evidence and request chain for Hypothesis to shrink),
 ``yamlsafe.ExpansionError`` (a YAML error with its mark, as PyYAML's loaders expect) and
-``load.LoadFailure`` (how Locust's statistics name a failed request); the private control-flow
-exceptions of a module (``_Stopped``, ``_BodyBroken``, ``_Interrupted``) stay private.
+``load.connections.LoadFailure`` (how Locust's statistics name a failed request); the private
+control-flow exceptions of a module (``_Stopped``, ``_BodyBroken``, ``_Interrupted``) stay private.
 """
 
 from __future__ import annotations

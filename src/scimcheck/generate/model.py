@@ -30,17 +30,14 @@ from hypothesis.stateful import (
 from scimcheck.entra import requests
 from scimcheck.entra.dialects import Dialect
 from scimcheck.entra.requests import EntraRequest
-from scimcheck.generate.properties import (
+from scimcheck.generate.probe import Probe, differences, show, shown_ids
+from scimcheck.generate.search import (
     Budget,
-    Probe,
     PropertyFailed,
     begin_example,
-    differences,
     forgetful,
     search,
     search_settings,
-    show,
-    shown_ids,
 )
 from scimcheck.generate.strategies import PLAIN_WORDS, plain_changes, plain_users
 from scimcheck.scim import endpoints

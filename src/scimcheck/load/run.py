@@ -3,239 +3,43 @@
 Importing this module imports Locust, which monkey-patches the process for gevent: only
 ``scimcheck load`` (and its distributed workers) import it, never the rest of scimcheck.
 
-The requests go out on geventhttpclient, the client of Locust's ``FastHttpUser``, driven
-directly so that they carry Entra's headers and nothing else (docs/entra.md §1.0):
-``Authorization: Bearer``, ``Content-Type: application/scim+json; charset=utf-8`` on writes,
-no ``Accept``, no ``Accept-Encoding``, no ``User-Agent`` (FastHttpUser's session would add the
-last two). Each answer is reported to Locust's statistics (so its distributed master and web UI
-see it) and to :class:`scimcheck.load.report.WindowRecorder` (the verdict's windows).
-
-Pacing: each of the ``concurrency`` connections sends at most one request every
-``concurrency / rate`` seconds, one at a time, so the offered rate is ``rate`` in all and an
-endpoint slower than the interval gets less: the achieved rate is what it can sustain at
-that concurrency. What a run creates it deletes at the end (by the ids its tagged creates
-answered, then a sweep for its run tag,
-:mod:`scimcheck.scim.cleanup`), also after Ctrl-C or SIGTERM.
+This module runs Locust (a local runner, or a distributed master or worker) with Entra's
+connections (:mod:`scimcheck.load.connections`) against the target
+(:mod:`scimcheck.load.embedded`), writes load.json and load.html, and deletes what the run
+created (:mod:`scimcheck.load.teardown`), also after Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import json
-import random
-import re
 import signal
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from typing import Any
 
 import gevent
-from geventhttpclient import HTTPClient
-from locust import User, argument_parser, constant, task
+from locust import argument_parser
 from locust.env import Environment
 from locust.runners import MasterRunner, Runner, WorkerRunner
 
 from scimcheck import TOKEN_ENV
 from scimcheck.core import exitcodes
 from scimcheck.http import redaction
-from scimcheck.http.transport import MAX_BODY_BYTES, SCIM_JSON, Transport, TransportConfig
 from scimcheck.load import html as load_html
 from scimcheck.load import report as load_report
+from scimcheck.load.connections import RUNS, EntraUser, LoadRun
+from scimcheck.load.embedded import load_target
 from scimcheck.load.launch import Options
-from scimcheck.load.plan import Answer, Created, LoadSettings, LoadStep, Plan, Wait, split
-from scimcheck.scim import cleanup, ownership
-
-if TYPE_CHECKING:
-    import ssl
+from scimcheck.load.plan import LoadSettings
+from scimcheck.load.teardown import clean_up, delete_created
 
 REPORT_NAME = "load.json"
 PAGE_NAME = "load.html"
-WAIT_POLL_S = 0.05
 _SETTINGS_OPTION = "scimcheck_settings"
 _STARTED_OPTION = "scimcheck_started"
-
-
-class LoadFailure(Exception):
-    """A request that failed, as Locust's statistics show it ("HTTP 429", "no answer: …")."""
-
-
-@dataclass
-class LoadRun:
-    """What this process's Locust users share: the target, the plans and the recorder."""
-
-    settings: LoadSettings
-    base_url: str
-    token: str | None
-    verify: bool | str
-    recorder: load_report.WindowRecorder
-    plans: list[Plan]
-    worker_index: int = 0
-    _next_user: Iterator[int] = field(default_factory=itertools.count)
-
-    @classmethod
-    def build(cls, settings: LoadSettings, base_url: str, token: str | None, verify: bool | str,
-              started: float, worker_index: int = 0, workers: int = 1) -> LoadRun:
-        """Plans for every tenant, with this process's share of the users and groups."""
-        plans = [
-            Plan(f"{settings.tag}-t{tenant + 1}" if settings.tenants > 1 else settings.tag,
-                 split(settings.users, workers, worker_index),
-                 split(settings.groups, workers, worker_index),
-                 settings.seed + 7919 * worker_index + 104729 * tenant, settings.profile)
-            for tenant in range(settings.tenants)
-        ]
-        window = load_report.window_length(settings.duration_s)
-        return cls(settings, base_url, token, verify, load_report.WindowRecorder(window, started),
-                   plans, worker_index)
-
-    @property
-    def interval_s(self) -> float:
-        """The least time between two requests of one connection."""
-        return self.settings.concurrency / self.settings.rate
-
-    def next_plan(self) -> Plan:
-        """The tenant the next connection works for (round robin)."""
-        return self.plans[next(self._next_user) % len(self.plans)]
-
-    def created(self) -> list[Created]:
-        """Everything this process's creates made, every tenant."""
-        return [item for plan in self.plans for item in plan.created]
-
-    def client(self) -> HTTPClient:
-        """A connection to the target that sends no header of its own (no User-Agent)."""
-        client = HTTPClient.from_url(
-            self.base_url, concurrency=1, network_timeout=self.settings.timeout_s,
-            connection_timeout=min(10.0, self.settings.timeout_s),
-            ssl_context_factory=_ssl_context(self.verify),
-        )
-        with contextlib.suppress(KeyError):
-            del client.default_headers["User-Agent"]
-        return client
-
-
-def _ssl_context(verify: bool | str) -> Callable[..., ssl.SSLContext]:
-    def factory(*_args: Any, **_kwargs: Any) -> ssl.SSLContext:
-        import ssl  # after gevent's patch (module docstring)
-
-        context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
-        if verify is False:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
-
-    return factory
-
-
-_RUNS: dict[int, LoadRun] = {}
-"""The run of each Locust environment in this process (by ``id(environment)``)."""
-
-
-class EntraUser(User):
-    """One of Entra's connections: takes the next job of its tenant's plan and sends it."""
-
-    wait_time = constant(0)
-
-    def on_start(self) -> None:
-        run = _RUNS[id(self.environment)]
-        self.load = run
-        self.plan = run.next_plan()
-        self.interval = run.interval_s
-        self.next_slot = time.monotonic() + random.uniform(0, self.interval)
-        self.http = run.client()
-        self.prefix = urlsplit(run.base_url).path.rstrip("/")
-
-    def on_stop(self) -> None:
-        self.http.close()
-
-    @task
-    def next_job(self) -> None:
-        """Send one job (a match and a create, a PATCH) of the tenant's plan."""
-        job = self.plan.next_job()
-        if job is None:  # nothing left to change: every create failed
-            gevent.sleep(self.interval)
-            return
-        answer: Answer | None = None
-        try:
-            while True:
-                step = job.send(answer)
-                if isinstance(step, Wait):
-                    while not step.ready():
-                        gevent.sleep(WAIT_POLL_S)
-                    answer = None
-                    continue
-                answer = self.send(step)
-        except StopIteration:
-            pass
-
-    def send(self, step: LoadStep) -> Answer | None:
-        """Send one step at the next free slot of this connection; its answer."""
-        if step.method in ownership.MUTATING and not self.plan.owns(step.path):
-            return None  # never sent: not a resource this run created
-        now = time.monotonic()
-        slot = max(self.next_slot, now)
-        if slot > now:
-            gevent.sleep(slot - now)
-        self.next_slot = slot + self.interval
-        headers: dict[str, str] = {}
-        if self.load.token:
-            headers["Authorization"] = f"Bearer {self.load.token}"
-        data = b""
-        if step.body is not None:
-            data = json.dumps(step.body, ensure_ascii=False).encode("utf-8")
-            headers["Content-Type"] = SCIM_JSON
-        uri = self.prefix + step.path + (f"?{urlencode(step.params)}" if step.params else "")
-        sent_at = time.time()
-        started = time.perf_counter()
-        status: int | None = None
-        raw = b""
-        error: str | None = None
-        try:
-            response = self.http.request(step.method, uri, body=data or None, headers=headers)
-            try:
-                status = response.status_code
-                raw = _read_capped(response)
-            finally:
-                response.release()
-        except gevent.GreenletExit:
-            raise
-        except Exception as exc:  # every network failure is a failed request, never a crash
-            error = f"no answer: {type(exc).__name__}: {redaction.redact(str(exc))}"[:200]
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        self.load.recorder.record(sent_at, elapsed_ms, status)
-        failure = None
-        if error is not None:
-            failure = LoadFailure(error)
-        elif status is None or not 200 <= status < 300:
-            failure = LoadFailure(f"HTTP {status}")
-        self.environment.events.request.fire(
-            request_type=step.method, name=step.name, response_time=elapsed_ms,
-            response_length=len(raw), response=None, context={}, exception=failure,
-            start_time=sent_at, url=step.path,
-        )
-        body: Any = None
-        if step.method == "POST" and raw:
-            with contextlib.suppress(ValueError, RecursionError):
-                body = json.loads(raw)
-        return Answer(status, body, error)
-
-
-def _read_capped(response: Any) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = response.read(65536)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ValueError(f"answer larger than {MAX_BODY_BYTES} bytes")
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -264,7 +68,7 @@ def run(options: Options, token: str | None) -> int:
     if options.worker:
         return _worker(options, token)
     stop = _StopSignal()
-    with stop.installed(), _target(options, token) as (url, token):
+    with stop.installed(), load_target(options, token) as (url, token):
         from scimcheck.scim import preflight
 
         problem = preflight.problem(url, token, options.timeout_s, verify=options.verify)
@@ -294,39 +98,6 @@ class _StopSignal:
             if handler is not None:
                 handler.cancel()
 
-
-@contextlib.contextmanager
-def _target(options: Options, token: str | None) -> Iterator[tuple[str, str | None]]:
-    """The URL under load, or the embedded reference server in a process of its own (so it
-    gets a core of its own, untouched by gevent)."""
-    if options.url:
-        yield options.url, token
-        return
-    import os
-    import secrets
-
-    token = token or secrets.token_urlsafe(24)
-    redaction.register(token)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scimcheck", "serve", "--host", "127.0.0.1", "--port", "0"],
-        env={**os.environ, TOKEN_ENV: token}, stdout=subprocess.PIPE, text=True,
-        start_new_session=True,  # Ctrl-C stops the load, not the server cleanup talks to
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        found = re.search(r" at (http://\S+) ", line)
-        if found is None:
-            raise RuntimeError(f"the embedded reference server did not start: {line.strip()!r}")
-        print(f"scimcheck: loading the embedded reference server at {found[1]}", flush=True)
-        yield found[1], token
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _locust_options(settings: LoadSettings, started: float, workers: int) -> Any:
@@ -363,7 +134,7 @@ def _load(options: Options, url: str, token: str | None, stop: _StopSignal) -> i
     started = time.time()
     environment.parsed_options = _locust_options(settings, started, workers)
     run = LoadRun.build(settings, url, token, options.verify, started)
-    _RUNS[id(environment)] = run
+    RUNS[id(environment)] = run
     worker_notes: list[str] = []
     interrupted = False
     runner: Runner
@@ -392,7 +163,7 @@ def _load(options: Options, url: str, token: str | None, stop: _StopSignal) -> i
         runner.quit()
     except KeyboardInterrupt:
         interrupted = True
-    problems, left = _clean_up(url, token, options, settings, run.created())
+    problems, left = clean_up(url, token, options, settings, run.created())
     summary = load_report.Summary(run.recorder.window_s, elapsed if interrupted else
                                   settings.duration_s, run.recorder.windows,
                                   settings.required_rps, settings.rate)
@@ -463,36 +234,6 @@ def _by_step(environment: Environment) -> list[dict[str, Any]]:
     return rows
 
 
-def _clean_up(url: str, token: str | None, options: Options, settings: LoadSettings,
-              created: list[Created]) -> tuple[list[str], int]:
-    """Delete what this process created (by id), then sweep the run tag; the problems, and
-    how many tagged resources are still there afterwards."""
-    problems = _delete_created(url, token, options, settings, created)
-    config = TransportConfig(url, token, options.timeout_s, verify=options.verify)
-    with Transport(config) as transport:
-        found = cleanup.find(transport, settings.run_id)
-        problems += cleanup.delete(transport, found.leftovers)
-        problems += found.notes
-        problems += [f"{kept.reason}: {', '.join(x.path for x in kept.leftovers)}"
-                     for kept in found.kept]
-        again = cleanup.find(transport, settings.run_id)
-        left = len(again.leftovers) + sum(len(k.leftovers) for k in again.kept if k.unread)
-    if created or found.leftovers:
-        print(f"scimcheck: cleanup: deleted {len(created)} created resource(s) by id and "
-              f"{len(found.leftovers)} more found by the run tag; {left} left", flush=True)
-    return problems, left
-
-
-def _delete_created(url: str, token: str | None, options: Options, settings: LoadSettings,
-                    created: list[Created]) -> list[str]:
-    config = TransportConfig(url, token, options.timeout_s, verify=options.verify)
-    with ownership.guarded(config, settings.tag) as transport:
-        leftovers = []
-        for item in created:
-            if transport.claim(item.path, item.name):
-                leftovers.append(cleanup.Leftover(item.path, item.name, settings.run_id))
-        return cleanup.delete(transport, leftovers)
-
 
 # --- distributed: Locust's master and workers ---------------------------------------------------
 def _start_master(environment: Environment, options: Options, run: LoadRun,
@@ -525,7 +266,7 @@ def _worker(options: Options, token: str | None) -> int:
         settings = LoadSettings.from_json(getattr(environment.parsed_options, _SETTINGS_OPTION))
         started = float(getattr(environment.parsed_options, _STARTED_OPTION))
         assert environment.host is not None
-        state["run"] = _RUNS[id(environment)] = LoadRun.build(
+        state["run"] = RUNS[id(environment)] = LoadRun.build(
             settings, environment.host, token, options.verify, started,
             worker_index=max(runner.worker_index, 0),
             workers=int(getattr(environment.parsed_options, "expect_workers", 1) or 1),
@@ -535,7 +276,7 @@ def _worker(options: Options, token: str | None) -> int:
         run = state.get("run")
         if run is None or environment.host is None:
             return
-        problems = _delete_created(environment.host, token, options, run.settings,
+        problems = delete_created(environment.host, token, options, run.settings,
                                    run.created())
         state["problems"] = problems  # type: ignore[assignment]
 

@@ -39,7 +39,7 @@ from scimcheck.settings.state import RunState
 if TYPE_CHECKING:
     from scimcheck.entra.dialects import Dialect
     from scimcheck.entra.userdata import UserFactory
-    from scimcheck.generate.properties import Budget
+    from scimcheck.generate.search import Budget
     from scimcheck.http.transport import Exchange
     from scimcheck.scim.capabilities import Capabilities
     from scimcheck.sequences.interpreter import Factories
@@ -468,7 +468,7 @@ def scim_budget(scim_settings: Settings, scim_shard: tuple[int, int]) -> Budget:
     """How hard the generated-user properties search; skips them when the budget is 0. A
     shard searches its share of the examples from a seed derived from the run's seed and its
     index alone, so a serial and a parallel run with one seed search the same examples."""
-    from scimcheck.generate.properties import Budget, shard_examples
+    from scimcheck.generate.search import Budget, shard_examples
 
     if scim_settings.examples == 0:
         pytest.skip("generated-user properties skipped: --scim-examples 0")

@@ -31,14 +31,16 @@ from scimcheck.server.errors import (
     bad_request,
     not_found,
 )
-from scimcheck.server.filters import Evaluator, FilterOptions, attribute_paths, parse_filter
+from scimcheck.server.filter_evaluation import Evaluator, FilterOptions
+from scimcheck.server.filter_syntax import attribute_paths, parse_filter
 from scimcheck.server.patch import apply_patch
 from scimcheck.server.projection import project, split_names
 from scimcheck.server.resources import normalize
 from scimcheck.server.responses import error_response, list_response, no_content, scim_response
 from scimcheck.server.schema import GROUP_TYPE, USER_TYPE, ResourceType, fold
 from scimcheck.server.store import Resource, Store
-from scimcheck.server.variants import Behaviour, behaviour_for, wrap
+from scimcheck.server.variant_middleware import wrap
+from scimcheck.server.variant_switches import Behaviour, behaviour_for
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
