@@ -15,23 +15,13 @@ from faker import Faker
 
 from scimcheck.core.errors import ConfigError
 from scimcheck.core.templates import MISSING
-
-# values_match, values_match_normalised, FILTERED_PATH, get_path and user_body are re-exported
-# for generate.properties, which imports them from here; their homes are entra.comparison,
-# entra.paths and entra.requests.
-from scimcheck.entra.comparison import values_match as values_match
-from scimcheck.entra.comparison import values_match_normalised as values_match_normalised
 from scimcheck.entra.dialects import ROLE_TYPE, Dialect, update_operations
 from scimcheck.entra.paths import ENTERPRISE as _ENTERPRISE
-from scimcheck.entra.paths import FILTERED_PATH as FILTERED_PATH
-from scimcheck.entra.paths import get_path as get_path
 from scimcheck.entra.paths import nest
 from scimcheck.entra.requests import MANAGER, create_group_body, create_user_body
 from scimcheck.scim import fakers
 from scimcheck.scim.endpoints import GROUP_SCHEMA
 from scimcheck.scim.profiles import Profile
-
-user_body = create_user_body
 
 
 @dataclass(frozen=True)

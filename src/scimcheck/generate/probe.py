@@ -16,9 +16,10 @@ from typing import Any
 
 from scimcheck.core.errors import RunStopped
 from scimcheck.core.templates import MISSING
-from scimcheck.entra.userdata import get_path, user_body, values_match, values_match_normalised
+from scimcheck.entra import requests
+from scimcheck.entra.comparison import values_match, values_match_normalised
+from scimcheck.entra.paths import get_path
 from scimcheck.generate.search import NO_SERVER_ERROR, PropertyFailed, example_chain
-from scimcheck.generate.strategies import filter_string
 from scimcheck.http.curl import Judgement
 from scimcheck.http.transport import Exchange
 from scimcheck.scim import endpoints
@@ -71,7 +72,8 @@ class Probe:
 
     def create_user(self, values: dict[str, Any]) -> str | None:
         """POST the user as Entra would; its id, or ``None`` when the endpoint refused it."""
-        answer = self.send("POST", endpoints.USERS, body=user_body(values),
+        create = requests.create_user(values)
+        answer = self.send(create.method, create.path, body=create.body,
                            label="create a generated user")
         body = answer.json()
         user_id = body.get("id") if answer.ok and isinstance(body, dict) else None
@@ -92,10 +94,8 @@ class Probe:
 
     def find_by_user_name(self, user_name: str, label: str) -> tuple[Exchange, list[Any] | None]:
         """Entra's match query; the ids it found (``None`` when the answer is not a list)."""
-        answer = self.send(
-            "GET", endpoints.USERS, params={"filter": f"userName eq {filter_string(user_name)}"},
-            label=label,
-        )
+        match = requests.match_user(user_name)
+        answer = self.send(match.method, match.path, params=match.query, label=label)
         resources = self.scim.list_resources(answer) if answer.status == 200 else None
         if resources is None:
             return answer, None

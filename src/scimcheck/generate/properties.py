@@ -32,8 +32,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scimcheck.entra.comparison import values_match, values_match_normalised
 from scimcheck.entra.dialects import Dialect, patch_body, update_operations
-from scimcheck.entra.userdata import get_path, values_match, values_match_normalised
+from scimcheck.entra.paths import get_path
+from scimcheck.entra.requests import filter_value
 from scimcheck.generate.probe import (
     NOT_IMPLEMENTED,
     Probe,
@@ -51,7 +53,6 @@ from scimcheck.generate.search import (
     search,
     search_settings,
 )
-from scimcheck.generate.strategies import filter_string
 from scimcheck.http.curl import Judgement, render_script
 from scimcheck.http.transport import Exchange
 from scimcheck.scim import endpoints
@@ -198,7 +199,7 @@ def filter_finds_user(probe: Probe, values: dict[str, Any]) -> None:
         if found != [user_id]:
             raise PropertyFailed(
                 check_id,
-                f"filter userName eq {filter_string(wanted)} ({label}) found "
+                f"filter userName eq {filter_value(wanted)} ({label}) found "
                 f"{shown_ids(found) if found is not None else answer.describe_body(160)}, "
                 f"expected "
                 f"exactly {user_id}",

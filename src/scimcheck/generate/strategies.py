@@ -28,7 +28,8 @@ from typing import Any
 from faker import Faker
 from hypothesis import strategies as st
 
-from scimcheck.entra.userdata import FILTERED_PATH, OWN_UPDATE, REFERENCES
+from scimcheck.entra.paths import FILTERED_PATH
+from scimcheck.entra.userdata import OWN_UPDATE, REFERENCES
 from scimcheck.scim import fakers
 from scimcheck.scim.profiles import Profile
 
@@ -295,10 +296,3 @@ def groups(profile: Profile, tag: str = "scimcheck") -> st.SearchStrategy[dict[s
     if any(a.lower() == "externalid" for a in mapped):
         fields["externalId"] = st.uuids().map(str)
     return st.fixed_dictionaries(fields)
-
-
-def filter_string(value: str) -> str:
-    """A filter comparison value as RFC 7644 §3.4.2.2 writes it: a JSON string literal
-    (quotes and backslashes escaped), non-ASCII kept as is, as Entra sends it."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
