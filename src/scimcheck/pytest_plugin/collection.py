@@ -1,15 +1,13 @@
-"""Collection: one item per sequence file and Entra dialect, SCIM items marked, and the
-target probed once before any of them runs (an unreachable target is exit code 3)."""
+"""Collection of the Python suites: one item per Entra dialect (or shard), SCIM items marked,
+and the target probed once before any of them runs (an unreachable target is exit code 3).
+Sequence files are collected by :mod:`scimcheck.pytest_plugin.sequence_items`."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
-from typing import Any
 
 import pytest
 
-from scimcheck.core.errors import SequenceFileError
 from scimcheck.pytest_plugin.configure import _dialects, resolve_settings
 from scimcheck.pytest_plugin.options import SCIM_FIXTURES, STATE_KEY
 from scimcheck.pytest_plugin.outputs import guard_outputs
@@ -17,56 +15,16 @@ from scimcheck.settings.run import Settings
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One item per Entra dialect for sequences that take ``dialect``."""
-    if "scim_sequence_file" in metafunc.fixturenames:
-        metafunc.parametrize(
-            ("scim_sequence_file", "scim_dialect"), _sequence_params(metafunc.config)
-        )
-    elif "scim_dialect" in metafunc.fixturenames:
+    """One item per Entra dialect for tests that take ``scim_dialect`` (sequence files get
+    theirs from their collector, :mod:`scimcheck.pytest_plugin.sequence_items`); a
+    generated-user property in ``--scim-shards`` items."""
+    if "scim_dialect" in metafunc.fixturenames:
         chosen = _dialects(metafunc.config)
         metafunc.parametrize("scim_dialect", list(chosen), ids=[d.value for d in chosen])
     shards = metafunc.config.getoption("scim_shards")
     if "scim_budget" in metafunc.fixturenames and shards > 1:
         metafunc.parametrize("scim_shard", range(shards), indirect=True,
                              ids=[f"shard{n + 1}of{shards}" for n in range(shards)])
-
-
-def _sequence_params(config: pytest.Config) -> list[Any]:
-    """One item per sequence file and dialect; a broken file is one item that errors."""
-    from pathlib import Path
-
-    from scimcheck.sequences import files as sequence_files
-
-    only = config.getoption("scim_sequence_file")
-    if only:
-        try:
-            chosen: list[Any] = [sequence_files.load(Path(only))]
-        except SequenceFileError as exc:
-            chosen = [exc]
-        return _params_for(config, chosen)
-    directories = [sequence_files.default_directory()]
-    for extra in config.getoption("scim_sequences") or []:
-        path = Path(extra)
-        if not path.is_dir():
-            raise pytest.UsageError(f"--scim-sequences {extra!r} is not a directory")
-        directories.append(path)
-    return _params_for(config, sequence_files.load_all(directories))
-
-
-def _params_for(config: pytest.Config, files: Iterable[Any]) -> list[Any]:
-
-    params: list[Any] = []
-    for loaded in files:
-        if isinstance(loaded, SequenceFileError):
-            name = str(loaded).split(":", 1)[0]
-            params.append(pytest.param(loaded, None, id=f"broken-file:{name}"))
-        elif loaded.dialects == "none":
-            params.append(pytest.param(loaded, None, id=loaded.id))
-        else:
-            params += [
-                pytest.param(loaded, d, id=f"{loaded.id}-{d.value}") for d in _dialects(config)
-            ]
-    return params
 
 
 def pytest_collection_modifyitems(

@@ -1,12 +1,12 @@
 """The fixtures the suites use: ``scim`` (a sequence bound to the target, cleaned up after),
 ``scim_settings``, ``scim_capabilities``, ``scim_dialect``, ``scim_factories``, ``scim_users``,
-``scim_sequence_file``, ``scim_budget`` and ``scim_shard`` (docs/suites.md)."""
+``scim_budget`` and ``scim_shard`` (docs/suites.md)."""
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -48,9 +48,10 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
     from scimcheck.scim.ownership import guarded
     from scimcheck.sequences.runner import Sequence
 
+    # a parametrized test's dialect, or a sequence file item's (sequence_items.SequenceItem)
     dialect = request.node.callspec.params.get("scim_dialect") if hasattr(
         request.node, "callspec"
-    ) else None
+    ) else getattr(request.node, "dialect", None)
     show = None
     if request.config.getoption("scim_verbose"):
         from scimcheck.report.transcript import render_exchange
@@ -76,12 +77,6 @@ def scim(request: pytest.FixtureRequest, scim_settings: Settings) -> Iterator[Se
                 request.node.warn(
                     pytest.PytestWarning(f"scimcheck cleanup: {for_terminal(problem)}")
                 )
-
-
-@pytest.fixture
-def scim_sequence_file(request: pytest.FixtureRequest) -> Any:
-    """The sequence file an item replays (parametrized from fixtures/sequences/)."""
-    return request.param
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from scimcheck.settings.state import RunState
 if TYPE_CHECKING:
     from scimcheck.sequences.runner import Sequence
 
-SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories", "scim_sequence_file"}
+SCIM_FIXTURES = {"scim", "scim_dialect", "scim_users", "scim_factories"}
 OUTPUTS_KEY = pytest.StashKey[contextlib.ExitStack]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 STATE_KEY = pytest.StashKey[RunState]()
@@ -68,7 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Do not verify the target's TLS certificate (env SCIM_INSECURE=1); "
                     "test servers only.")
     group.addoption("--scim-sequence-file", default=None, metavar="FILE",
-                    help="Replay only this sequence file (scimcheck replay uses it).")
+                    help="Replay this sequence file instead of the bundled ones (the other suites "
+                    "still run).")
     group.addoption("--scim-verbose", action="store_true", default=False,
                     help="Print every request and answer as it happens (use with -s).")
     group.addoption("--scim-sequences", action="append", default=[], metavar="DIR",

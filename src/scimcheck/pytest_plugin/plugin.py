@@ -1,9 +1,10 @@
 """The scimcheck pytest plugin (registered through the ``pytest11`` entry point as ``scimcheck``).
 
 It adds the ``--scim-*`` options and the fixtures the suites use (``scim``, ``scim_dialect``,
-``scim_users``, ``scim_factories``, ``scim_sequence_file``, ``scim_capabilities``), turns failed
-checks into clean test failures, carries every verdict on the test report (so JUnit and
-pytest-xdist see them), and writes ``results.json``. It is inert unless SCIM suites are
+``scim_users``, ``scim_factories``, ``scim_capabilities``), collects the sequence files as
+items (``user-lifecycle.yaml::legacy``), turns failed checks into clean test failures, carries
+every verdict on the test report (so JUnit and pytest-xdist see them), and writes
+``results.json``. It is inert unless SCIM suites are
 collected. Heavy imports happen inside hooks, not at import time.
 
 pytest finds hooks and fixtures by this module's attributes, so it imports each from the
@@ -13,7 +14,9 @@ module of its concern:
 - ``configure``: settings resolution (flag > environment variable > default);
 - ``session``: the run state at configure time, printable interrupts;
 - ``outputs``: secrets kept out of every output, the insecure-TLS header line;
-- ``collection``: items per sequence file and dialect, the preflight probe;
+- ``collection``: the Python suites' items per dialect or shard, the preflight probe;
+- ``sequence_items``: sequence files as pytest items (a collector per file, an item per
+  dialect);
 - ``fixtures``: the fixtures;
 - ``running``: the run-time hooks and what each test report carries;
 - ``html_extras``: what report.html shows of an item;
@@ -34,7 +37,6 @@ from scimcheck.pytest_plugin.fixtures import (
     scim_capabilities,
     scim_dialect,
     scim_factories,
-    scim_sequence_file,
     scim_settings,
     scim_shard,
     scim_users,
@@ -47,11 +49,17 @@ from scimcheck.pytest_plugin.running import (
     pytest_runtest_makereport,
     pytest_runtest_setup,
 )
+from scimcheck.pytest_plugin.sequence_items import (
+    pytest_collect_directory,
+    pytest_collect_file,
+)
 from scimcheck.pytest_plugin.session import pytest_configure, pytest_keyboard_interrupt
 
 __all__ = [
     "RunCollector",
     "pytest_addoption",
+    "pytest_collect_directory",
+    "pytest_collect_file",
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_generate_tests",
@@ -68,7 +76,6 @@ __all__ = [
     "scim_capabilities",
     "scim_dialect",
     "scim_factories",
-    "scim_sequence_file",
     "scim_settings",
     "scim_shard",
     "scim_users",

@@ -13,6 +13,7 @@ from scimcheck.core.errors import ConformanceFailure, RunStopped, SequenceAborte
 from scimcheck.pytest_plugin.configure import resolve_settings
 from scimcheck.pytest_plugin.html_extras import attach_html_extras
 from scimcheck.pytest_plugin.options import SEQUENCE_KEY, STOPPED_KEY
+from scimcheck.pytest_plugin.sequence_items import SequenceItem
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -70,6 +71,9 @@ def pytest_runtest_makereport(
     if stopped is not None:  # said once, on the report of the phase that stopped
         del item.stash[STOPPED_KEY]
         report.scimcheck_not_evaluated = stopped  # type: ignore[attr-defined]
+    if report.skipped and isinstance(item, SequenceItem) and isinstance(report.longrepr, tuple):
+        # at the sequence file, not at the Python line that skipped it
+        report.longrepr = (*item.skip_location(), report.longrepr[2])
     sequence = item.stash.get(SEQUENCE_KEY, None)
     if sequence is not None and call.when == "teardown":
         # every request the test sent, its cleanup included (exchanges may have been trimmed)
@@ -82,6 +86,8 @@ def pytest_runtest_makereport(
     if call.excinfo is not None:
         if call.excinfo.errisinstance(ConformanceFailure):
             report.longrepr = str(call.excinfo.value)
+            if isinstance(item, SequenceItem):  # with the failing steps of its YAML file
+                report.longrepr = item.describe(report.longrepr, sequence)
         elif not call.excinfo.errisinstance(pytest.skip.Exception):
             report.scimcheck_harness_error = True  # type: ignore[attr-defined]
     if sequence.failures():
