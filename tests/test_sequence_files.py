@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import RunSuites, failed_checks
+from conftest import RunSuites, failed_checks, scimcheck_cli
 
 from scimcheck.core.errors import SequenceFileError
 from scimcheck.sequences import files as sequence_files
@@ -202,6 +202,25 @@ def test_a_failure_quotes_the_yaml_step_with_its_file_and_line(
     assert "  6 |   - name: probe" in stdout and " 14 |         body: [{at: Resources" in stdout
     assert "suites/wrong.yaml::tiny - " in stdout, stdout  # the short summary
     assert "Traceback" not in stdout and "test_entra_sequences" not in stdout
+
+
+def test_last_failed_reruns_the_failed_sequence_item_alone(
+    tmp_path: Path, reference_server: ReferenceServer
+) -> None:
+    """``--lf`` (pytest's cache, kept in the report directory) knows sequence items by name."""
+    sequences = tmp_path / "sequences"
+    sequences.mkdir()
+    _write(sequences, GOOD.replace("status: [200]", "status: [201]").replace(
+        "id: tiny", "id: wrong"), "wrong.yaml")
+    _write(sequences, GOOD, "tiny.yaml")
+    run = ("run", reference_server.base_url, "--report-dir", str(tmp_path / "r"), "--",
+           "--scim-sequences", str(sequences), "-k", "wrong or tiny")
+    first = scimcheck_cli(*run)
+    assert "1 failed, 1 passed" in first.stdout, first.stdout[-2000:] + first.stderr
+    again = scimcheck_cli(*run, "--lf")
+    assert "run-last-failure: rerun previous 1 failure" in again.stdout, again.stdout[-2000:]
+    assert " deselected / 1 selected" in again.stdout, again.stdout[-2000:]
+    assert "wrong.yaml::wrong - " in again.stdout, again.stdout[-2000:]
 
 
 def test_a_skip_says_its_reason_once_at_the_sequence_file(
