@@ -21,7 +21,7 @@ from support.harness import scimcheck_cli
 from support.victim import Victim
 
 CHECK = "test-connection.no-match-empty-list"
-ITEM = "test_entra_sequences.py::test_sequence[test-connection]"
+ITEM = "test-connection.yaml::test-connection"
 
 
 def _planted(directory: Path) -> tuple[Path, Path]:
@@ -54,10 +54,14 @@ def _hostile_cases(evil: Path) -> dict[str, dict[str, Any]]:
         "../ path": {"test": f"{relative}::test_x"},
         "conftest beside a test": {"test": f"{evil.parent / 'conftest.py'}::test_x"},
         "-p option in the item": {"test": f"{ITEM} -p evil"},
-        "--rootdir in the item": {"test": f"test_entra_sequences.py::test_sequence "
+        "--rootdir in the item": {"test": f"test-connection.yaml::test-connection "
                                           f"--rootdir={evil.parent}"},
         "option as the file": {"test": f"-p{evil.stem}::test_x"},
-        "unknown function": {"test": "test_entra_sequences.py::test_not_there"},
+        "unknown function": {"test": "test_generated.py::test_not_there"},
+        "unknown sequence item": {"test": "test-connection.yaml::legacy"},
+        "sequence file not bundled": {"test": "evil.yaml::legacy"},
+        "sequence file by path": {"test": "../fixtures/sequences/test-connection.yaml::"
+                                          "test-connection"},
         "unknown check": {"check": "no.such-check"},
         "seed as text": {"seed": "1 --rootdir=/"},
         "seed huge": {"seed": 10**30},
@@ -117,7 +121,7 @@ def test_a_bundled_item_replays_with_the_bundled_profile_never_a_path(tmp_path: 
     for named in ("entra-app", str(shipped)):  # a name, or the path older records held
         target = rerun.load(_record(tmp_path, profile=named), bundled.suites_dir())
         assert target.profile == str(shipped)
-        assert target.nodes == [f"{bundled.suites_dir() / ITEM}"]
+        assert target.nodes == [f"{bundled.fixtures_dir() / 'sequences' / ITEM}"]
         assert target.options[:2] == ["--scim-seed", "1"]
     given = rerun.load(_record(tmp_path, profile="/anywhere/p.yaml"), bundled.suites_dir(),
                        profile_given=True)

@@ -168,7 +168,7 @@ def test_pagination_is_no_false_alarm_while_others_change_the_list(
 def test_a_run_wide_rate_is_split_over_the_workers() -> None:
     from types import SimpleNamespace
 
-    from scimcheck.pytest_plugin.plugin import _per_worker
+    from scimcheck.pytest_plugin.configure import _per_worker
 
     worker = SimpleNamespace(workerinput={"workercount": 4})
     assert _per_worker(worker, 20.0) == 5.0  # type: ignore[arg-type]

@@ -107,10 +107,9 @@ def _generated_names() -> tuple[list[str], list[str], list[str]]:
     for spec in loaded:
         if isinstance(spec, errors.SequenceFileError):
             continue  # the run reports it; nothing to collide with
-        ids = [spec.id] if spec.dialects == "none" else [f"{spec.id}-legacy",
-                                                         f"{spec.id}-compliant"]
-        for item in ids:
-            seed = SEED ^ zlib.crc32(f"test_entra_sequences.py::test_sequence[{item}]".encode())
+        names = [spec.id] if spec.dialects == "none" else ["legacy", "compliant"]
+        for name in names:
+            seed = SEED ^ zlib.crc32(f"{spec.path.name}::{name}".encode())
             users = UserFactory(profile, "TAG", seed)
             for _ in range(3):
                 user = users.new_user()

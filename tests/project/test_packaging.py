@@ -168,3 +168,41 @@ def test_entry_points(wheel: Path, members: set[str]) -> None:
     parser.read_string(_dist_info_file(wheel, members, "entry_points.txt"))
     assert parser.get("pytest11", "scimcheck") == "scimcheck.pytest_plugin.plugin"
     assert parser.get("console_scripts", "scimcheck") == "scimcheck.cli.main:main"
+
+
+def test_the_installed_suites_collect_every_bundled_sequence_file(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """Outside a checkout the sequence files live in ``scimcheck/_bundled/fixtures``, beside
+    the bundled suites: pytest still collects each as items named by the file (issue 15 §2)."""
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "site")
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        import pytest
+        from scimcheck.core import bundled
+        suites = bundled.suites_dir()
+        assert str(suites).startswith(sys.argv[1]), suites
+        sys.exit(pytest.main([
+            str(suites), "-p", "scimcheck.pytest_plugin.plugin", "-p", "no:cacheprovider",
+            "-c", str(suites / "pytest.ini"), f"--rootdir={suites}", "--collect-only", "-q",
+            "--scim-url", "http://127.0.0.1:9/scim", "--scim-preflight-done",
+        ]))
+        """
+    )
+    env = {k: v for k, v in os.environ.items()
+           if k != "PYTHONPATH" and not k.startswith("SCIM_")}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "site")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    names = {p.name for p in (REPO / "fixtures" / "sequences").glob("*.yaml")}
+    for name in names:
+        assert f"{name}::" in done.stdout, (name, done.stdout[-3000:])
+    assert "user-lifecycle.yaml::legacy" in done.stdout
+    assert "discovery.yaml::discovery" in done.stdout
+    assert "broken-file" not in done.stdout

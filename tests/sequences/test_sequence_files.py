@@ -11,7 +11,7 @@ from scimcheck.core.errors import SequenceFileError
 from scimcheck.sequences import files as sequence_files
 from scimcheck.sequences.files import SequenceFile
 from scimcheck.server import ReferenceServer
-from support.harness import RunSuites, failed_checks
+from support.harness import RunSuites, failed_checks, scimcheck_cli
 
 GOOD = """\
 id: tiny
@@ -111,7 +111,7 @@ def test_a_new_file_is_a_new_test_with_no_code(
 ) -> None:
     _write(tmp_path, GOOD, "tiny.yaml")
     document = run_suites(reference_server.base_url, "--scim-sequences", str(tmp_path))
-    assert "test_sequence[tiny]" in document["_stdout"] or document["tests"]["passed"] >= 1
+    assert "tiny.yaml::tiny" in document["_stdout"] or document["tests"]["passed"] >= 1
     assert failed_checks(document) == set()
     assert document["tests"]["errors"] == 0
 
@@ -167,6 +167,74 @@ def test_a_sequence_needing_an_unclaimed_optional_feature_is_skipped_with_eviden
         document["_stdout"]
     )
     assert "ServiceProviderConfig → 200" in document["_stdout"]
+
+
+def test_a_sequence_file_is_an_item_per_dialect_named_by_its_file(
+    tmp_path: Path, reference_server: ReferenceServer, run_suites: RunSuites
+) -> None:
+    """Node ids are ``<file>::<dialect>`` (``<file>::<id>`` without dialects), and ``-k`` with
+    a sequence's name selects its items alone (issue 15 §2)."""
+    _write(tmp_path, GOOD, "tiny.yaml")
+    _write(tmp_path, GOOD.replace("id: tiny", "id: twice").replace("dialects: none\n", ""),
+           "twice.yaml")
+    document = run_suites(reference_server.base_url, "--scim-sequences", str(tmp_path),
+                          "-v", "-k", "twice")
+    stdout = document["_stdout"]
+    assert "twice.yaml::legacy PASSED" in stdout, stdout
+    assert "twice.yaml::compliant PASSED" in stdout, stdout
+    assert "tiny.yaml" not in stdout and "test_" not in stdout.split("PASSED")[0], stdout
+    assert document["tests"] == {"passed": 2, "failed": 0, "skipped": 0, "errors": 0}
+    document = run_suites(reference_server.base_url, "--scim-sequences", str(tmp_path),
+                          "-v", "-k", "tiny")
+    assert "tiny.yaml::tiny PASSED" in document["_stdout"], document["_stdout"]
+    assert document["tests"]["passed"] == 1
+
+
+def test_a_failure_quotes_the_yaml_step_with_its_file_and_line(
+    tmp_path: Path, reference_server: ReferenceServer, run_suites: RunSuites
+) -> None:
+    path = _write(tmp_path, GOOD.replace("status: [200]", "status: [201]"), "wrong.yaml")
+    document = run_suites(reference_server.base_url, "--scim-sequences", str(tmp_path),
+                          "-k", "wrong")
+    stdout = document["_stdout"]
+    assert failed_checks(document) == {"test-connection.no-match-empty-list"}
+    assert f"In {path}:6, step 'probe':" in stdout, stdout
+    assert "  6 |   - name: probe" in stdout and " 14 |         body: [{at: Resources" in stdout
+    assert "suites/wrong.yaml::tiny - " in stdout, stdout  # the short summary
+    assert "Traceback" not in stdout and "test_entra_sequences" not in stdout
+
+
+def test_last_failed_reruns_the_failed_sequence_item_alone(
+    tmp_path: Path, reference_server: ReferenceServer
+) -> None:
+    """``--lf`` (pytest's cache, kept in the report directory) knows sequence items by name."""
+    sequences = tmp_path / "sequences"
+    sequences.mkdir()
+    _write(sequences, GOOD.replace("status: [200]", "status: [201]").replace(
+        "id: tiny", "id: wrong"), "wrong.yaml")
+    _write(sequences, GOOD, "tiny.yaml")
+    run = ("run", reference_server.base_url, "--report-dir", str(tmp_path / "r"), "--",
+           "--scim-sequences", str(sequences), "-k", "wrong or tiny")
+    first = scimcheck_cli(*run)
+    assert "1 failed, 1 passed" in first.stdout, first.stdout[-2000:] + first.stderr
+    again = scimcheck_cli(*run, "--lf")
+    assert "run-last-failure: rerun previous 1 failure" in again.stdout, again.stdout[-2000:]
+    assert " deselected / 1 selected" in again.stdout, again.stdout[-2000:]
+    assert "wrong.yaml::wrong - " in again.stdout, again.stdout[-2000:]
+
+
+def test_a_skip_says_its_reason_once_at_the_sequence_file(
+    tmp_path: Path, reference_server: ReferenceServer, run_suites: RunSuites
+) -> None:
+    needs_sort = GOOD.replace("dialects: none\n", "dialects: none\nrequires: [sort]\n")
+    _write(tmp_path, needs_sort, "sorted.yaml")
+    document = run_suites(reference_server.base_url, "--scim-sequences", str(tmp_path),
+                          "-k", "sorted", "-rs")
+    (line,) = [x for x in document["_stdout"].splitlines() if x.startswith("SKIPPED")]
+    assert line.startswith("SKIPPED [1] "), line
+    assert "sorted.yaml:5: the endpoint does not claim sort: " in line, line
+    assert ".py" not in line and "('" not in line and "Skipped:" not in line, line
+    assert document["_stdout"].count("does not claim sort") == 1, document["_stdout"]
 
 
 def test_capabilities_claims() -> None:

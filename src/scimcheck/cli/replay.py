@@ -38,6 +38,7 @@ from scimcheck.http import redaction
 from scimcheck.http.redaction import one_line
 from scimcheck.scim import profiles, schemas
 from scimcheck.sequences import files as sequence_files
+from scimcheck.sequences import item_names
 
 if TYPE_CHECKING:
     from scimcheck.cli.arguments import Subparsers
@@ -156,13 +157,14 @@ def load(path: Path, suites: Path, *, profile_given: bool = False) -> ReplayTarg
 
     FILE may come from someone else's report bundle, so it is data: a failure record must
     validate against ``schemas/failure-record.schema.json`` and name an item of the bundled
-    ``suites`` (a bare file name and a test function they define); a sequence file must load
+    ``suites`` (a bare file name and a test function they define, or a bundled sequence file
+    and an item it yields: ``user-lifecycle.yaml::legacy``); a sequence file must load
     (``sequence_files.load``: safe YAML, its schema). ``profile_given``: ``--profile`` was
     passed, so the record's profile is not used.
     """
     path = bundled_sequence(path) or path
     if path.suffix != ".json":
-        return _sequence(path, suites)
+        return _sequence(path)
     try:
         text = textfile.read(path)
     except OSError as exc:
@@ -174,7 +176,7 @@ def load(path: Path, suites: Path, *, profile_given: bool = False) -> ReplayTarg
     except (ValueError, RecursionError):
         raise ReplayFileError(f"{path} is not JSON; it is {_NEITHER}") from None
     if isinstance(data, dict) and "steps" in data and "check" not in data:
-        return _sequence(path, suites)
+        return _sequence(path)
     if not (isinstance(data, dict) and ("check" in data or "test" in data)):
         raise ReplayFileError(f"{path} is {_NEITHER}")
     return _record(path, data, suites, profile_given)
@@ -196,7 +198,7 @@ def bundled_sequence_ids() -> list[str]:
     return sorted(p.stem for p in (bundled.fixtures_dir() / "sequences").glob("*.yaml"))
 
 
-def _sequence(path: Path, suites: Path) -> ReplayTarget:
+def _sequence(path: Path) -> ReplayTarget:
     try:
         spec = sequence_files.load(path)
     except SequenceFileError as exc:
@@ -205,9 +207,8 @@ def _sequence(path: Path, suites: Path) -> ReplayTarget:
                            if not path.exists() else "")
             raise ReplayFileError(one_line(str(exc), limit=1000) + bundled_ids) from None
         raise ReplayFileError(one_line(f"{path} is {_NEITHER}: {exc}")) from None
-    return ReplayTarget(
-        nodes=[f"{suites / 'test_entra_sequences.py'}::test_sequence"],
-        options=["--scim-sequence-file", str(path.resolve()), "--scim-verbose", "-s"],
+    return ReplayTarget(  # the file is the item's collector (pytest_plugin.sequence_items)
+        nodes=[str(path.resolve())], options=["--scim-verbose", "-s"],
         check=None, profile=None, label=f"sequence {spec.id}",
     )
 
@@ -226,12 +227,12 @@ def _record(path: Path, data: dict[str, Any], suites: Path, profile_given: bool)
             "('scimcheck checks' lists them); was it written by another version?"
         ))
     file_name, item = test.split("::", 1)
-    function = item.split("[", 1)[0]
-    suite = _suite_files(suites).get(file_name)
-    if suite is None or function not in _test_functions(suite):
+    suite = _item_file(suites, file_name, item)
+    if suite is None:
         raise ReplayFileError(one_line(
             f"{path}: test {test!r} is not one of the suites' items (the suites are "
-            f"{', '.join(_suite_files(suites))}); a record can only name scimcheck's own tests"
+            f"{', '.join(_suite_files(suites))} and the bundled sequence files); a record can "
+            "only name scimcheck's own tests"
         ))
     profile = None if profile_given else _profile(path, data.get("profile"))
     options = ["--scim-seed", str(data["seed"])] if data.get("seed") is not None else []
@@ -278,6 +279,34 @@ def _profile(path: Path, value: str | None) -> str | None:
             "scimcheck to read; pass --profile NAME or --profile PATH to say which to use"
         ))
     return str(shipped)
+
+
+def _item_file(suites: Path, file_name: str, item: str) -> Path | None:
+    """The bundled file that holds the item a record names: a suite module defining its test
+    function, or a bundled sequence file (``user-lifecycle.yaml::legacy``) yielding an item of
+    that name; ``None`` when the record names anything else."""
+    if item_names.is_sequence_item(f"{file_name}::{item}"):
+        found = _sequence_files().get(file_name)
+        if found is None:
+            return None
+        try:
+            spec = sequence_files.load(found)
+        except SequenceFileError:
+            return None
+        return found if item in item_names.item_names(spec) else None
+    suite = _suite_files(suites).get(file_name)
+    if suite is None or item.split("[", 1)[0] not in _test_functions(suite):
+        return None
+    return suite
+
+
+def _sequence_files() -> dict[str, Path]:
+    """The bundled sequence files by bare name (regular files, no symlinks)."""
+    directory = sequence_files.default_directory()
+    return {
+        p.name: p for p in sorted(directory.glob("*"))
+        if p.suffix in item_names.SUFFIXES and p.is_file() and not p.is_symlink()
+    }
 
 
 def _suite_files(suites: Path) -> dict[str, Path]:

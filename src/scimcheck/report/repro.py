@@ -22,6 +22,7 @@ from scimcheck.http import redaction
 from scimcheck.http.curl import Judgement, render_script
 from scimcheck.http.transport import Exchange
 from scimcheck.scim import profiles
+from scimcheck.sequences import item_names
 from scimcheck.sequences.runner import Evaluation, Sequence
 
 MAX_SEEN = 300
@@ -87,15 +88,16 @@ def write(
     document: dict[str, Any], directory: Path, profile: str | None = None,
     examples: int | None = None, shards: int = 1,
 ) -> list[Path]:
-    """Write each failure's script as ``repro/<check>--<test>.sh``, and beside it a failure
-    record (``.json``) that ``scimcheck replay`` re-runs; the scripts written."""
+    """Write each failure's script as ``repro/<check>--<test>.sh`` (``<test>``: the test
+    function, or the sequence file and its item: ``user-lifecycle-legacy``), and beside it a
+    failure record (``.json``) that ``scimcheck replay`` re-runs; the scripts written."""
     written: list[Path] = []
     for entry in document.get("checks", ()):
         for failure in entry.get("failures", ()):
             script = failure.get("repro")
             if not script:
                 continue
-            test = failure.get("test", "").split("::")[-1]
+            test = item_names.short_name(failure.get("test", ""))
             path = directory / f"{_slug(entry['id'])}--{_slug(test) or 'run'}.sh"
             if path in written:
                 continue

@@ -1,0 +1,126 @@
+"""Settings resolution: the ``--scim-*`` options (flag > environment variable > default) read
+once into :class:`~scimcheck.settings.run.Settings`; a bad value is a usage error."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from scimcheck.pytest_plugin.options import SETTINGS_KEY, STARTED_INPUT, STATE_KEY
+from scimcheck.settings.run import (
+    RUN_ID_ENV,
+    RUN_SEED_ENV,
+    Settings,
+)
+
+if TYPE_CHECKING:
+    from scimcheck.entra.dialects import Dialect
+    from scimcheck.settings.options import Option
+
+
+def _option(config: pytest.Config, name: str, env: str) -> Any:
+    value = config.getoption(name)
+    if value is None:
+        value = os.environ.get(env) or None
+    return value
+
+
+def _value(config: pytest.Config, option: Option) -> Any:
+    """``option`` resolved once by the settings layer (``--scim-NAME`` > its variable >
+    default, scimcheck.settings.options); a bad value is a usage error."""
+    from scimcheck.core.errors import ConfigError
+    from scimcheck.settings import options
+
+    try:
+        return options.resolve(option, config.getoption(option.plugin_dest), os.environ,
+                               flag=option.plugin_flag)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _deadline(config: pytest.Config) -> float:
+    """The run deadline in seconds: positive and finite (results.json records it)."""
+    from scimcheck.settings import options
+
+    return float(_value(config, options.DEADLINE))
+
+
+def _per_worker(config: pytest.Config, rate: float | None) -> float | None:
+    """A run-wide request rate split evenly over pytest-xdist workers."""
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    return None if rate is None else rate / max(workers, 1)
+
+
+def _verify(config: pytest.Config, strict: bool = True) -> bool | str:
+    """TLS verification: --scim-ca-bundle / --scim-insecure > SCIM_CA_BUNDLE / SCIM_INSECURE >
+    on. A bad value is a usage error (``strict``) or, before the options are judged, ``True``."""
+    from scimcheck.core.errors import ConfigError
+    from scimcheck.http import tls
+
+    try:
+        return tls.resolve(
+            config.getoption("scim_ca_bundle"), config.getoption("scim_insecure"), os.environ,
+            ca_flag="--scim-ca-bundle", insecure_flag="--scim-insecure",
+        )
+    except ConfigError as exc:
+        if strict:
+            raise pytest.UsageError(str(exc)) from None
+        return True
+
+
+def _dialects(config: pytest.Config) -> tuple[Dialect, ...]:
+    from scimcheck.entra import dialects
+    from scimcheck.settings import options
+
+    return dialects.parse_choice(_value(config, options.DIALECT))
+
+
+def resolve_settings(config: pytest.Config) -> Settings:
+    """Read the options once; a bad value is a usage error naming the fix."""
+    if SETTINGS_KEY in config.stash:
+        return config.stash[SETTINGS_KEY]
+    from scimcheck.core.errors import ConfigError
+    from scimcheck.http.transport import ENTRA_TIMEOUT_S
+    from scimcheck.scim import profiles
+    from scimcheck.settings import options
+
+    url = _value(config, options.URL)
+    if not url:
+        raise pytest.UsageError(
+            "no SCIM endpoint given: pass --scim-url URL (or set SCIM_URL); "
+            "`scimcheck run` with no URL tests the embedded reference server"
+        )
+    token = _value(config, options.TOKEN)
+    try:
+        profile = profiles.load(_value(config, options.PROFILE))
+        options.check_environment((options.STRICT,), os.environ)  # even under --scim-strict
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    seed = _value(config, options.SEED)
+    settings = Settings(
+        base_url=str(url).rstrip("/"),
+        token=token,
+        profile=profile,
+        dialects=_dialects(config),
+        strict=bool(_value(config, options.STRICT)),
+        timeout_s=_value(config, options.TIMEOUT) or ENTRA_TIMEOUT_S,
+        seed=int(os.environ[RUN_SEED_ENV]) if seed is None else int(seed),
+        run_id=os.environ[RUN_ID_ENV],
+        results_path=config.getoption("scim_results"),
+        embedded=bool(config.getoption("scim_embedded")),
+        examples=int(_value(config, options.EXAMPLES)),
+        max_rps=_per_worker(config, _value(config, options.MAX_RPS)),
+        retry_budget_s=float(_value(config, options.RETRY_BUDGET)),
+        verify=_verify(config),
+        deadline_s=_deadline(config),
+    )
+    started = getattr(config, "workerinput", {}).get(STARTED_INPUT, config.stash[STATE_KEY].started)
+    settings.stop_at = float(started) + settings.deadline_s
+    if settings.profile.source == "auto":  # --profile auto: read /Schemas once
+        from scimcheck.scim import auto_profile
+
+        settings.profile = auto_profile.resolve(settings.transport_config())
+    config.stash[SETTINGS_KEY] = settings
+    return settings
