@@ -131,7 +131,7 @@ def test_hostile_answers_mid_run_fail_checks_and_leave_nothing_behind(
         origin = reference.base_url.removesuffix("/scim/v2")
         with HostileServer(name, picks=user_creates, inner=origin) as server:
             done = _run(server.base_url, tmp_path, "--",
-                        "-k", "user-lifecycle-legacy or create-minimal-user")
+                        "-k", "user-lifecycle.yaml and legacy or create-minimal-user")
             hostile_answers = server.hostile_answers
         leftovers = tagged_user_names(reference)
     assert "Traceback" not in done.stdout + done.stderr

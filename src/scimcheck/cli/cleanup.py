@@ -117,7 +117,7 @@ def _preflight(
     url: str, token: str | None, timeout: float | None, verify: bool | str = True
 ) -> int | None:
     """Entra's Test Connection query first: unreachable or refused is exit code 3."""
-    from scimcheck.scim import preflight
+    from scimcheck.entra import preflight
 
     problem = preflight.problem(url, token, timeout, verify=verify)
     return None if problem is None else fail(problem, exitcodes.TARGET_UNAVAILABLE)

@@ -45,9 +45,8 @@ def run_pytest(
     except ConfigError as exc:
         raise _Stopped(fail(str(exc))) from None
     with _target(args.url, token) as (url, target_token):
-        from scimcheck.entra import dialects
+        from scimcheck.entra import dialects, preflight
         from scimcheck.report import unreachable
-        from scimcheck.scim import preflight
 
         problem = preflight.problem(url, target_token, args.timeout, verify=args.verify)
         if problem is not None:

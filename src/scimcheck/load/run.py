@@ -69,7 +69,7 @@ def run(options: Options, token: str | None) -> int:
         return _worker(options, token)
     stop = _StopSignal()
     with stop.installed(), load_target(options, token) as (url, token):
-        from scimcheck.scim import preflight
+        from scimcheck.entra import preflight
 
         problem = preflight.problem(url, token, options.timeout_s, verify=options.verify)
         if problem is not None:

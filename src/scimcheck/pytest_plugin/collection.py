@@ -51,7 +51,7 @@ def pytest_collection_modifyitems(
 def _preflight(settings: Settings) -> None:
     """Entra's Test Connection query with the token: unreachable or refused → exit code 3."""
     from scimcheck.core import exitcodes
-    from scimcheck.scim import preflight
+    from scimcheck.entra import preflight
 
     problem = preflight.problem(
         settings.base_url, settings.token, settings.timeout_s, verify=settings.verify

@@ -36,7 +36,7 @@ class RunCollector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect the verdicts each test report carries, and count outcomes."""
-        if not self.state.collected_scim and "scim" in report.keywords:
+        if not self.state.collected_scim and getattr(report, "scimcheck_item", False):
             # under pytest-xdist the workers collect: the first SCIM report says it ran here
             resolve_settings(self.config)
             guard_outputs(self.config)

@@ -1,6 +1,6 @@
 """The fixtures the suites use: ``scim`` (a sequence bound to the target, cleaned up after),
 ``scim_settings``, ``scim_capabilities``, ``scim_dialect``, ``scim_factories``, ``scim_users``,
-``scim_budget`` and ``scim_shard`` (docs/suites.md)."""
+``scim_budget`` and ``scim_shard``: the suites in suites/ are written with them."""
 
 from __future__ import annotations
 

@@ -67,6 +67,10 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Put verdicts and the transcript on the report; show our failures without a traceback."""
     report = yield
+    if item.get_closest_marker("scim") is not None:
+        # said on the report itself: its keywords also hold every folder name of its path,
+        # and a folder called scim (tests/scim/) is no SCIM test
+        report.scimcheck_item = True  # type: ignore[attr-defined]
     stopped = item.stash.get(STOPPED_KEY, None)
     if stopped is not None:  # said once, on the report of the phase that stopped
         del item.stash[STOPPED_KEY]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from scimcheck import TOKEN_ENV
+from scimcheck.entra import requests
 from scimcheck.http.transport import Exchange, Transport, TransportConfig
 from scimcheck.scim import endpoints
 
@@ -23,9 +24,8 @@ def problem(
     stops the run here."""
     timeout = min(timeout_s or PREFLIGHT_TIMEOUT_S, PREFLIGHT_TIMEOUT_S)
     with Transport(TransportConfig(url, token, timeout, verify=verify)) as transport:
-        answer = transport.send(
-            "GET", endpoints.USERS, params={"filter": f'userName eq "{uuid.uuid4()}"'}
-        )
+        probe = requests.match_user(str(uuid.uuid4()))  # Test Connection's query
+        answer = transport.send(probe.method, probe.path, params=probe.query)
         if answer.error:
             return f"target unreachable: {answer.error}"
         if answer.status in (401, 403):
