@@ -8,6 +8,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING, NoReturn
 
+from scimcheck.cli import oauth_login
 from scimcheck.core import exitcodes, numeric
 from scimcheck.settings import options
 
@@ -46,7 +47,8 @@ those of serve, record and load."""
 _FLAGS = {"listen": "--listen", "workers": "-n/--workers"}
 
 _TEXTS = ("token", "profile", "report_dir", "baseline", "old", "new", "results", "host", "out",
-          "run_id", "variant", "ca_bundle", "master_bind_host", "master_host", "file")
+          "run_id", "variant", "ca_bundle", "master_bind_host", "master_host", "file",
+          "client_id", "scope")
 """String options that must not be empty: ``--host ''`` would bind every interface,
 ``--report-dir ''`` is the working directory, ``--token ''`` would silently be no token."""
 
@@ -74,6 +76,8 @@ def option_problem(args: argparse.Namespace) -> str | None:
         except ValueError:
             return numeric.WORKERS.message(f"{_FLAGS['workers']} {workers[:40]!r}")
     try:
+        if args.command in oauth_login.COMMANDS:
+            oauth_login.resolve(args)
         if args.command in TOKEN_COMMANDS:
             if getattr(args, "token", None):
                 options.TOKEN.given(args.token)
