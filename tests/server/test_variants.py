@@ -1248,3 +1248,11 @@ def test_oauth_expired_token_accepted() -> None:
         clock.now += 3600 + 1
         assert _users(client, token["access_token"]) == (401 if variant is None else 200)
         assert _users(client, "never-issued") == 401
+
+
+def test_oauth_token_type_missing() -> None:
+    for variant in (None, "oauth-token-type-missing"):
+        issuer, client, _ = _oauth(variant)
+        document = body_of(_token_answer(client, issuer.client_id, issuer.client_secret))
+        assert ("token_type" in document) == (variant is None)
+        assert _users(client, document["access_token"]) == 200  # the token itself works

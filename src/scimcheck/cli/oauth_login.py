@@ -58,6 +58,6 @@ def sign_in(client_credentials: ClientCredentials) -> tuple[OAuthClient, str | N
 
     client = OAuthClient(client_credentials)
     answer = client.fetch()
-    if answer.problem is None:
+    if answer.usable_token:
         return client, None
     return client, f"cannot get an OAuth access token: {answer.problem}"

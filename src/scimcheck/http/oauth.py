@@ -79,9 +79,9 @@ class OAuthClient:
         self.fetches += 1
         answer = request_token(self.credentials, self._session)
         self.last = answer
-        if answer.problem is None and answer.access_token:
+        if answer.usable_token:
             lifetime = answer.lifetime_s or DEFAULT_LIFETIME_S
-            self._set(answer.access_token, self._clock() + lifetime)
+            self._set(answer.usable_token, self._clock() + lifetime)
         else:
             self._retry_at = self._clock() + RETRY_FETCH_S
         return answer
@@ -97,7 +97,7 @@ class OAuthClient:
         with self._lock:
             now = self._clock()
             due = self._token is None or now >= self._refresh_at
-            if due and now >= self._retry_at and self.fetch().problem is None:
+            if due and now >= self._retry_at and self.fetch().usable_token:
                 self._after_401 = False
             return f"Bearer {self._token}" if self._token else None
 
@@ -109,7 +109,7 @@ class OAuthClient:
                 return True  # another request renewed it meanwhile: send with that one
             if self._after_401:
                 return False  # a fresh token refused too: the 401 is the endpoint's answer
-            if self.fetch().problem is not None:
+            if not self.fetch().usable_token:
                 return False
             self._after_401 = True
             return True

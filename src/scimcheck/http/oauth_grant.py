@@ -69,6 +69,13 @@ class TokenAnswer:
     """Why no usable bearer token came back, in one line; ``None`` when one did."""
 
     @property
+    def usable_token(self) -> str | None:
+        """The access token of a 200 answer: a client sends it even when the answer breaks a
+        rule (no token_type), as a lenient client would; ``auth.oauth.token-grant`` judges
+        the rule."""
+        return self.access_token if self.exchange.status == 200 else None
+
+    @property
     def lifetime_s(self) -> float | None:
         """``expires_in`` as seconds when it is a positive number, else ``None``."""
         value = self.expires_in

@@ -8,9 +8,9 @@ an access token (HTTP Basic or the form body, RFC 6749 §2.3.1) and sends it as 
 says (the self-tests use a few seconds to see a token expire). Wrong client credentials get
 ``invalid_client`` (RFC 6749 §5.2).
 
-Three switches (:class:`OAuthOptions`) make the broken variants: tokens that never expire (no
-``expires_in``, never refused), a token endpoint that ignores the secret, and a SCIM endpoint
-that accepts expired tokens.
+Four switches (:class:`OAuthOptions`) make the broken variants: tokens that never expire (no
+``expires_in``, never refused), a token endpoint that ignores the secret, a SCIM endpoint that
+accepts expired tokens, and a grant answered without ``token_type``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class OAuthOptions:
     never_expires: bool = False
     ignore_secret: bool = False
     accept_expired: bool = False
+    omit_token_type: bool = False
 
 
 class _Validator(RequestValidator):
@@ -134,9 +135,12 @@ class TokenIssuer:
         headers, body, status = self._server.create_token_response(
             request.url, "POST", request.get_data(as_text=True), dict(request.headers),
         )
-        if status == 200 and self.options.never_expires:
+        if status == 200 and (self.options.never_expires or self.options.omit_token_type):
             document = json.loads(body)
-            document.pop("expires_in", None)
+            if self.options.never_expires:
+                document.pop("expires_in", None)
+            if self.options.omit_token_type:
+                document.pop("token_type", None)
             body = json.dumps(document)
         return Response(body, status=status, headers=headers)
 

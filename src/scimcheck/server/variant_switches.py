@@ -78,6 +78,7 @@ _BEHAVIOURS: dict[str, Behaviour] = {
     "oauth-token-never-expires": Behaviour(oauth=OAuthOptions(never_expires=True)),
     "oauth-secret-ignored": Behaviour(oauth=OAuthOptions(ignore_secret=True)),
     "oauth-expired-token-accepted": Behaviour(oauth=OAuthOptions(accept_expired=True)),
+    "oauth-token-type-missing": Behaviour(oauth=OAuthOptions(omit_token_type=True)),
     "wrong-token-accepted": Behaviour(compare_token=False),
     "uppercase-family-name": Behaviour(store=StoreOptions(uppercase_family_name=True)),
     "patch-names-ignored": _patch(ignore_name_changes=True),

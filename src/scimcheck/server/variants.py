@@ -44,6 +44,8 @@ VARIANTS: dict[str, str] = {
     "with any secret (RFC 6749 §5.2 invalid_client never sent)",
     "oauth-expired-token-accepted": "with --oauth: the SCIM endpoint accepts an access token "
     "after its expires_in has run out",
+    "oauth-token-type-missing": "with --oauth: the token endpoint's answer has no token_type "
+    "(RFC 6749 §5.1 requires it; the token itself works)",
     "no-www-authenticate": "401 answers carry no WWW-Authenticate challenge (RFC 7235 §3.1)",
     "json-content-type": "responses say Content-Type application/json, not scim+json (D17)",
     "create-200": "POST create answers 200 instead of 201",
