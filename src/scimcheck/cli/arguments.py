@@ -40,6 +40,7 @@ NUMBERS: dict[str, numeric.Range] = {
     "groups": numeric.GROUPS, "rate": numeric.RATE, "duration": numeric.LOAD_DURATION,
     "tenants": numeric.TENANTS, "concurrency": numeric.CONCURRENCY,
     "expect_workers": numeric.TENANTS, "master_port": numeric.PORT,
+    "oauth_lifetime": numeric.SECONDS,
 }
 """Every numeric option (by argparse dest, any command) and the values it accepts: a run's
 (--timeout, --seed, …) as scimcheck.settings.options defines them for the plugin too, then
