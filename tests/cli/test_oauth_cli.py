@@ -72,3 +72,24 @@ def test_run_oauth_passes_against_the_embedded_server(
     assert {outcomes[check] for check in OAUTH_CHECKS} == {"passed"}
     assert outcomes["auth.missing-token-rejected"] == "passed"
     assert outcomes["auth.wrong-token-rejected"] == "passed"
+
+
+def test_record_forwards_with_the_upstreams_access_token(tmp_path: Path) -> None:
+    """``record --oauth-token-url …``: a request that carries a token reaches an OAuth upstream
+    with the upstream's access token; one without a token stays without (``auth: false``)."""
+    from scimcheck.http.oauth import OAuthClient
+    from scimcheck.record.proxy import TrafficRecorder
+    from scimcheck.server import ReferenceServer
+
+    with ReferenceServer(oauth=True) as upstream:
+        assert upstream.issuer is not None
+        client = OAuthClient(ClientCredentials(upstream.token_url, upstream.issuer.client_id,
+                                               upstream.issuer.client_secret))
+        recorder = TrafficRecorder(upstream.base_url, tmp_path / "out.yaml", auth=client,
+                                   log=lambda line: None)
+        with (ReferenceServer(app=recorder) as proxy,
+              Transport(TransportConfig(proxy.base_url, "whatever-entra-sends")) as entra):
+            assert entra.send("GET", "/Users").status == 200
+            assert entra.send("GET", "/Users", authenticated=False).status == 401
+    written = (tmp_path / "out.yaml").read_text(encoding="utf-8")
+    assert upstream.issuer.client_secret not in written and "whatever" not in written
