@@ -93,3 +93,23 @@ def test_record_forwards_with_the_upstreams_access_token(tmp_path: Path) -> None
             assert entra.send("GET", "/Users", authenticated=False).status == 401
     written = (tmp_path / "out.yaml").read_text(encoding="utf-8")
     assert upstream.issuer.client_secret not in written and "whatever" not in written
+
+
+@pytest.mark.parametrize("command", ["run", "cleanup"])
+def test_a_refused_client_stops_the_command_with_exit_3(command: str, tmp_path: Path) -> None:
+    from scimcheck.server import ReferenceServer
+
+    wrong = "cs-wrong-secret-0123456789"
+    with ReferenceServer(oauth=True) as server:
+        assert server.issuer is not None
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIM_", "SCIMCHECK_"))}
+        env["SCIM_CLIENT_SECRET"] = wrong
+        where = ("--report-dir", str(tmp_path)) if command == "run" else ("--all",)
+        done = subprocess.run(
+            [sys.executable, "-m", "scimcheck", command, server.base_url, *where,
+             "--oauth-token-url", server.token_url, "--client-id", server.issuer.client_id],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )
+    assert done.returncode == exitcodes.TARGET_UNAVAILABLE, done.stdout + done.stderr
+    assert "cannot get an OAuth access token" in done.stderr
+    assert "invalid_client" in done.stderr and wrong not in done.stdout + done.stderr

@@ -162,7 +162,9 @@ class Transport:
         An idempotent request (GET, PUT, DELETE) answered 429 or 503, or cut off mid-way, is
         sent again after its ``Retry-After`` (RFC 9110 §10.2.3; 1 s, then doubling, when absent),
         at most ``max_retries`` times and within ``retry_budget_s`` in all. Each attempt is its
-        own exchange in the transcript; a POST or PATCH is never repeated.
+        own exchange in the transcript; a POST or PATCH is never repeated. A request answered
+        401 is sent once more when the authorizer renewed its credential (an OAuth access token,
+        :mod:`scimcheck.http.oauth`): a 401 means the endpoint did not act on it.
         """
         refusal = self.guard.refusal(method, path) if self.guard else None
         if refusal is not None:

@@ -31,6 +31,9 @@ def problem(
         )
         if answer.error:
             return f"target unreachable: {answer.error}"
+        no_token = getattr(auth, "problem", None)  # the OAuth token endpoint refused
+        if no_token:
+            return f"cannot get an OAuth access token: {no_token}"
         if answer.status in (401, 403):
             fix = (
                 "check the OAuth client's access to the SCIM endpoint" if auth is not None
