@@ -451,7 +451,8 @@ def test_every_command_is_in_the_table() -> None:
     (f"--scim-url=https://admin:{PASSWORD}@127.0.0.1:9/scim", "set SCIM_TOKEN"),
     ("--scim-retry-budget=nan", "--scim-retry-budget nan is not"),
     ("--scim-timeout=inf", "--scim-timeout inf is not"),
-], ids=["unclosed-ipv6", "userinfo", "retry-budget-nan", "timeout-inf"])
+    ("--scim-oauth-token-url=http://127.0.0.1:9/token", "needs --scim-client-id"),
+], ids=["unclosed-ipv6", "userinfo", "retry-budget-nan", "timeout-inf", "oauth-no-client-id"])
 def test_plain_pytest_refuses_the_same_input(option: str, needle: str, tmp_path: Path) -> None:
     """The suites under plain pytest (docs/cli.md) judge their options by the same rules:
     pytest's usage error, one ERROR line, nothing sent."""
