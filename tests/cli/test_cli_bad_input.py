@@ -110,6 +110,39 @@ for name in ("unclosed-ipv6", "port-too-big", "userinfo", "access-token", "no-ho
     url, needle = URLS[name]
     CASES[f"run-SCIM_URL-{name}"] = c("run", needle=needle, env={"SCIM_URL": url})
 
+CLIENT_SECRET = "cs-Secret-77777"
+"""An OAuth client secret: never repeated."""
+OAUTH_URL = "http://127.0.0.1:9/oauth2/token"
+for command, prefix in (
+    ("run", ("run", "{closed}")),
+    ("replay", ("replay", "{tmp}/sequence.yaml", "{closed}")),
+    ("cleanup", ("cleanup", "{closed}", "--all")),
+    ("load", ("load", "{closed}")),
+    ("record", ("record", "--listen", "0", "--out", "{tmp}/out.yaml", "--upstream", "{closed}")),
+):
+    with_secret = {"SCIM_CLIENT_SECRET": CLIENT_SECRET}
+    CASES |= {
+        f"{command}-oauth-no-client-id": c(*prefix, "--oauth-token-url", OAUTH_URL,
+                                           needle="needs --client-id", env=with_secret),
+        f"{command}-client-id-no-token-url": c(*prefix, "--client-id", "app",
+                                               needle="--client-id needs --oauth-token-url"),
+        f"{command}-oauth-no-secret": c(*prefix, "--oauth-token-url", OAUTH_URL,
+                                        "--client-id", "app", needle="SCIM_CLIENT_SECRET"),
+        f"{command}-oauth-secret-line-break": c(
+            *prefix, "--oauth-token-url", OAUTH_URL, "--client-id", "app",
+            needle="SCIM_CLIENT_SECRET contains a line break",
+            env={"SCIM_CLIENT_SECRET": f"a\n{CLIENT_SECRET}"}),
+        f"{command}-oauth-token-url-ftp": c(*prefix, "--oauth-token-url", "ftp://x/token",
+                                            "--client-id", "app", needle="not an http(s) URL",
+                                            env=with_secret),
+        f"{command}-client-auth-jwt": c(*prefix, "--client-auth", "jwt",
+                                        needle="invalid choice: 'jwt'"),
+    }
+CASES["run-SCIM_OAUTH_TOKEN_URL-no-client-id"] = c(
+    "run", "{closed}", needle="needs --client-id",
+    env={"SCIM_OAUTH_TOKEN_URL": OAUTH_URL, "SCIM_CLIENT_SECRET": CLIENT_SECRET})
+CASES["run-oauth-with-url"] = c("run", "{closed}", "--oauth", needle="--oauth goes without URL")
+
 RUN = ("run", "{closed}")
 CASES |= {
     "run-unknown-flag": c(*RUN, "--bogus", needle="unrecognized arguments: --bogus"),
@@ -397,7 +430,7 @@ def test_bad_input_is_one_line_and_exit_2(
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].strip(), f"stderr is not one line: {err!r}"
     assert case.needle in lines[0], lines[0]
-    for secret in (PASSWORD, QUERY_SECRET, TEST_TOKEN, TOKEN_SECRET):
+    for secret in (PASSWORD, QUERY_SECRET, TEST_TOKEN, TOKEN_SECRET, CLIENT_SECRET):
         assert secret not in out + err
 
 
@@ -418,7 +451,8 @@ def test_every_command_is_in_the_table() -> None:
     (f"--scim-url=https://admin:{PASSWORD}@127.0.0.1:9/scim", "set SCIM_TOKEN"),
     ("--scim-retry-budget=nan", "--scim-retry-budget nan is not"),
     ("--scim-timeout=inf", "--scim-timeout inf is not"),
-], ids=["unclosed-ipv6", "userinfo", "retry-budget-nan", "timeout-inf"])
+    ("--scim-oauth-token-url=http://127.0.0.1:9/token", "needs --scim-client-id"),
+], ids=["unclosed-ipv6", "userinfo", "retry-budget-nan", "timeout-inf", "oauth-no-client-id"])
 def test_plain_pytest_refuses_the_same_input(option: str, needle: str, tmp_path: Path) -> None:
     """The suites under plain pytest (docs/cli.md) judge their options by the same rules:
     pytest's usage error, one ERROR line, nothing sent."""

@@ -240,3 +240,61 @@ def test_a_short_token_inside_a_word_is_chance_not_an_echo(token: str, run_suite
     position = [c.id for c in checks.all_checks()].index("auth.token-not-echoed")
     echo = document["checks"][position]
     assert echo["outcome"] == "passed", echo
+
+
+# --- OAuth 2.0 client credentials (issue 17 §1) -------------------------------------------------
+
+CLIENT_SECRET = "cs/S3CRET+0a7f-oauth-client-never-printed"
+"""A client secret with the characters encodings change ("/" and "+")."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["echoes-token", "oauth-secret-ignored"])
+def test_no_output_holds_an_access_token_or_the_client_secret(
+    variant: str, tmp_path: Path,
+) -> None:
+    """OAuth runs that fail (an endpoint echoing the access token in every answer; a token
+    endpoint issuing tokens for a wrong secret, whose answer is a failure's evidence), over two
+    workers, verbose, with pytest's debug log; then replay and cleanup with the same client. No
+    access token the token endpoint issued and not the client secret, in any form, anywhere."""
+    from scimcheck.server.oauth import TokenIssuer
+
+    reports = tmp_path / "reports"
+    with ReferenceServer(token=TOKEN, variant=variant, oauth=True) as server:
+        issuer = server.issuer
+        assert isinstance(issuer, TokenIssuer)
+        issuer.client_secret = CLIENT_SECRET
+        oauth = ("--oauth-token-url", server.token_url, "--client-id", issuer.client_id)
+        env = {**os.environ, "SCIM_CLIENT_SECRET": CLIENT_SECRET}
+        env.pop("SCIM_TOKEN", None)
+
+        def scimcheck(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "scimcheck", *args],
+                                  capture_output=True, text=True, env=env, timeout=600,
+                                  check=False)
+
+        run = scimcheck(
+            "run", server.base_url, *oauth, "--report-dir", str(reports), "--examples", "3",
+            "--seed", "7", "-n", "2", "--", "--scim-verbose", "-rA",
+            f"--log-file={reports / 'pytest.log'}", "--log-file-level=DEBUG",
+        )
+        terminal = [run.stdout, run.stderr]
+        records = sorted((reports / "repro").glob("*.json"))
+        assert records, "a failing run wrote no failure record"
+        replay = scimcheck("replay", str(records[0]), server.base_url, *oauth,
+                           "--report-dir", str(tmp_path / "replay"))
+        cleanup = scimcheck("cleanup", server.base_url, *oauth, "--all", "--dry-run")
+        terminal += [replay.stdout, replay.stderr, cleanup.stdout, cleanup.stderr]
+        issued = list(issuer._expiry)
+    assert run.returncode in (exitcodes.OK, exitcodes.CHECKS_FAILED), run.stdout[-3000:]
+    assert cleanup.returncode == exitcodes.OK, cleanup.stdout + cleanup.stderr
+    assert len(issued) >= 3  # the run's, each worker's checks', replay's and cleanup's
+    files = _every_file(tmp_path)
+    assert {".html", ".xml", ".json", ".sh", ".log"} <= {path.suffix for path in files}
+    leaks = [leak for secret in (CLIENT_SECRET, *issued)
+             for leak in _leaks(secret, files, terminal)]
+    assert leaks == [], "\n".join(leaks)
+    everything = b"".join(files.values()).decode("utf-8", "replace") + "".join(terminal)
+    assert "Bearer <redacted>" in everything  # not vacuous: the transcripts are in there
+    expected = "auth.token-not-echoed" if variant == "echoes-token" else "auth.oauth.invalid-client"
+    assert expected in run.stdout

@@ -12,7 +12,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "scimcheck"
 STDLIB_HTTP_CLIENTS = {"http.client", "urllib.request"}
-SENDING = {"http/transport.py", "http/pools.py", "http/reading.py", "http/forwarder.py"}
+SENDING = {"http/transport.py", "http/pools.py", "http/reading.py", "http/forwarder.py",
+           "http/oauth.py", "http/oauth_grant.py"}
 """The part of the transport that sends and reads HTTP; the rest of scimcheck.http (the exchange
 record, pacing, redaction, TLS settings, curl…) speaks none, as pyproject.toml's contract says."""
 

@@ -1177,3 +1177,82 @@ def test_externalid_create_refused() -> None:
     assert_error(broken.post("/Users", with_id), 400, "invalidValue")
     created = broken.post("/Users", {"userName": "b@x.com"})  # the body reaches the app intact
     assert created.status_code == 201 and body_of(created)["userName"] == "b@x.com"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _oauth(variant: str | None) -> tuple[Any, Any, _Clock]:
+    """The app with a token endpoint (scimcheck serve --oauth), a client for it, a clock."""
+    from werkzeug.test import Client
+
+    from scimcheck.server.app import create_app
+    from scimcheck.server.oauth import TokenIssuer
+
+    clock = _Clock()
+    issuer = TokenIssuer(options=behaviour_for(variant).oauth, clock=clock)
+    return issuer, Client(create_app(variant=variant, issuer=issuer)), clock
+
+
+def _token_answer(client: Any, client_id: str, secret: str) -> Any:
+    return client.post("/oauth2/token", data={"grant_type": "client_credentials"},
+                       headers={"Authorization": "Basic " + _b64(f"{client_id}:{secret}")})
+
+
+def _b64(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode()).decode()
+
+
+def _users(client: Any, token: str) -> int:
+    return int(client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"})
+               .status_code)
+
+
+def test_oauth_token_never_expires() -> None:
+    for variant in (None, "oauth-token-never-expires"):
+        issuer, client, clock = _oauth(variant)
+        answer = _token_answer(client, issuer.client_id, issuer.client_secret)
+        assert answer.status_code == 200
+        document = body_of(answer)
+        assert document["token_type"] == "Bearer"
+        assert ("expires_in" in document) == (variant is None)
+        clock.now += 3600 + 1
+        assert _users(client, document["access_token"]) == (401 if variant is None else 200)
+
+
+def test_oauth_secret_ignored() -> None:
+    for variant in (None, "oauth-secret-ignored"):
+        issuer, client, _ = _oauth(variant)
+        wrong = _token_answer(client, issuer.client_id, "not-the-secret")
+        if variant is None:
+            assert wrong.status_code == 401 and body_of(wrong)["error"] == "invalid_client"
+        else:
+            assert wrong.status_code == 200
+        stranger = _token_answer(client, "someone-else", issuer.client_secret)
+        assert body_of(stranger)["error"] == "invalid_client"  # the client id still counts
+
+
+def test_oauth_expired_token_accepted() -> None:
+    for variant in (None, "oauth-expired-token-accepted"):
+        issuer, client, clock = _oauth(variant)
+        token = body_of(_token_answer(client, issuer.client_id, issuer.client_secret))
+        assert token["expires_in"] == 3600  # the expiry is announced, only not enforced
+        assert _users(client, token["access_token"]) == 200
+        clock.now += 3600 + 1
+        assert _users(client, token["access_token"]) == (401 if variant is None else 200)
+        assert _users(client, "never-issued") == 401
+
+
+def test_oauth_token_type_missing() -> None:
+    for variant in (None, "oauth-token-type-missing"):
+        issuer, client, _ = _oauth(variant)
+        document = body_of(_token_answer(client, issuer.client_id, issuer.client_secret))
+        assert ("token_type" in document) == (variant is None)
+        assert _users(client, document["access_token"]) == 200  # the token itself works

@@ -215,3 +215,22 @@ RECORDED: dict[str, set[str]] = {
 PROVEN_ELSEWHERE: dict[str, str] = {
     "transport.tls12": "tests/http/test_tls.py (TLS 1.3-only server)",
 }
+
+
+# variant → the checks it fails when served with --oauth (tests/verdicts/test_oauth_verdicts.py):
+# OAuth checks are judged only when the run has client credentials, so a plain run of these
+# variants passes (they change nothing outside the token endpoint and token checks). An expired
+# token is only seen when tokens live a few seconds: those runs also fail the lifetime check.
+OAUTH_LIFETIME_S: dict[str, float] = {"oauth-expired-token-accepted": 2.0}
+OAUTH: dict[str, set[str]] = {
+    "oauth-token-never-expires": {"auth.oauth.token-lifetime"},
+    "oauth-secret-ignored": {"auth.oauth.invalid-client"},
+    "oauth-token-type-missing": {"auth.oauth.token-grant"},
+    "oauth-expired-token-accepted": {"auth.oauth.token-lifetime",
+                                     "auth.oauth.expired-token-refused"},
+}
+for _variant in OAUTH:
+    EXPECTED.setdefault(_variant, set())  # without --oauth: nothing fails
+OAUTH_ONLY_CHECKS = {"auth.oauth.token-grant", "auth.oauth.token-lifetime",
+                     "auth.oauth.invalid-client", "auth.oauth.expired-token-refused"}
+"""Not evaluated in a run without OAuth client credentials (the reference server's plain run)."""

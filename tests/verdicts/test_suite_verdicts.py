@@ -18,6 +18,8 @@ from support.harness import RunSuites, failed_checks
 from support.variant_map import (
     EXPECTED,
     GENERATED,
+    OAUTH,
+    OAUTH_ONLY_CHECKS,
     PROFILE_ONLY_CHECKS,
     PROVEN_ELSEWHERE,
     RECORDED,
@@ -38,14 +40,17 @@ def test_reference_server_passes_every_check(
     generated = set().union(*GENERATED.values())  # tests/verdicts/test_generated_verdicts.py
     recorded = set().union(*RECORDED.values())  # only replays of recordings judge these
     elsewhere = set(PROVEN_ELSEWHERE)  # e.g. TLS: the reference server is plain http
-    assert skipped == profile_only | generated | recorded | elsewhere, (
+    # judged with OAuth client credentials only (tests/verdicts/test_oauth_verdicts.py)
+    oauth = OAUTH_ONLY_CHECKS
+    assert skipped == profile_only | generated | recorded | elsewhere | oauth, (
         f"checks never evaluated by the suites: {skipped}"
     )
 
 
 def test_every_check_has_a_variant_that_makes_it_fail() -> None:
     proven = set().union(
-        *EXPECTED.values(), *GENERATED.values(), *RECORDED.values(), set(PROVEN_ELSEWHERE)
+        *EXPECTED.values(), *GENERATED.values(), *RECORDED.values(), *OAUTH.values(),
+        set(PROVEN_ELSEWHERE),
     )
     assert proven == set(checks.REGISTRY), (
         f"checks without a failing self-test: {set(checks.REGISTRY) - proven}"

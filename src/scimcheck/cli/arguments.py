@@ -8,6 +8,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING, NoReturn
 
+from scimcheck.cli import oauth_login
 from scimcheck.core import exitcodes, numeric
 from scimcheck.settings import options
 
@@ -39,6 +40,7 @@ NUMBERS: dict[str, numeric.Range] = {
     "groups": numeric.GROUPS, "rate": numeric.RATE, "duration": numeric.LOAD_DURATION,
     "tenants": numeric.TENANTS, "concurrency": numeric.CONCURRENCY,
     "expect_workers": numeric.TENANTS, "master_port": numeric.PORT,
+    "oauth_lifetime": numeric.SECONDS,
 }
 """Every numeric option (by argparse dest, any command) and the values it accepts: a run's
 (--timeout, --seed, …) as scimcheck.settings.options defines them for the plugin too, then
@@ -46,7 +48,8 @@ those of serve, record and load."""
 _FLAGS = {"listen": "--listen", "workers": "-n/--workers"}
 
 _TEXTS = ("token", "profile", "report_dir", "baseline", "old", "new", "results", "host", "out",
-          "run_id", "variant", "ca_bundle", "master_bind_host", "master_host", "file")
+          "run_id", "variant", "ca_bundle", "master_bind_host", "master_host", "file",
+          "client_id", "scope")
 """String options that must not be empty: ``--host ''`` would bind every interface,
 ``--report-dir ''`` is the working directory, ``--token ''`` would silently be no token."""
 
@@ -74,6 +77,8 @@ def option_problem(args: argparse.Namespace) -> str | None:
         except ValueError:
             return numeric.WORKERS.message(f"{_FLAGS['workers']} {workers[:40]!r}")
     try:
+        if args.command in oauth_login.COMMANDS:
+            oauth_login.resolve(args)
         if args.command in TOKEN_COMMANDS:
             if getattr(args, "token", None):
                 options.TOKEN.given(args.token)

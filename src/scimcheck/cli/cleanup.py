@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from scimcheck import TOKEN_ENV
+from scimcheck.cli import oauth_login
 from scimcheck.cli.arguments import tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 from scimcheck.core import exitcodes
@@ -16,6 +17,7 @@ from scimcheck.http import redaction
 
 if TYPE_CHECKING:
     from scimcheck.cli.arguments import Subparsers
+    from scimcheck.http.auth import Authorizer
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -39,6 +41,7 @@ def add_parser(sub: Subparsers) -> None:
                          help="list what would be deleted; delete nothing")
     cleanup.add_argument("--timeout", type=float, metavar="SECONDS",
                          help="per-request timeout (default 60)")
+    oauth_login.add_arguments(cleanup)
     tls_arguments(cleanup)
 
 
@@ -66,13 +69,20 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
             return fail(f"--older-than: {exc}")
     try:
         verify = tls_verify(args)
+        given = oauth_login.resolve(args, verify)
     except ConfigError as exc:
         return fail(str(exc))
     token = os.environ.get(TOKEN_ENV) or None
-    code = _preflight(args.url, token, args.timeout, verify)
+    client, problem = None, None
+    if given is not None:
+        client, problem = oauth_login.sign_in(given)
+    if problem is not None:
+        return fail(problem, exitcodes.TARGET_UNAVAILABLE)
+    code = _preflight(args.url, token, args.timeout, verify, client)
     if code is not None:
         return code
-    config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S, verify=verify)
+    config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S, verify=verify,
+                             auth=client)
     with Transport(config) as transport:
         found = cleanup.find(transport, run_id, older_than_s)
         for note in found.notes:
@@ -114,10 +124,11 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
 
 def _preflight(
-    url: str, token: str | None, timeout: float | None, verify: bool | str = True
+    url: str, token: str | None, timeout: float | None, verify: bool | str = True,
+    auth: Authorizer | None = None,
 ) -> int | None:
     """Entra's Test Connection query first: unreachable or refused is exit code 3."""
     from scimcheck.entra import preflight
 
-    problem = preflight.problem(url, token, timeout, verify=verify)
+    problem = preflight.problem(url, token, timeout, verify=verify, auth=auth)
     return None if problem is None else fail(problem, exitcodes.TARGET_UNAVAILABLE)

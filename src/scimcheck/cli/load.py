@@ -8,11 +8,13 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scimcheck.cli import oauth_login
 from scimcheck.cli.arguments import tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 
 if TYPE_CHECKING:
     from scimcheck.cli.arguments import Subparsers
+    from scimcheck.http.oauth_grant import ClientCredentials
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -56,6 +58,8 @@ def add_parser(sub: Subparsers) -> None:
                       help="be a Locust worker of the master at --master-host")
     load.add_argument("--master-host", default="127.0.0.1", metavar="HOST",
                       help="the master a worker connects to (default 127.0.0.1)")
+    oauth_login.add_arguments(load, whose="URL (the access token fetched at the start is sent "
+                              "throughout: a load run lasts minutes, a token an hour or more)")
     tls_arguments(load)
 
 
@@ -90,8 +94,12 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     try:
         reports.prepare(Path(args.report_dir), ("load.json",))
         verify = tls_verify(args)
+        given = oauth_login.resolve(args, verify)
     except ConfigError as exc:
         return fail(str(exc))
+    stopped = None if given is None else _sign_in(args.url, given)
+    if stopped is not None:
+        return stopped
     options = load_launch.Options(
         url=args.url, verify=verify, users=args.users, groups=args.groups, rate=rate,
         duration_s=args.duration, tenants=tenants, concurrency=concurrency,
@@ -101,3 +109,21 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
         master_port=args.master_port, worker=args.worker, master_host=args.master_host,
     )
     return load_launch.launch(options)
+
+
+def _sign_in(url: str | None, given: ClientCredentials) -> int | None:
+    """The access token for the load's process, in its ``SCIM_TOKEN`` (inherited, never on
+    disk); the exit code when there is none."""
+    import os
+
+    from scimcheck import TOKEN_ENV
+    from scimcheck.core import exitcodes
+
+    if not url:
+        return fail("the OAuth options need URL: the embedded server takes a bearer token")
+    client, problem = oauth_login.sign_in(given)
+    token = client.shared()
+    if problem is not None or token is None:
+        return fail(problem or "no access token", exitcodes.TARGET_UNAVAILABLE)
+    os.environ[TOKEN_ENV] = token.partition(" ")[2]
+    return None

@@ -75,7 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("arguments after '--' are pytest options and only go with 'run'")
     token = getattr(args, "token", None) or os.environ.get(TOKEN_ENV) or None
     urls = (getattr(args, "url", None), getattr(args, "upstream", None))
-    secrets_ = [token, *(s for url in urls for s in redaction.url_secrets(url))]
+    from scimcheck.settings.oauth import CLIENT_SECRET_ENV
+
+    secrets_ = [token, os.environ.get(CLIENT_SECRET_ENV),
+                *(s for url in urls for s in redaction.url_secrets(url))]
     with redaction.registered(*secrets_), redaction.redacted_std_streams():
         redaction.install_log_redaction()
         try:

@@ -10,11 +10,17 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scimcheck import TOKEN_ENV
 from scimcheck.cli.common import fail, sigterm_as_interrupt, suites_path
 from scimcheck.core import exitcodes
 from scimcheck.http import redaction
+from scimcheck.settings import options
+from scimcheck.settings.oauth import CLIENT_SECRET_ENV
+
+if TYPE_CHECKING:
+    from scimcheck.http.oauth import OAuthClient
 
 SHARDS = 4
 """Items each generated-user property is split into (``--scim-shards``), serial or ``-n``: the
@@ -44,11 +50,15 @@ def run_pytest(
                         reports.REPRO_PATTERNS)
     except ConfigError as exc:
         raise _Stopped(fail(str(exc))) from None
-    with _target(args.url, token) as (url, target_token):
+    with _target(args, token) as (url, target_token):
         from scimcheck.entra import dialects, preflight
+        from scimcheck.http.oauth import SHARED_TOKEN_ENV
         from scimcheck.report import unreachable
 
-        problem = preflight.problem(url, target_token, args.timeout, verify=args.verify)
+        client, problem = _sign_in(args)
+        if problem is None:
+            problem = preflight.problem(url, target_token, args.timeout, verify=args.verify,
+                                        auth=client)
         if problem is not None:
             unreachable.write_reports(
                 report_dir, url, problem, embedded=not args.url,
@@ -60,6 +70,8 @@ def run_pytest(
             (report_dir / "results.json").unlink()
         with (
             _environment(TOKEN_ENV, target_token),
+            # the first access token, for the plugin and its -n workers: never on disk
+            _environment(SHARED_TOKEN_ENV, client.shared() if client else None),
             # only the plugins a run needs (PLUGINS): another installed pytest or Hypothesis
             # plugin can neither change a verdict nor slow every run and worker down
             _environment("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"),
@@ -74,19 +86,37 @@ def run_pytest(
             return int(pytest.main(argv_for(url)))
 
 
+def _sign_in(args: argparse.Namespace) -> tuple[OAuthClient | None, str | None]:
+    """With OAuth options, a client holding the run's first access token (or why none)."""
+    from scimcheck.cli import oauth_login
+
+    given = oauth_login.resolve(args, getattr(args, "verify", True))
+    if given is None:
+        return None, None
+    return oauth_login.sign_in(given)
+
+
 @contextlib.contextmanager
-def _target(url: str | None, token: str | None) -> Iterator[tuple[str, str | None]]:
-    """The URL to test: the given one, or a freshly started embedded reference server."""
-    if url:
-        yield url, token
+def _target(args: argparse.Namespace, token: str | None) -> Iterator[tuple[str, str | None]]:
+    """The URL to test: the given one, or a freshly started embedded reference server (with
+    ``--oauth``, its token endpoint and client credentials become the run's)."""
+    if args.url:
+        yield args.url, token
         return
     from scimcheck.server import ReferenceServer
 
     embedded_token = token or secrets.token_urlsafe(24)
     redaction.register(embedded_token)
-    with ReferenceServer(host="127.0.0.1", port=0, token=embedded_token) as server:
-        print(f"scimcheck: testing the embedded reference server at {server.base_url}")
-        yield server.base_url, embedded_token
+    oauth = bool(getattr(args, "oauth", False))
+    with ReferenceServer(host="127.0.0.1", port=0, token=embedded_token, oauth=oauth) as server:
+        print(f"scimcheck: testing the embedded reference server at {server.base_url}"
+              + (f" (OAuth token endpoint {server.token_url})" if oauth else ""))
+        secret = server.issuer.client_secret if server.issuer is not None else None
+        if server.issuer is not None:
+            redaction.register(secret)
+            args.oauth_token_url, args.client_id = server.token_url, server.issuer.client_id
+        with _environment(CLIENT_SECRET_ENV, secret or os.environ.get(CLIENT_SECRET_ENV)):
+            yield server.base_url, embedded_token
 
 
 @contextlib.contextmanager
@@ -163,6 +193,10 @@ def pytest_argv(
     argv += ["--scim-shards", str(SHARDS)]
     if getattr(args, "workers", None) not in (None, "1"):
         argv += ["-p", "xdist.plugin", "-n", args.workers]
+    for option in options.OAUTH:  # the plugin reads the secret from SCIM_CLIENT_SECRET
+        value = getattr(args, option.name, None)
+        if value:
+            argv += [option.plugin_flag, str(value)]
     verify = getattr(args, "verify", True)
     if verify is False:
         argv.append("--scim-insecure")

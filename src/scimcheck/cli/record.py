@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scimcheck.cli import oauth_login
 from scimcheck.cli.arguments import tls_arguments
 from scimcheck.cli.common import fail, sigterm_as_interrupt, tls_verify
 from scimcheck.core import exitcodes
@@ -34,6 +35,8 @@ def add_parser(sub: Subparsers) -> None:
                         help="address to bind (default 127.0.0.1)")
     record.add_argument("--out", required=True, metavar="FILE",
                         help="the sequence file to write (YAML)")
+    oauth_login.add_arguments(record, whose="the upstream (a recorded request that carries a "
+                              "token is forwarded with the upstream's access token)")
     tls_arguments(record, whose="the upstream's")
 
 
@@ -45,13 +48,19 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
     try:
         verify = tls_verify(args)
+        given = oauth_login.resolve(args, verify)
     except ConfigError as exc:
         return fail(str(exc))
+    client = None
+    if given is not None:
+        client, problem = oauth_login.sign_in(given)
+        if problem is not None:
+            return fail(problem, exitcodes.TARGET_UNAVAILABLE)
     out = Path(args.out)
     if not out.parent.is_dir():
         return fail(f"--out {args.out!r}: the directory {str(out.parent)!r} does not exist")
     try:
-        recorder = TrafficRecorder(args.upstream, out, verify=verify)
+        recorder = TrafficRecorder(args.upstream, out, verify=verify, auth=client)
     except OSError as exc:
         return fail(f"cannot write {args.out!r}: {exc.strerror or exc}")
     proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder,

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scimcheck import TOKEN_ENV
 from scimcheck.checks import registry as checks
+from scimcheck.cli import oauth_login
 from scimcheck.cli.arguments import numeric_environment, tls_arguments
 from scimcheck.cli.common import fail, suites_path, tls_verify
 from scimcheck.cli.pytest_session import _Stopped, pytest_argv, run_pytest
@@ -39,6 +40,7 @@ from scimcheck.http.redaction import one_line
 from scimcheck.scim import profiles, schemas
 from scimcheck.sequences import files as sequence_files
 from scimcheck.sequences import item_names
+from scimcheck.settings import options
 
 if TYPE_CHECKING:
     from scimcheck.cli.arguments import Subparsers
@@ -69,6 +71,7 @@ def add_parser(sub: Subparsers) -> None:
                         help="where the replay's reports go (default reports/replay)")
     replay.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="per-request timeout (default 60, Entra's limit)")
+    oauth_login.add_arguments(replay)
     tls_arguments(replay)
 
 
@@ -93,6 +96,7 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     settings = argparse.Namespace(
         url=args.url, dialect=args.dialect, strict=False, seed=None, timeout=args.timeout,
         examples=None, verify=verify,
+        **{option.name: getattr(args, option.name) for option in options.OAUTH},
     )
     report_dir = Path(args.report_dir)
     results_path = report_dir / "results.json"

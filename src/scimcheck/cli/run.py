@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scimcheck import TOKEN_ENV
+from scimcheck.cli import oauth_login
 from scimcheck.cli.arguments import numeric_environment, tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 from scimcheck.cli.pytest_session import _Stopped, pytest_argv, run_pytest
@@ -65,6 +66,10 @@ def add_parser(sub: Subparsers) -> None:
     run.add_argument("-n", "--workers", metavar="N|auto",
                      help="run the tests in N parallel processes (pytest-xdist; 'auto': one "
                      "per CPU); reports are merged. Default: one process")
+    run.add_argument("--oauth", action="store_true",
+                     help="without URL: the embedded server requires OAuth 2.0 client "
+                     "credentials, and the run gets its access tokens from its token endpoint")
+    oauth_login.add_arguments(run)
     tls_arguments(run)
 
 
@@ -90,6 +95,10 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
         )
     except ConfigError as exc:
         return fail(str(exc))
+    if args.oauth and args.url:
+        return fail("--oauth goes without URL (the embedded server's token endpoint); for URL "
+                    "give --oauth-token-url and --client-id, and the secret in "
+                    "SCIM_CLIENT_SECRET")
     if previous is None and args.fail_on != "any":
         return fail("--fail-on new needs --baseline: give the results.json of an earlier run")
     report_dir = Path(args.report_dir)

@@ -27,6 +27,12 @@ def add_parser(sub: Subparsers) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any)")
     serve.add_argument("--token", help=f"bearer token to require (or {TOKEN_ENV})")
+    serve.add_argument("--oauth", action="store_true",
+                       help="require OAuth 2.0 access tokens from the server's own token endpoint "
+                       "(client credentials; the client id and secret are printed)")
+    serve.add_argument("--oauth-lifetime", type=float, default=3600.0, metavar="SECONDS",
+                       help="with --oauth: how long an access token lives (default 3600; a few "
+                       "seconds lets auth.oauth.expired-token-refused be judged)")
     serve.add_argument("--variant", help="serve a deliberately broken variant (names: "
                        "--list-variants)")
     serve.add_argument("--list-variants", action="store_true",
@@ -48,9 +54,12 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
         )
     if not 0 <= args.port <= 65535:
         return fail(f"--port {args.port} is not a port number (0-65535)")
+    if args.oauth_lifetime != 3600.0 and not args.oauth:
+        return fail("--oauth-lifetime goes with --oauth")
     try:
         server = ReferenceServer(
-            host=args.host, port=args.port, token=token, variant=args.variant
+            host=args.host, port=args.port, token=token, variant=args.variant,
+            oauth=args.oauth, oauth_lifetime_s=args.oauth_lifetime,
         ).start()
     except OSError as exc:
         return fail(
@@ -60,6 +69,10 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     auth = "bearer token required" if token else (
         f"no token: anonymous requests are accepted (pass --token or set {TOKEN_ENV})"
     )
+    if server.issuer is not None:  # the user asked for these credentials: shown, not redacted
+        auth = (f"OAuth 2.0 access tokens required: token endpoint {server.token_url}, "
+                f"client id {server.issuer.client_id}, client secret "
+                f"{server.issuer.client_secret}, tokens live {args.oauth_lifetime:g} s")
     variant = f" [broken variant: {args.variant}]" if args.variant else ""
     try:  # from the banner on: a Ctrl-C as soon as it is read is the normal stop
         print(f"scimcheck reference server{variant} at {server.base_url} ({auth}); "

@@ -10,6 +10,7 @@ import uuid
 
 from scimcheck import TOKEN_ENV
 from scimcheck.entra import requests
+from scimcheck.http.auth import Authorizer
 from scimcheck.http.transport import Exchange, Transport, TransportConfig
 from scimcheck.scim import endpoints
 
@@ -17,20 +18,26 @@ PREFLIGHT_TIMEOUT_S = 30.0
 
 
 def problem(
-    url: str, token: str | None, timeout_s: float | None = None, *, verify: bool | str = True
+    url: str, token: str | None, timeout_s: float | None = None, *, verify: bool | str = True,
+    auth: Authorizer | None = None,
 ) -> str | None:
     """Why the target cannot be tested, or ``None`` when it answered like a SCIM endpoint.
     ``verify`` is the run's TLS setting (:mod:`scimcheck.http.tls`), so an untrusted certificate
-    stops the run here."""
+    stops the run here; ``auth`` replaces ``token`` (an OAuth client, scimcheck.http.oauth)."""
     timeout = min(timeout_s or PREFLIGHT_TIMEOUT_S, PREFLIGHT_TIMEOUT_S)
-    with Transport(TransportConfig(url, token, timeout, verify=verify)) as transport:
+    config = TransportConfig(url, token, timeout, verify=verify, auth=auth)
+    with Transport(config) as transport:
         probe = requests.match_user(str(uuid.uuid4()))  # Test Connection's query
         answer = transport.send(probe.method, probe.path, params=probe.query)
         if answer.error:
             return f"target unreachable: {answer.error}"
+        no_token = getattr(auth, "problem", None)  # the OAuth token endpoint refused
+        if no_token:
+            return f"cannot get an OAuth access token: {no_token}"
         if answer.status in (401, 403):
             fix = (
-                f"check the token in {TOKEN_ENV}"
+                "check the OAuth client's access to the SCIM endpoint" if auth is not None
+                else f"check the token in {TOKEN_ENV}"
                 if token
                 else f"the endpoint requires a token: set {TOKEN_ENV}"
             )

@@ -13,15 +13,16 @@ import unicodedata
 from scimcheck.core.errors import ConfigError
 
 
-def check(token: str, name: str) -> str:
+def check(token: str, name: str, what: str = "a bearer token") -> str:
     """``token`` when it can be sent in an Authorization header; else ``ConfigError`` naming
-    ``name`` (``SCIM_TOKEN``, ``--token``) and the position, not the token."""
+    ``name`` (``SCIM_TOKEN``, ``--token``) and the position, not the token. ``what`` is how
+    the message calls it (an OAuth client id or secret is sent in a header or form too)."""
     for index, char in enumerate(token):
         if unicodedata.category(char) == "Cc" or ord(char) > 0xFF:
-            what = "a line break or control character" if unicodedata.category(char) == "Cc" \
+            problem = "a line break or control character" if unicodedata.category(char) == "Cc" \
                 else "a character that cannot be sent in an HTTP header"
             raise ConfigError(
-                f"{name} contains {what} at position {index + 1}; a bearer token is one line "
+                f"{name} contains {problem} at position {index + 1}; {what} is one line "
                 f"of printable characters (RFC 6750 §2.1): set {name} again without it"
             )
     return token

@@ -28,6 +28,7 @@ from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.util import SKIP_HEADER
 
 from scimcheck.http import deadlines
+from scimcheck.http.auth import Authorizer, StaticBearer
 from scimcheck.http.exchange import SHOWN_BODY_CHARS, Exchange
 from scimcheck.http.guard import Guard
 from scimcheck.http.pacing import pace, retry_wait
@@ -91,6 +92,9 @@ class TransportConfig:
     """The most this transport waits for Retry-After in total; past it the answer stands."""
     max_rps: float | None = None
     """Cap on requests per second from this process (None: no cap)."""
+    auth: Authorizer | None = None
+    """How requests are authenticated (:mod:`scimcheck.http.auth`); ``None``: the static
+    ``token``, if any, as a bearer token."""
 
 
 class Transport:
@@ -119,7 +123,10 @@ class Transport:
         self._pools = connection_pools(config.verify)
         self._by_origin: dict[str, HTTPConnectionPool] = {}
         self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=config.timeout_s)
+        self._auth = config.auth or (StaticBearer(config.token) if config.token else None)
         self._secrets = Redactor([config.token])
+        self._secrets_of: tuple[str, ...] = (config.token,) if config.token else ()
+        self._sent_authorization: str | None = None
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -155,7 +162,9 @@ class Transport:
         An idempotent request (GET, PUT, DELETE) answered 429 or 503, or cut off mid-way, is
         sent again after its ``Retry-After`` (RFC 9110 §10.2.3; 1 s, then doubling, when absent),
         at most ``max_retries`` times and within ``retry_budget_s`` in all. Each attempt is its
-        own exchange in the transcript; a POST or PATCH is never repeated.
+        own exchange in the transcript; a POST or PATCH is never repeated. A request answered
+        401 is sent once more when the authorizer renewed its credential (an OAuth access token,
+        :mod:`scimcheck.http.oauth`): a 401 means the endpoint did not act on it.
         """
         refusal = self.guard.refusal(method, path) if self.guard else None
         if refusal is not None:
@@ -166,6 +175,12 @@ class Transport:
             pace(self.config.max_rps)
             shown = f"{label} (retry {attempt})".strip() if attempt else label
             exchange = self._attempt(method, path, params, body, authenticated, headers, shown)
+            sent_with = self._sent_authorization
+            if (exchange.status == 401 and sent_with and self._auth is not None
+                    and self._auth.refresh_after_401(sent_with)):
+                # a new access token (scimcheck.http.oauth): the refused request once more
+                exchange = self._attempt(method, path, params, body, authenticated, headers,
+                                         f"{shown} (again, with a new access token)".strip())
             wait = retry_wait(
                 method, exchange, attempt, max_retries=self.config.max_retries,
                 waited_s=self.retry_wait_s, budget_s=self.config.retry_budget_s,
@@ -222,10 +237,15 @@ class Transport:
             wire_headers["Content-Type"] = SCIM_JSON
         elif method not in ("GET", "HEAD"):
             wire_headers["Content-Length"] = "0"  # as requests sent it, so servers see no change
-        if authenticated and self.config.token:
-            wire_headers["Authorization"] = f"Bearer {self.config.token}"
+        authorization = self._auth.authorization() if authenticated and self._auth else None
+        if authorization:
+            wire_headers["Authorization"] = authorization
         if headers:
             wire_headers.update(headers)
+        # only the authorizer's own credential may be renewed after a 401
+        self._sent_authorization = (
+            authorization if authorization and wire_headers["Authorization"] == authorization
+            else None)
         exchange = Exchange(
             index=self.sent + 1,
             method=method,
@@ -288,17 +308,26 @@ class Transport:
         """Look for the token once in everything the endpoint chose (reason phrase, header names
         and values, body, and the error text that quotes a malformed answer); only an echo is
         rewritten. ``auth.token-not-echoed`` judges ``token_echoed``."""
-        secrets = self._secrets
+        secrets = self._current_secrets()
         headers = exchange.response_headers
         chosen = (exchange.reason, exchange.response_body, exchange.error or "",
                   *headers, *headers.values())
         exchange.token_echoed = any(secrets.found(text) for text in chosen)
-        if exchange.token_echoed and len(self.config.token or "") < SHORT_SECRET:
+        if exchange.token_echoed and min(map(len, self._secrets_of), default=0) < SHORT_SECRET:
             # a short token turns up inside words by chance: only one standing apart is an echo
             exchange.token_echoed = any(secrets.found_apart(text) for text in chosen)
         if not exchange.token_echoed:
             return
         exchange.rewrite_answer(secrets.redact)
+
+    def _current_secrets(self) -> Redactor:
+        """The redactor for the credentials in use (an OAuth access token changes)."""
+        if self._auth is not None:
+            now = self._auth.secrets()
+            if now != self._secrets_of:
+                self._secrets_of = now
+                self._secrets = Redactor(list(now))
+        return self._secrets
 
     def _recorded(self, exchange: Exchange) -> Exchange:
         self.sent += 1

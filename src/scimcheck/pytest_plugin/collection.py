@@ -54,7 +54,8 @@ def _preflight(settings: Settings) -> None:
     from scimcheck.entra import preflight
 
     problem = preflight.problem(
-        settings.base_url, settings.token, settings.timeout_s, verify=settings.verify
+        settings.base_url, settings.token, settings.timeout_s, verify=settings.verify,
+        auth=settings.authorizer(),
     )
     if problem is not None:
         from scimcheck.http.redaction import for_terminal

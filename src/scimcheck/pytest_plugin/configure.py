@@ -70,6 +70,20 @@ def _verify(config: pytest.Config, strict: bool = True) -> bool | str:
         return True
 
 
+def _oauth(config: pytest.Config, timeout_s: float | None) -> Any:
+    """OAuth client credentials (``--scim-oauth-token-url``, ``--scim-client-id``,
+    ``SCIM_CLIENT_SECRET``…), or ``None``; a bad or missing one is a usage error."""
+    from scimcheck.core.errors import ConfigError
+    from scimcheck.settings import oauth, options
+
+    given = {o.name: config.getoption(o.plugin_dest) for o in options.OAUTH}
+    try:
+        return oauth.credentials(given, os.environ, plugin=True, timeout_s=timeout_s,
+                                 verify=_verify(config))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 def _dialects(config: pytest.Config) -> tuple[Dialect, ...]:
     from scimcheck.entra import dialects
     from scimcheck.settings import options
@@ -115,6 +129,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         retry_budget_s=float(_value(config, options.RETRY_BUDGET)),
         verify=_verify(config),
         deadline_s=_deadline(config),
+        oauth=_oauth(config, timeout_s=_value(config, options.TIMEOUT)),
     )
     started = getattr(config, "workerinput", {}).get(STARTED_INPUT, config.stash[STATE_KEY].started)
     settings.stop_at = float(started) + settings.deadline_s

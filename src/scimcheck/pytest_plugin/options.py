@@ -33,6 +33,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-token", default=None,
                     help="Bearer token. Prefer the SCIM_TOKEN environment variable: a flag value "
                     "shows up in process lists.")
+    group.addoption("--scim-oauth-token-url", default=None, metavar="URL",
+                    help="OAuth 2.0 client credentials: the token endpoint; requests then carry "
+                    "its access token (env SCIM_OAUTH_TOKEN_URL; the secret comes from "
+                    "SCIM_CLIENT_SECRET only).")
+    group.addoption("--scim-client-id", default=None, metavar="ID",
+                    help="The OAuth client id (env SCIM_CLIENT_ID).")
+    group.addoption("--scim-scope", default=None,
+                    help="The OAuth scope to ask for (env SCIM_SCOPE; default: the token "
+                    "endpoint's).")
+    group.addoption("--scim-client-auth", default=None, choices=("basic", "post"),
+                    help="How the OAuth client authenticates: HTTP Basic or the form body (env "
+                    "SCIM_CLIENT_AUTH; default basic).")
     group.addoption("--scim-profile", default=None,
                     help="Attribute-mapping profile: a bundled name or a file (env SCIM_PROFILE; "
                     "default entra-app).")

@@ -5,6 +5,7 @@ verification is off."""
 from __future__ import annotations
 
 import contextlib
+import os
 
 import pytest
 
@@ -23,8 +24,13 @@ def guard_outputs(config: pytest.Config) -> None:
         return
     url = _option(config, "scim_url", "SCIM_URL")
     stack = config.stash[OUTPUTS_KEY] = contextlib.ExitStack()
+    from scimcheck.http.oauth import SHARED_TOKEN_ENV
+    from scimcheck.settings.oauth import CLIENT_SECRET_ENV
+
+    shared = os.environ.get(SHARED_TOKEN_ENV, "")  # "<expires_at> <token>"
     stack.enter_context(redaction.registered(
-        _option(config, "scim_token", "SCIM_TOKEN"), *redaction.url_secrets(url)
+        _option(config, "scim_token", "SCIM_TOKEN"), *redaction.url_secrets(url),
+        os.environ.get(CLIENT_SECRET_ENV), shared.partition(" ")[2] or None,
     ))
     redaction.install_log_redaction()
     stack.callback(redaction.uninstall_log_redaction)

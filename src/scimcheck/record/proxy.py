@@ -50,6 +50,8 @@ from scimcheck.server.app import BASE_PATH
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from scimcheck.http.auth import Authorizer
+
 CHECK = "recorded.same-status"
 _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -71,9 +73,12 @@ class TrafficRecorder:
 
     def __init__(
         self, upstream: str, out: Path, verify: bool | str = True,
-        log: Callable[[str], None] = _stderr,
+        log: Callable[[str], None] = _stderr, auth: Authorizer | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
+        self._auth = auth
+        """OAuth client credentials for the upstream (``--oauth-token-url``): a request that
+        carries a token is forwarded with the upstream's access token instead."""
         self._upstream = Upstream.parse(self.upstream)
         self._log = log
         self.out = out
@@ -103,6 +108,8 @@ class TrafficRecorder:
                                      f"{MAX_BODY_BYTES // (1024 * 1024)} MiB")
             return self._refuse(request, raw, too_large, environ, start_response)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        if self._auth is not None and "Authorization" in headers:
+            headers["Authorization"] = self._auth.authorization() or headers["Authorization"]
         try:
             answer = self._forwarder.forward(request.method, url, headers, body)
         except ForwardError as exc:

@@ -45,6 +45,8 @@ from scimcheck.server.variant_switches import Behaviour, behaviour_for
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from scimcheck.server.oauth import TokenIssuer
+
 BASE_PATH = "/scim/v2"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_RESULTS = discovery.MAX_RESULTS
@@ -82,8 +84,12 @@ class ScimApp:
         behaviour: Behaviour | None = None,
         base_path: str = BASE_PATH,
         store: Store | None = None,
+        tokens: Callable[[str], bool] | None = None,
     ) -> None:
         self.token = token or None
+        self.tokens = tokens
+        """Judges a bearer token instead of ``token``: the OAuth access tokens issued by
+        :class:`scimcheck.server.oauth.TokenIssuer`."""
         self.behaviour = behaviour or Behaviour()
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self.store = store or Store(self.behaviour.store)
@@ -168,7 +174,7 @@ class ScimApp:
 
     def _authenticate(self, request: Request) -> None:
         """Bearer token check (RFC 6750; Entra S1); 401 with ``WWW-Authenticate: Bearer``."""
-        if self.token is None or not self.behaviour.require_auth:
+        if (self.token is None and self.tokens is None) or not self.behaviour.require_auth:
             return
         scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
         credentials = credentials.strip()
@@ -177,8 +183,9 @@ class ScimApp:
                 401, "authentication required: send 'Authorization: Bearer <token>'",
                 headers={"WWW-Authenticate": 'Bearer realm="scimcheck"'},
             )
-        if self.behaviour.compare_token and not hmac.compare_digest(
-            credentials.encode("utf-8"), self.token.encode("utf-8")
+        if self.behaviour.compare_token and not (
+            self.tokens(credentials) if self.tokens is not None
+            else hmac.compare_digest(credentials.encode(), (self.token or "").encode())
         ):
             raise ScimError(
                 401, "the bearer token is not valid",
@@ -392,8 +399,12 @@ class ScimApp:
 
 
 def create_app(
-    token: str | None = None, variant: str | None = None, base_path: str = BASE_PATH
+    token: str | None = None, variant: str | None = None, base_path: str = BASE_PATH,
+    issuer: TokenIssuer | None = None,
 ) -> WSGIApplication:
-    """The reference server as a WSGI app; ``variant`` names a broken variant (see VARIANTS)."""
-    core = ScimApp(token=token, behaviour=behaviour_for(variant), base_path=base_path)
-    return wrap(core, variant, core.base_path)
+    """The reference server as a WSGI app; ``variant`` names a broken variant (see VARIANTS);
+    ``issuer`` requires OAuth access tokens from its token endpoint instead of ``token``."""
+    core = ScimApp(token=token, behaviour=behaviour_for(variant), base_path=base_path,
+                   tokens=issuer.valid if issuer is not None else None)
+    app = wrap(core, variant, core.base_path)
+    return issuer.mounted(app) if issuer is not None else app

@@ -23,7 +23,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server, se
 from scimcheck.http import deadlines
 from scimcheck.server.app import BASE_PATH, MAX_BODY_BYTES, create_app
 from scimcheck.server.faults import Fault, Faults
+from scimcheck.server.oauth import LIFETIME_S, TOKEN_PATH, TokenIssuer
 from scimcheck.server.responses import SCIM_CONTENT_TYPE
+from scimcheck.server.variant_switches import behaviour_for
 from scimcheck.server.variants import check_variant
 
 if TYPE_CHECKING:
@@ -250,7 +252,10 @@ class ReferenceServer:
     way (``scimcheck record``'s proxy); ``ssl_context`` serves HTTPS (tests/http/test_tls.py);
     ``faults`` injects 500s and connection resets and logs every request
     (:mod:`scimcheck.server.faults`); ``request_deadline_s`` gives a client that long to send
-    each request (``scimcheck record``: a client dripping bytes cannot hold a thread forever).
+    each request (``scimcheck record``: a client dripping bytes cannot hold a thread forever);
+    ``oauth`` requires OAuth 2.0 access tokens from the server's own token endpoint
+    (:mod:`scimcheck.server.oauth`: :attr:`token_url`, :attr:`issuer` holds the client id and
+    secret), each living ``oauth_lifetime_s``.
     """
 
     def __init__(
@@ -265,15 +270,21 @@ class ReferenceServer:
         ssl_context: ssl.SSLContext | None = None,
         faults: Faults | None = None,
         request_deadline_s: float | None = None,
+        oauth: bool = False,
+        oauth_lifetime_s: float = LIFETIME_S,
     ) -> None:
         check_variant(variant)
+        self.issuer = TokenIssuer(
+            lifetime_s=oauth_lifetime_s, options=behaviour_for(variant).oauth,
+        ) if oauth else None
         self.host = host
         self.port = port
         self.token = token
         self.variant = variant
         self.log_requests = log_requests
         self.faults = faults
-        self.app: WSGIApplication = app or create_app(token=token, variant=variant)
+        self.app: WSGIApplication = app or create_app(
+            token=token, variant=variant, issuer=self.issuer)
         if latency_s > 0:
             self.app = _with_latency(self.app, latency_s)
         self.ssl_context = ssl_context
@@ -289,6 +300,11 @@ class ReferenceServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{host}:{self._server.server_address[1]}{BASE_PATH}"
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint's URL (``oauth=True``; the server must have been started)."""
+        return self.base_url.removesuffix(BASE_PATH) + TOKEN_PATH
 
     def _bind(self) -> BaseWSGIServer:
         if self._server is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from scimcheck.server.oauth import OAuthOptions
 from scimcheck.server.patch_operations import PatchOptions
 from scimcheck.server.store import StoreOptions
 from scimcheck.server.values import Coercion
@@ -24,6 +25,8 @@ class Behaviour:
     patch: PatchOptions = field(default_factory=PatchOptions)
     store: StoreOptions = field(default_factory=StoreOptions)
     coercion: Coercion = field(default_factory=Coercion)
+    oauth: OAuthOptions = field(default_factory=OAuthOptions)
+    """The token endpoint's switches (``scimcheck serve --oauth``)."""
     require_auth: bool = True
     compare_token: bool = True
     filter_case_exact_names: frozenset[str] = frozenset()
@@ -72,6 +75,10 @@ _BEHAVIOURS: dict[str, Behaviour] = {
         filter_case_exact_names=frozenset({"username", "displayname"})
     ),
     "no-auth": Behaviour(require_auth=False),
+    "oauth-token-never-expires": Behaviour(oauth=OAuthOptions(never_expires=True)),
+    "oauth-secret-ignored": Behaviour(oauth=OAuthOptions(ignore_secret=True)),
+    "oauth-expired-token-accepted": Behaviour(oauth=OAuthOptions(accept_expired=True)),
+    "oauth-token-type-missing": Behaviour(oauth=OAuthOptions(omit_token_type=True)),
     "wrong-token-accepted": Behaviour(compare_token=False),
     "uppercase-family-name": Behaviour(store=StoreOptions(uppercase_family_name=True)),
     "patch-names-ignored": _patch(ignore_name_changes=True),

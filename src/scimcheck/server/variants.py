@@ -38,6 +38,14 @@ VARIANTS: dict[str, str] = {
     "no-auth": "requests without a token, or with a wrong one, are accepted",
     "wrong-token-accepted": "a request without a token is refused, but any token is accepted "
     "(the value is never compared)",
+    "oauth-token-never-expires": "with --oauth: access tokens carry no expires_in and are "
+    "accepted for ever (RFC 6749 §5.1; Entra's gallery asks for 60 minutes to 6 hours)",
+    "oauth-secret-ignored": "with --oauth: the token endpoint issues a token to the client id "
+    "with any secret (RFC 6749 §5.2 invalid_client never sent)",
+    "oauth-expired-token-accepted": "with --oauth: the SCIM endpoint accepts an access token "
+    "after its expires_in has run out",
+    "oauth-token-type-missing": "with --oauth: the token endpoint's answer has no token_type "
+    "(RFC 6749 §5.1 requires it; the token itself works)",
     "no-www-authenticate": "401 answers carry no WWW-Authenticate challenge (RFC 7235 §3.1)",
     "json-content-type": "responses say Content-Type application/json, not scim+json (D17)",
     "create-200": "POST create answers 200 instead of 201",

@@ -129,6 +129,10 @@ def _token(value: str, label: str) -> object:
     return bearer.check(value, label)
 
 
+def _one_line(value: str, label: str) -> object:
+    return bearer.check(value, label, what="an OAuth client id, secret or scope")
+
+
 URL = Option("url", "SCIM_URL", check=_url)
 """The SCIM base URL under test (none: ``scimcheck run`` tests the embedded server)."""
 TOKEN = Option("token", TOKEN_ENV, check=_token, strip=False)
@@ -151,9 +155,22 @@ RETRY_BUDGET = Option("retry_budget", "SCIM_RETRY_BUDGET", 120.0, numeric.WAIT_B
 """Most time to wait in all for Retry-After on 429/503."""
 DEADLINE = Option("deadline", "SCIM_DEADLINE", DEFAULT_DEADLINE_S, numeric.RUN_DEADLINE)
 """Start no test after this many seconds; the rest are not evaluated."""
+OAUTH_TOKEN_URL = Option("oauth_token_url", "SCIM_OAUTH_TOKEN_URL", check=_url)
+"""OAuth 2.0 client credentials (RFC 6749 §4.4): the token endpoint. With it, every request
+carries an access token fetched there instead of ``--token`` (:mod:`scimcheck.settings.oauth`;
+the client secret comes from ``SCIM_CLIENT_SECRET`` only)."""
+CLIENT_ID = Option("client_id", "SCIM_CLIENT_ID", check=_one_line)
+"""The OAuth client id (needs ``--oauth-token-url``)."""
+SCOPE = Option("scope", "SCIM_SCOPE", check=_one_line)
+"""The OAuth scope to ask for (none: the token endpoint's default)."""
+CLIENT_AUTH = Option("client_auth", "SCIM_CLIENT_AUTH", "basic", choices=("basic", "post"))
+"""How the client authenticates at the token endpoint: HTTP Basic (RFC 6749 §2.3.1) or
+``client_id``/``client_secret`` in the form body."""
+OAUTH = (OAUTH_TOKEN_URL, CLIENT_ID, SCOPE, CLIENT_AUTH)
+"""The OAuth client-credentials options, on every command that talks to an endpoint."""
 
 OPTIONS = (URL, TOKEN, PROFILE, DIALECT, STRICT, TIMEOUT, SEED, EXAMPLES, MAX_RPS,
-           RETRY_BUDGET, DEADLINE)
+           RETRY_BUDGET, DEADLINE, *OAUTH)
 """Every option a run reads from the environment."""
 NUMBERS = tuple(option for option in OPTIONS if option.number is not None)
 """The numeric ones: ``scimcheck run`` and ``replay`` judge their variables before starting."""

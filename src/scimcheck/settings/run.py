@@ -3,13 +3,17 @@ shared by the pytest plugin, the reports and the commands."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scimcheck.core.errors import DEADLINE_REACHED
 
 if TYPE_CHECKING:
     from scimcheck.entra.dialects import Dialect
+    from scimcheck.http.auth import Authorizer
+    from scimcheck.http.oauth import OAuthClient
+    from scimcheck.http.oauth_grant import ClientCredentials
     from scimcheck.http.transport import TransportConfig
     from scimcheck.scim.profiles import Profile
 
@@ -43,6 +47,23 @@ class Settings:
     deadline_s: float = DEFAULT_DEADLINE_S
     stop_at: float | None = None
     """When the run deadline passes (``time.time()`` seconds; the same in every worker)."""
+    oauth: ClientCredentials | None = None
+    """OAuth 2.0 client credentials (``--oauth-token-url``): requests carry an access token
+    from the token endpoint instead of ``token`` (:mod:`scimcheck.settings.oauth`)."""
+    _oauth_client: OAuthClient | None = field(default=None, init=False, repr=False,
+                                              compare=False)
+
+    def authorizer(self) -> Authorizer | None:
+        """The OAuth client of this process, one for every transport of the run (seeded with
+        the token the run's first process shared, scimcheck.http.oauth); ``None`` without
+        OAuth (the bearer token is sent)."""
+        if self.oauth is None:
+            return None
+        if self._oauth_client is None:
+            from scimcheck.http import oauth
+
+            self._oauth_client = oauth.from_environment(self.oauth, os.environ)
+        return self._oauth_client
 
     @property
     def stop_reason(self) -> str:
@@ -55,7 +76,7 @@ class Settings:
 
         return TransportConfig(
             self.base_url, self.token, self.timeout_s, verify=self.verify, max_rps=self.max_rps,
-            retry_budget_s=self.retry_budget_s,
+            retry_budget_s=self.retry_budget_s, auth=self.authorizer(),
         )
 
     @property
