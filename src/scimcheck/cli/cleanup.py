@@ -9,13 +9,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from scimcheck import TOKEN_ENV
-from scimcheck.cli.arguments import tls_arguments
+from scimcheck.cli.arguments import connection_arguments, tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 from scimcheck.core import exitcodes
 from scimcheck.http import redaction
 
 if TYPE_CHECKING:
     from scimcheck.cli.arguments import Subparsers
+    from scimcheck.http.transport import TransportConfig
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -40,6 +41,7 @@ def add_parser(sub: Subparsers) -> None:
     cleanup.add_argument("--timeout", type=float, metavar="SECONDS",
                          help="per-request timeout (default 60)")
     tls_arguments(cleanup)
+    connection_arguments(cleanup)
 
 
 def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
@@ -69,10 +71,11 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     except ConfigError as exc:
         return fail(str(exc))
     token = os.environ.get(TOKEN_ENV) or None
-    code = _preflight(args.url, token, args.timeout, verify)
+    config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S, verify=verify,
+                             proxy=args.proxy, headers=args.headers)
+    code = _preflight(config, args.timeout)
     if code is not None:
         return code
-    config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S, verify=verify)
     with Transport(config) as transport:
         found = cleanup.find(transport, run_id, older_than_s)
         for note in found.notes:
@@ -113,11 +116,10 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     return exitcodes.OK
 
 
-def _preflight(
-    url: str, token: str | None, timeout: float | None, verify: bool | str = True
-) -> int | None:
+def _preflight(config: TransportConfig, timeout: float | None) -> int | None:
     """Entra's Test Connection query first: unreachable or refused is exit code 3."""
     from scimcheck.scim import preflight
 
-    problem = preflight.problem(url, token, timeout, verify=verify)
+    problem = preflight.problem(config.base_url, config.token, timeout, verify=config.verify,
+                                proxy=config.proxy, headers=config.headers)
     return None if problem is None else fail(problem, exitcodes.TARGET_UNAVAILABLE)

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scimcheck.cli.arguments import tls_arguments
+from scimcheck.cli.arguments import connection_arguments, tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def add_parser(sub: Subparsers) -> None:
     load.add_argument("--master-host", default="127.0.0.1", metavar="HOST",
                       help="the master a worker connects to (default 127.0.0.1)")
     tls_arguments(load)
+    connection_arguments(load)
 
 
 def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:

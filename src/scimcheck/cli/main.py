@@ -29,7 +29,7 @@ from scimcheck.cli import (
     suites_path,
     summary,
 )
-from scimcheck.cli.arguments import Parser, option_problem
+from scimcheck.cli.arguments import Parser, connection_secrets, option_problem
 from scimcheck.cli.common import fail
 from scimcheck.cli.common import suites_path as _suites_path  # noqa: F401  (tests, docs)
 from scimcheck.core import exitcodes
@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("arguments after '--' are pytest options and only go with 'run'")
     token = getattr(args, "token", None) or os.environ.get(TOKEN_ENV) or None
     urls = (getattr(args, "url", None), getattr(args, "upstream", None))
-    secrets_ = [token, *(s for url in urls for s in redaction.url_secrets(url))]
+    secrets_ = [token, *(s for url in urls for s in redaction.url_secrets(url)),
+                *connection_secrets(args)]
     with redaction.registered(*secrets_), redaction.redacted_std_streams():
         redaction.install_log_redaction()
         try:

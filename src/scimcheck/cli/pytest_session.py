@@ -49,7 +49,8 @@ def run_pytest(
         from scimcheck.report import unreachable
         from scimcheck.scim import preflight
 
-        problem = preflight.problem(url, target_token, args.timeout, verify=args.verify)
+        problem = preflight.problem(url, target_token, args.timeout, verify=args.verify,
+                                    proxy=args.proxy, headers=args.headers)
         if problem is not None:
             unreachable.write_reports(
                 report_dir, url, problem, embedded=not args.url,
@@ -164,6 +165,10 @@ def pytest_argv(
     argv += ["--scim-shards", str(SHARDS)]
     if getattr(args, "workers", None) not in (None, "1"):
         argv += ["-p", "xdist.plugin", "-n", args.workers]
+    if args.proxy:
+        argv += ["--scim-proxy", args.proxy]
+    argv += [f"--scim-header={header}" for header in args.header or ()]
+    argv += [f"--scim-secret-header={header}" for header in args.secret_header or ()]
     verify = getattr(args, "verify", True)
     if verify is False:
         argv.append("--scim-insecure")

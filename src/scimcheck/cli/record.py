@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scimcheck.cli.arguments import tls_arguments
+from scimcheck.cli.arguments import connection_arguments, tls_arguments
 from scimcheck.cli.common import fail, sigterm_as_interrupt, tls_verify
 from scimcheck.core import exitcodes
 
@@ -35,6 +35,7 @@ def add_parser(sub: Subparsers) -> None:
     record.add_argument("--out", required=True, metavar="FILE",
                         help="the sequence file to write (YAML)")
     tls_arguments(record, whose="the upstream's")
+    connection_arguments(record, whose="the upstream")
 
 
 def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
@@ -51,7 +52,8 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     if not out.parent.is_dir():
         return fail(f"--out {args.out!r}: the directory {str(out.parent)!r} does not exist")
     try:
-        recorder = TrafficRecorder(args.upstream, out, verify=verify)
+        recorder = TrafficRecorder(args.upstream, out, verify=verify, proxy=args.proxy,
+                                   headers=args.headers)
     except OSError as exc:
         return fail(f"cannot write {args.out!r}: {exc.strerror or exc}")
     proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scimcheck import TOKEN_ENV
-from scimcheck.cli.arguments import numeric_environment, tls_arguments
+from scimcheck.cli.arguments import connection_arguments, numeric_environment, tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 from scimcheck.cli.pytest_session import _Stopped, pytest_argv, run_pytest
 from scimcheck.core import exitcodes
@@ -66,6 +66,7 @@ def add_parser(sub: Subparsers) -> None:
                      help="run the tests in N parallel processes (pytest-xdist; 'auto': one "
                      "per CPU); reports are merged. Default: one process")
     tls_arguments(run)
+    connection_arguments(run)
 
 
 def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:

@@ -28,6 +28,7 @@ from urllib3.util import SKIP_HEADER
 
 from scimcheck.http import deadlines
 from scimcheck.http.exchange import SHOWN_BODY_CHARS, Exchange
+from scimcheck.http.extra_headers import ExtraHeader
 from scimcheck.http.guard import Guard
 from scimcheck.http.pacing import pace, retry_wait
 from scimcheck.http.pools import Client
@@ -92,6 +93,8 @@ class TransportConfig:
     """Cap on requests per second from this process (None: no cap)."""
     proxy: str | None = None
     """Send through this proxy (``--proxy``); None: the environment's, as requests reads it."""
+    headers: tuple[ExtraHeader, ...] = ()
+    """Added to every request (``--header``, ``--secret-header``); secret ones are redacted."""
 
 
 class Transport:
@@ -120,6 +123,9 @@ class Transport:
         self._client = Client(config.verify, config.proxy)
         self._timeout = (CONNECT_TIMEOUT_S, config.timeout_s)
         self._secrets = Redactor([config.token])
+        self._extra = {header.name: header.value for header in config.headers}
+        self._secret_names = [header.name for header in config.headers if header.secret]
+        self._header_secrets = Redactor([h.value for h in config.headers if h.secret])
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -214,6 +220,7 @@ class Transport:
         wire_headers: dict[str, str] = {
             "User-Agent": SKIP_HEADER,
             "Accept-Encoding": SKIP_HEADER,
+            **self._extra,
         }
         data: bytes | None = None
         if body is not None:
@@ -281,6 +288,8 @@ class Transport:
         if exchange.token_echoed and len(self.config.token or "") < SHORT_SECRET:
             # a short token turns up inside words by chance: only one standing apart is an echo
             exchange.token_echoed = any(secrets.found_apart(text) for text in chosen)
+        if self._secret_names and any(self._header_secrets.found(text) for text in chosen):
+            exchange.rewrite_answer(self._header_secrets.redact)  # a secret header's value
         if not exchange.token_echoed:
             return
         exchange.rewrite_answer(secrets.redact)
@@ -335,6 +344,9 @@ class Transport:
         shown = {k: v for k, v in wire.items() if v is not SKIP_HEADER}
         if "Authorization" in shown:
             shown["Authorization"] = f"Bearer {REDACTED}"
+        for name in self._secret_names:
+            if name in shown:
+                shown[name] = REDACTED
         return shown
 
     def owns(self, path: str) -> bool:

@@ -8,7 +8,7 @@ import contextlib
 
 import pytest
 
-from scimcheck.pytest_plugin.configure import _option, _verify
+from scimcheck.pytest_plugin.configure import _option, _verify, extra_headers
 from scimcheck.pytest_plugin.options import OUTPUTS_KEY
 
 
@@ -24,7 +24,8 @@ def guard_outputs(config: pytest.Config) -> None:
     url = _option(config, "scim_url", "SCIM_URL")
     stack = config.stash[OUTPUTS_KEY] = contextlib.ExitStack()
     stack.enter_context(redaction.registered(
-        _option(config, "scim_token", "SCIM_TOKEN"), *redaction.url_secrets(url)
+        _option(config, "scim_token", "SCIM_TOKEN"), *redaction.url_secrets(url),
+        *_connection_secrets(config),
     ))
     redaction.install_log_redaction()
     stack.callback(redaction.uninstall_log_redaction)
@@ -35,6 +36,17 @@ def guard_outputs(config: pytest.Config) -> None:
         stack.callback(writer._file.flush)
     if hasattr(config, "workerinput"):
         stack.enter_context(redaction.redacted_std_streams())
+
+
+def _connection_secrets(config: pytest.Config) -> list[str]:
+    """The proxy's password and the secret headers' values (a bad one is judged later)."""
+    from scimcheck.core.errors import ConfigError
+    from scimcheck.http import proxy_url
+
+    found = proxy_url.secrets(_option(config, "scim_proxy", "SCIM_PROXY"))
+    with contextlib.suppress(ConfigError, pytest.UsageError):
+        found += [header.value for header in extra_headers(config) if header.secret]
+    return found
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from scimcheck import TOKEN_ENV
+from scimcheck.http.extra_headers import ExtraHeader
 from scimcheck.http.transport import Exchange, Transport, TransportConfig
 from scimcheck.scim import endpoints
 
@@ -16,13 +17,15 @@ PREFLIGHT_TIMEOUT_S = 30.0
 
 
 def problem(
-    url: str, token: str | None, timeout_s: float | None = None, *, verify: bool | str = True
+    url: str, token: str | None, timeout_s: float | None = None, *, verify: bool | str = True,
+    proxy: str | None = None, headers: tuple[ExtraHeader, ...] = (),
 ) -> str | None:
     """Why the target cannot be tested, or ``None`` when it answered like a SCIM endpoint.
-    ``verify`` is the run's TLS setting (:mod:`scimcheck.http.tls`), so an untrusted certificate
-    stops the run here."""
+    ``verify``, ``proxy`` and ``headers`` are the run's (TLS trust, ``--proxy``, ``--header``),
+    so an untrusted certificate or a proxy that refuses stops the run here."""
     timeout = min(timeout_s or PREFLIGHT_TIMEOUT_S, PREFLIGHT_TIMEOUT_S)
-    with Transport(TransportConfig(url, token, timeout, verify=verify)) as transport:
+    config = TransportConfig(url, token, timeout, verify=verify, proxy=proxy, headers=headers)
+    with Transport(config) as transport:
         answer = transport.send(
             "GET", endpoints.USERS, params={"filter": f'userName eq "{uuid.uuid4()}"'}
         )
