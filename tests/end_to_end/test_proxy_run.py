@@ -4,6 +4,7 @@ request goes through it when ``HTTP_PROXY`` says so, none when ``NO_PROXY`` cove
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -80,3 +81,32 @@ def test_the_proxy_option_overrides_the_environment_and_headers_reach_the_endpoi
     assert all(headers.get("X-Tenant") == "t1" and
                headers.get("X-Api-Key") == "gw-key-7f3e-never-shown" for headers in seen.headers)
     assert "gw-key-7f3e-never-shown" not in done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_scimcheck_load_sends_through_the_proxy_with_the_headers(tmp_path: Path) -> None:
+    """Locust's client (geventhttpclient) takes the proxy and headers too; the child process
+    gets them in its environment, never on its command line."""
+    if importlib.util.find_spec("locust") is None:  # not imported here: gevent patches on import
+        pytest.skip("scimcheck[load] is not installed")
+    faults = Faults(0.0)
+    with ReferenceServer(token=TEST_TOKEN, faults=faults) as server, \
+            forward_proxy() as (proxy, seen):
+        environ = {k: v for k, v in os.environ.items()
+                   if k.upper() not in _CLEARED and not k.startswith("SCIM_")}
+        environ.update(SCIM_TOKEN=TEST_TOKEN, GATEWAY_KEY="gw-key-7f3e-never-shown",
+                       HTTP_PROXY=proxy)
+        done = subprocess.run(
+            [sys.executable, "-m", "scimcheck", "load", server.base_url, "--users", "10",
+             "--groups", "1", "--rate", "30", "--duration", "2", "--report-dir", str(tmp_path),
+             "--header", "X-Tenant: t1", "--secret-header", "X-Api-Key=GATEWAY_KEY"],
+            capture_output=True, text=True, env=environ, timeout=300, check=False,
+        )
+        received = faults.count
+    # two seconds are too few for the rate's verdict: only where the traffic went is judged
+    assert done.returncode in (exitcodes.OK, exitcodes.CHECKS_FAILED), done.stderr
+    assert len(seen.forwarded) == received > 0
+    assert all(headers.get("X-Tenant") == "t1" and
+               headers.get("X-Api-Key") == "gw-key-7f3e-never-shown" for headers in seen.headers)
+    report = (tmp_path / "load.json").read_text(encoding="utf-8")
+    assert "gw-key-7f3e-never-shown" not in done.stdout + done.stderr + report

@@ -100,5 +100,6 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
         timeout_s=args.timeout or 60.0, report_dir=args.report_dir, master=args.master,
         expect_workers=args.expect_workers, master_bind_host=args.master_bind_host,
         master_port=args.master_port, worker=args.worker, master_host=args.master_host,
+        proxy=args.proxy, header=args.header, secret_header=args.secret_header,
     )
     return load_launch.launch(options)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies, select_proxy
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from scimcheck.http import deadlines
@@ -115,6 +116,13 @@ class Client:
         prepared.body = body
         return self.adapter.send(prepared, stream=True, timeout=timeout, verify=verify,
                                  proxies=proxies)
+
+
+def proxy_for(url: str, proxy: str | None = None) -> str | None:
+    """The proxy a request to ``url`` goes through, as requests chooses it (``proxy``, else the
+    environment's unless ``NO_PROXY`` covers ``url``): for scimcheck load's own client."""
+    proxies = {"http": proxy, "https": proxy} if proxy else get_environ_proxies(url)
+    return select_proxy(url, proxies)
 
 
 def split_origin(url: str) -> tuple[str, str]:
