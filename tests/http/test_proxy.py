@@ -179,6 +179,7 @@ def test_https_goes_through_a_connect_tunnel_trusting_requests_ca_bundle(
     assert seen.tunnels == [https_server.base_url.split("/")[2]]  # one kept-alive tunnel
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_ca_bundle_and_insecure_win_over_requests_ca_bundle(
     https_server: ReferenceServer, ca_pem: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
