@@ -208,3 +208,20 @@ def test_the_environment_is_read_once_per_origin(
     monkeypatch.setattr(pools.requests.Session, "merge_environment_settings", counting)
     _three_requests(server.base_url)
     assert len(merges) == 1
+
+
+def test_the_tls12_probe_goes_through_the_proxys_tunnel(
+    https_server: ReferenceServer, ca_pem: str
+) -> None:
+    """transport.tls12 makes Entra's handshake where the run's requests go: behind a proxy that
+    is the only way out, so the probe tunnels through it (CONNECT, with the proxy's password)."""
+    from scimcheck.http import tls
+
+    with forward_proxy(credentials="alice:tunnel-pw") as (proxy, seen):
+        with_password = proxy.replace("http://", "http://alice:tunnel-pw@")
+        through = tls.probe_tls12(https_server.base_url, ca_pem, 10, with_password)
+        refused = tls.probe_tls12(https_server.base_url, ca_pem, 10, proxy)
+    assert through.ok, through.problem
+    assert len(seen.tunnels) == 1 and seen.refused == 1
+    assert refused.problem is not None and "proxy refused a tunnel" in refused.problem
+    assert "407" in refused.problem and "\n" not in refused.problem

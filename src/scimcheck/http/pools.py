@@ -122,7 +122,8 @@ def proxy_for(url: str, proxy: str | None = None) -> str | None:
     """The proxy a request to ``url`` goes through, as requests chooses it (``proxy``, else the
     environment's unless ``NO_PROXY`` covers ``url``): for scimcheck load's own client."""
     proxies = {"http": proxy, "https": proxy} if proxy else get_environ_proxies(url)
-    return select_proxy(url, proxies)
+    chosen = select_proxy(url, proxies)
+    return chosen if not chosen or "://" in chosen else f"http://{chosen}"
 
 
 def split_origin(url: str) -> tuple[str, str]:
