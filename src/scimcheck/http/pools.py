@@ -16,6 +16,7 @@ environment is merged once per origin here, by requests' own ``merge_environment
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,10 +50,12 @@ _NOTING_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
 
 class WatchedAdapter(HTTPAdapter):
     """requests' adapter, never retrying, whose pools (direct and through an HTTP proxy) report
-    each request's connection to its deadline."""
+    each request's connection to its deadline. An origin's pool is looked up once (requests
+    parses the URL, selects the proxy and builds the pool key again for every request)."""
 
     def __init__(self) -> None:
         super().__init__(pool_connections=10, pool_maxsize=10, max_retries=0)
+        self._pools: dict[tuple[str, Any, str | None], Any] = {}
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -63,6 +66,42 @@ class WatchedAdapter(HTTPAdapter):
         if not proxy.lower().startswith("socks"):
             manager.pool_classes_by_scheme = _NOTING_POOLS
         return manager
+
+    def get_connection_with_tls_context(
+        self, request: requests.PreparedRequest, verify: Any,
+        proxies: Mapping[str, str] | None = None, cert: Any = None,
+    ) -> Any:
+        url = str(request.url)
+        key = (split_origin(url)[0], verify, select_proxy(url, proxies) if proxies else None)
+        pool = self._pools.get(key)
+        if pool is None or pool.pool is None or cert is not None:  # new, closed or mTLS
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            if cert is None:
+                self._pools[key] = pool
+        return pool
+
+    def request_url(self, request: requests.PreparedRequest,
+                    proxies: Mapping[str, str] | None) -> str:
+        if not proxies:  # the origin form, as requests gives it without a proxy
+            return request.path_url
+        return super().request_url(request, proxies)
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        """The answer, its status, headers and body left on ``raw`` (urllib3's response, which
+        the transport reads under its caps): requests' copy of the headers and its cookie jar
+        (Entra keeps no cookies) are not made."""
+        response = requests.Response()
+        response.status_code = resp.status
+        response.reason = resp.reason
+        response.raw = resp
+        response.url = str(req.url)
+        response.request = req
+        response.connection = self
+        return response
+
+    def close(self) -> None:
+        self._pools.clear()
+        super().close()
 
 
 class Client:
