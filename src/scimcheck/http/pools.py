@@ -3,15 +3,17 @@
 One ``requests.Session`` per :class:`Client`, trusting the environment as requests users expect
 (``trust_env``): ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY`` unless ``--proxy`` names one, and
 ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` unless ``--ca-bundle`` or ``--insecure`` says what to
-trust (docs/cli.md, "TLS" and "Proxies"). Its adapter never retries (``max_retries=0``: retries
-are the transport's own, :mod:`scimcheck.http.pacing`) and its pools, direct or through a proxy,
-tell the request's deadline (:mod:`scimcheck.http.deadlines`) which connection it got, so a slow
-drip can be cut off.
+trust (docs/cli.md, "TLS" and "Proxies and extra headers"). Its adapter never retries
+(``max_retries=0``: retries are the transport's own, :mod:`scimcheck.http.pacing`) and its
+pools, direct or through a proxy, tell the request's deadline
+(:mod:`scimcheck.http.deadlines`) which connection it got, so a slow drip can be cut off.
 
 A request goes to the session's adapter (``HTTPAdapter.send``), not through ``Session.send``:
 that one reads the whole body of a 3xx answer to look for the next redirect (past any cap),
 keeps cookies Entra never sends back and merges the environment again for every request. The
-environment is merged once per origin here, by requests' own ``merge_environment_settings``.
+environment is merged once per origin here, by requests' own ``merge_environment_settings``,
+and the adapter looks an origin's pool up once; the transport reads the answer from urllib3's
+response (``Response.raw``) under its caps, so requests' copy of its headers is not made.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies, select_proxy
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -146,12 +149,13 @@ class Client:
         body), never following a redirect; the answer's body is left unread on ``raw``.
         ``timeout``: seconds to connect, and to wait for each read."""
         proxies, verify = self.settings_for(url)
-        if body is not None and "Content-Length" not in headers:
-            headers = {**headers, "Content-Length": str(len(body))}
+        wire = CaseInsensitiveDict(headers)  # as requests keeps them: names in any case
+        if body is not None and "Content-Length" not in wire:
+            wire["Content-Length"] = str(len(body))  # else requests would send it chunked
         prepared = requests.PreparedRequest()
         prepared.method = method
         prepared.url = url
-        prepared.headers = headers  # type: ignore[assignment]  # read, never changed
+        prepared.headers = wire
         prepared.body = body
         return self.adapter.send(prepared, stream=True, timeout=timeout, verify=verify,
                                  proxies=proxies)

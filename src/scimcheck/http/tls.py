@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from scimcheck.core.errors import ConfigError
+from scimcheck.core.errors import ConfigError, ProxyRefused
 
 CA_BUNDLE_ENV = "SCIM_CA_BUNDLE"
 INSECURE_ENV = "SCIM_INSECURE"
@@ -161,10 +161,6 @@ class Handshake:
         if self.problem is not None:
             return self.problem
         return f"{self.host}:{self.port} negotiated {self.version} with {self.cipher}"
-
-
-class ProxyRefused(OSError):
-    """The proxy would not open a tunnel to the target."""
 
 
 def _open(host: str, port: int, timeout_s: float, proxy: str | None) -> socket.socket:
