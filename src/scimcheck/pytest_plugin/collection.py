@@ -54,7 +54,8 @@ def _preflight(settings: Settings) -> None:
     from scimcheck.scim import preflight
 
     problem = preflight.problem(
-        settings.base_url, settings.token, settings.timeout_s, verify=settings.verify
+        settings.base_url, settings.token, settings.timeout_s, verify=settings.verify,
+        proxy=settings.proxy, headers=settings.headers,
     )
     if problem is not None:
         from scimcheck.http.redaction import for_terminal
