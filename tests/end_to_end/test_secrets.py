@@ -298,3 +298,71 @@ def test_no_output_holds_an_access_token_or_the_client_secret(
     assert "Bearer <redacted>" in everything  # not vacuous: the transcripts are in there
     expected = "auth.token-not-echoed" if variant == "echoes-token" else "auth.oauth.invalid-client"
     assert expected in run.stdout
+
+# --- a secret header and a proxy password (issue 17 §2) -----------------------------------------
+
+HEADER_SECRET = "gw/K3Y+9a1b7c5-never-printed"
+PROXY_PASSWORD = "pr0xy/PA55+e7d1-never-printed"
+
+
+class _EchoesTheKey:
+    """WSGI middleware: every answer repeats the X-Api-Key it was sent, in a header and (for
+    an error) in its body, as a careless gateway does."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: set[str] = set()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        key = environ.get("HTTP_X_API_KEY", "")
+        self.seen.add(key)
+
+        def echoing(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            return start_response(status, [*headers, ("X-Echoed-Key", key)], *rest)
+
+        return self.app(environ, echoing)
+
+
+@pytest.mark.slow
+def test_no_output_holds_a_secret_header_or_the_proxy_password(tmp_path: Path) -> None:
+    """run (verbose, pytest's debug log), replay and cleanup through a proxy that wants a
+    password, with a secret header the endpoint echoes: neither secret in any form in any file
+    or terminal line."""
+    from scimcheck.server.app import create_app
+    from support.forward_proxy import forward_proxy
+
+    reports = tmp_path / "reports"
+    app = _EchoesTheKey(create_app(token=TOKEN, variant="echoes-token"))
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SCIM_")
+               and k.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")}
+    environ.update(SCIM_TOKEN=TOKEN, GATEWAY_KEY=HEADER_SECRET)
+
+    def scimcheck(command: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "scimcheck", command, "--proxy", proxy_url,
+             "--secret-header", "X-Api-Key=GATEWAY_KEY", *args],
+            capture_output=True, text=True, env=environ, timeout=600, check=False,
+        )
+
+    with ReferenceServer(token=TOKEN, app=app) as server, \
+            forward_proxy(credentials=f"alice:{PROXY_PASSWORD}") as (proxy, seen):
+        proxy_url = proxy.replace("http://", f"http://alice:{quote(PROXY_PASSWORD, safe='')}@")
+        run = scimcheck("run", server.base_url, "--report-dir", str(reports), "--examples", "3",
+                        "--seed", "11", "--", "--scim-verbose", "-rA",
+                        f"--log-file={reports / 'pytest.log'}", "--log-file-level=DEBUG")
+        records = sorted((reports / "repro").glob("*.json"))
+        terminal = [run.stdout, run.stderr]
+        for record in records[:1]:
+            replay = scimcheck("replay", str(record), server.base_url,
+                               "--report-dir", str(tmp_path / "replay"))
+            terminal += [replay.stdout, replay.stderr]
+        cleanup = scimcheck("cleanup", server.base_url, "--all", "--dry-run")
+        terminal += [cleanup.stdout, cleanup.stderr]
+    assert run.returncode in (exitcodes.OK, exitcodes.CHECKS_FAILED), run.stdout[-3000:]
+    assert app.seen == {HEADER_SECRET} and len(seen.forwarded) > 100 and seen.refused == 0
+    assert records, "a failing run wrote no failure record"
+    files = _every_file(tmp_path)
+    leaks = _leaks(HEADER_SECRET, files, terminal) + _leaks(PROXY_PASSWORD, files, terminal)
+    assert leaks == [], "\n".join(leaks)
+    everything = b"".join(files.values()).decode("utf-8", "replace") + "".join(terminal)
+    assert "X-Api-Key: <redacted>" in everything or '"X-Api-Key": "<redacted>"' in everything

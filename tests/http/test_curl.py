@@ -57,6 +57,34 @@ def test_the_script_replays_awkward_values_exactly(reference_server: ReferenceSe
     assert replay.stdout.count('O\'Brien \\"Bob\\" \\\\ $HOME `id` 𝄞') == 2
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_a_secret_header_is_read_from_the_environment_when_replayed(
+    reference_server: ReferenceServer,
+) -> None:
+    """A --secret-header is recorded as <redacted>: the script sends SCIM_HEADER_<NAME>'s
+    value instead, and stops when it is unset; its name stays a literal (a header name may
+    hold ` and $, RFC 9110 §5.6.2)."""
+    from scimcheck.http.extra_headers import ExtraHeader
+
+    name, secret = "X-`id`$HOME", "gw-key-0b7e-never-in-the-script"
+    config = TransportConfig(reference_server.base_url, TEST_TOKEN, 10,
+                             headers=(ExtraHeader(name, secret, secret=True),))
+    with Transport(config) as transport:
+        transport.send("GET", "/Users", params={"count": "1"})
+        script = render_script(transport.exchanges, reference_server.base_url)
+    assert secret not in script and "<redacted>" not in script
+    variable = "SCIM_HEADER_X__ID__HOME"
+    environ = {"PATH": "/usr/bin:/bin:/usr/local/bin", "SCIM_URL": reference_server.base_url,
+               "SCIM_TOKEN": TEST_TOKEN}
+    unset = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
+                           env=environ)
+    assert unset.returncode != 0 and f"set {variable}" in unset.stderr
+    replay = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                            timeout=60, env={**environ, variable: secret})
+    assert replay.returncode == 0, replay.stderr
+    assert '"totalResults": ' in replay.stdout  # the endpoint answered the replayed GET
+
+
 _hostile = st.text(alphabet=st.one_of(
     st.characters(), st.sampled_from("\\'\"$`\n\r\x00\x1b\x85\u2028\u202e\U0001d11e")))
 

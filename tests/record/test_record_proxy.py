@@ -243,3 +243,22 @@ def test_the_upstream_error_keeps_its_scim_form(tmp_path: Path) -> None:
     answer = Client(recorder).get("/scim/v2/Users", environ_overrides={"RAW_URI": "/scim/v2/Users"})
     assert answer.status_code == 502
     assert json.loads(answer.data)["status"] == "502"
+
+
+def test_the_upstream_is_reached_through_the_proxy_with_the_extra_headers(
+    tmp_path: Path,
+) -> None:
+    """``record --proxy URL --header …``: each forwarded request goes through the proxy and
+    carries the extra headers, replacing the client's own of the same name (issue 17 §2)."""
+    from scimcheck.http.extra_headers import ExtraHeader
+    from support.forward_proxy import forward_proxy
+
+    with ReferenceServer(token="record-proxy-token-0001") as upstream, \
+            forward_proxy() as (proxy, seen):
+        recorder = TrafficRecorder(upstream.base_url, tmp_path / "r.yaml", proxy=proxy,
+                                   headers=(ExtraHeader("X-Tenant", "t1"),))
+        answer = Client(recorder).get("/scim/v2/Users", headers={
+            "Authorization": "Bearer record-proxy-token-0001", "x-tenant": "client's"})
+    assert answer.status_code == 200
+    assert [method for method, _ in seen.forwarded] == ["GET"]
+    assert [v for k, v in seen.headers[0].items() if k.lower() == "x-tenant"] == ["t1"]

@@ -34,6 +34,37 @@ def tls_arguments(parser: argparse.ArgumentParser, whose: str = "the target's") 
                         "test servers only")
 
 
+def connection_arguments(parser: argparse.ArgumentParser, whose: str = "the target") -> None:
+    """--proxy, --header and --secret-header (scimcheck.settings.options; docs/cli.md)."""
+    parser.add_argument("--proxy", metavar="URL",
+                        help=f"send every request to {whose} through this proxy, "
+                        "http(s)://[user:password@]host:port (env SCIM_PROXY; default: "
+                        "HTTPS_PROXY/HTTP_PROXY/NO_PROXY, as requests reads them)")
+    parser.add_argument("--header", action="append", metavar="'NAME: VALUE'",
+                        help=f"add this header to every request to {whose} (repeatable; env "
+                        "SCIM_HEADERS, one a line); not Authorization, Content-Type or Host")
+    parser.add_argument("--secret-header", action="append", metavar="NAME=VARIABLE",
+                        help="like --header, its value from the environment variable VARIABLE "
+                        "(or 'NAME: VALUE'), redacted like the token in every output "
+                        "(repeatable; env SCIM_SECRET_HEADERS)")
+
+
+def connection_secrets(args: argparse.Namespace) -> list[str]:
+    """The proxy's password and the secret headers' values, to register before anything is
+    printed (a bad value is reported later by :func:`option_problem`)."""
+    from scimcheck.core.errors import ConfigError
+    from scimcheck.http import proxy_url
+
+    if not hasattr(args, "secret_header"):
+        return []
+    found = proxy_url.secrets(args.proxy or os.environ.get(options.PROXY.env))
+    try:
+        headers = options.extra_headers(args.header, args.secret_header, os.environ)
+    except ConfigError:
+        return found
+    return found + [header.value for header in headers if header.secret]
+
+
 NUMBERS: dict[str, numeric.Range] = {
     **{option.name: option.number for option in options.NUMBERS if option.number},
     "port": numeric.LISTEN_PORT, "listen": numeric.LISTEN_PORT, "users": numeric.USERS,
@@ -79,6 +110,9 @@ def option_problem(args: argparse.Namespace) -> str | None:
     try:
         if args.command in oauth_login.COMMANDS:
             oauth_login.resolve(args)
+        if hasattr(args, "secret_header"):  # a command that talks to an endpoint
+            args.proxy = options.resolve(options.PROXY, args.proxy, os.environ)
+            args.headers = options.extra_headers(args.header, args.secret_header, os.environ)
         if args.command in TOKEN_COMMANDS:
             if getattr(args, "token", None):
                 options.TOKEN.given(args.token)

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 
 from scimcheck import TOKEN_ENV
 from scimcheck.cli import oauth_login
-from scimcheck.cli.arguments import tls_arguments
+from scimcheck.cli.arguments import connection_arguments, tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 from scimcheck.core import exitcodes
 from scimcheck.http import redaction
 
 if TYPE_CHECKING:
     from scimcheck.cli.arguments import Subparsers
-    from scimcheck.http.auth import Authorizer
+    from scimcheck.http.transport import TransportConfig
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -43,6 +43,7 @@ def add_parser(sub: Subparsers) -> None:
                          help="per-request timeout (default 60)")
     oauth_login.add_arguments(cleanup)
     tls_arguments(cleanup)
+    connection_arguments(cleanup)
 
 
 def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
@@ -78,11 +79,11 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
         client, problem = oauth_login.sign_in(given)
     if problem is not None:
         return fail(problem, exitcodes.TARGET_UNAVAILABLE)
-    code = _preflight(args.url, token, args.timeout, verify, client)
+    config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S, verify=verify,
+                             auth=client, proxy=args.proxy, headers=args.headers)
+    code = _preflight(config, args.timeout)
     if code is not None:
         return code
-    config = TransportConfig(args.url, token, args.timeout or ENTRA_TIMEOUT_S, verify=verify,
-                             auth=client)
     with Transport(config) as transport:
         found = cleanup.find(transport, run_id, older_than_s)
         for note in found.notes:
@@ -123,12 +124,10 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     return exitcodes.OK
 
 
-def _preflight(
-    url: str, token: str | None, timeout: float | None, verify: bool | str = True,
-    auth: Authorizer | None = None,
-) -> int | None:
+def _preflight(config: TransportConfig, timeout: float | None) -> int | None:
     """Entra's Test Connection query first: unreachable or refused is exit code 3."""
     from scimcheck.entra import preflight
 
-    problem = preflight.problem(url, token, timeout, verify=verify, auth=auth)
+    problem = preflight.problem(config.base_url, config.token, timeout, verify=config.verify,
+                                auth=config.auth, proxy=config.proxy, headers=config.headers)
     return None if problem is None else fail(problem, exitcodes.TARGET_UNAVAILABLE)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scimcheck.cli import oauth_login
-from scimcheck.cli.arguments import tls_arguments
+from scimcheck.cli.arguments import connection_arguments, tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ def add_parser(sub: Subparsers) -> None:
     oauth_login.add_arguments(load, whose="URL (the access token fetched at the start is sent "
                               "throughout: a load run lasts minutes, a token an hour or more)")
     tls_arguments(load)
+    connection_arguments(load)
 
 
 def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
@@ -107,6 +108,7 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
         timeout_s=args.timeout or 60.0, report_dir=args.report_dir, master=args.master,
         expect_workers=args.expect_workers, master_bind_host=args.master_bind_host,
         master_port=args.master_port, worker=args.worker, master_host=args.master_host,
+        proxy=args.proxy, header=args.header, secret_header=args.secret_header,
     )
     return load_launch.launch(options)
 

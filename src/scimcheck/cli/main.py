@@ -29,7 +29,7 @@ from scimcheck.cli import (
     suites_path,
     summary,
 )
-from scimcheck.cli.arguments import Parser, option_problem
+from scimcheck.cli.arguments import Parser, connection_secrets, option_problem
 from scimcheck.cli.common import fail
 from scimcheck.cli.common import suites_path as _suites_path  # noqa: F401  (tests, docs)
 from scimcheck.core import exitcodes
@@ -78,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from scimcheck.settings.oauth import CLIENT_SECRET_ENV
 
     secrets_ = [token, os.environ.get(CLIENT_SECRET_ENV),
-                *(s for url in urls for s in redaction.url_secrets(url))]
+                *(s for url in urls for s in redaction.url_secrets(url)),
+                *connection_secrets(args)]
     with redaction.registered(*secrets_), redaction.redacted_std_streams():
         redaction.install_log_redaction()
         try:

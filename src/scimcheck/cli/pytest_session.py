@@ -58,7 +58,7 @@ def run_pytest(
         client, problem = _sign_in(args)
         if problem is None:
             problem = preflight.problem(url, target_token, args.timeout, verify=args.verify,
-                                        auth=client)
+                                        auth=client, proxy=args.proxy, headers=args.headers)
         if problem is not None:
             unreachable.write_reports(
                 report_dir, url, problem, embedded=not args.url,
@@ -197,6 +197,10 @@ def pytest_argv(
         value = getattr(args, option.name, None)
         if value:
             argv += [option.plugin_flag, str(value)]
+    if args.proxy:
+        argv += ["--scim-proxy", args.proxy]
+    argv += [f"--scim-header={header}" for header in args.header or ()]
+    argv += [f"--scim-secret-header={header}" for header in args.secret_header or ()]
     verify = getattr(args, "verify", True)
     if verify is False:
         argv.append("--scim-insecure")

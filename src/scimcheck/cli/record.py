@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scimcheck.cli import oauth_login
-from scimcheck.cli.arguments import tls_arguments
+from scimcheck.cli.arguments import connection_arguments, tls_arguments
 from scimcheck.cli.common import fail, sigterm_as_interrupt, tls_verify
 from scimcheck.core import exitcodes
 
@@ -38,6 +38,7 @@ def add_parser(sub: Subparsers) -> None:
     oauth_login.add_arguments(record, whose="the upstream (a recorded request that carries a "
                               "token is forwarded with the upstream's access token)")
     tls_arguments(record, whose="the upstream's")
+    connection_arguments(record, whose="the upstream")
 
 
 def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
@@ -60,7 +61,8 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     if not out.parent.is_dir():
         return fail(f"--out {args.out!r}: the directory {str(out.parent)!r} does not exist")
     try:
-        recorder = TrafficRecorder(args.upstream, out, verify=verify, auth=client)
+        recorder = TrafficRecorder(args.upstream, out, verify=verify, auth=client,
+                                   proxy=args.proxy, headers=args.headers)
     except OSError as exc:
         return fail(f"cannot write {args.out!r}: {exc.strerror or exc}")
     proxy = ReferenceServer(host=args.host, port=args.listen, app=recorder,

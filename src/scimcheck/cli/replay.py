@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 from scimcheck import TOKEN_ENV
 from scimcheck.checks import registry as checks
 from scimcheck.cli import oauth_login
-from scimcheck.cli.arguments import numeric_environment, tls_arguments
+from scimcheck.cli.arguments import connection_arguments, numeric_environment, tls_arguments
 from scimcheck.cli.common import fail, suites_path, tls_verify
 from scimcheck.cli.pytest_session import _Stopped, pytest_argv, run_pytest
 from scimcheck.core import bundled, exitcodes, textfile
@@ -73,6 +73,7 @@ def add_parser(sub: Subparsers) -> None:
                         help="per-request timeout (default 60, Entra's limit)")
     oauth_login.add_arguments(replay)
     tls_arguments(replay)
+    connection_arguments(replay)
 
 
 def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
@@ -95,7 +96,8 @@ def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:
     token = os.environ.get(TOKEN_ENV) or None
     settings = argparse.Namespace(
         url=args.url, dialect=args.dialect, strict=False, seed=None, timeout=args.timeout,
-        examples=None, verify=verify,
+        examples=None, verify=verify, proxy=args.proxy, headers=args.headers,
+        header=args.header, secret_header=args.secret_header,
         **{option.name: getattr(args, option.name) for option in options.OAUTH},
     )
     report_dir = Path(args.report_dir)

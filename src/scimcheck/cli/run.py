@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from scimcheck import TOKEN_ENV
 from scimcheck.cli import oauth_login
-from scimcheck.cli.arguments import numeric_environment, tls_arguments
+from scimcheck.cli.arguments import connection_arguments, numeric_environment, tls_arguments
 from scimcheck.cli.common import fail, tls_verify
 from scimcheck.cli.pytest_session import _Stopped, pytest_argv, run_pytest
 from scimcheck.core import exitcodes
@@ -71,6 +71,7 @@ def add_parser(sub: Subparsers) -> None:
                      "credentials, and the run gets its access tokens from its token endpoint")
     oauth_login.add_arguments(run)
     tls_arguments(run)
+    connection_arguments(run)
 
 
 def execute(args: argparse.Namespace, pytest_args: list[str]) -> int:

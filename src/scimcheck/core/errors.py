@@ -57,6 +57,11 @@ class ForwardError(Exception):
     """The upstream gave no answer; the message says why and what to do."""
 
 
+class ProxyRefused(OSError):
+    """A proxy would not open a CONNECT tunnel (RFC 9110 §9.3.6); the message quotes its status
+    line."""
+
+
 class ReplayFileError(Exception):
     """FILE is neither a failure record nor a sequence file; the message says what it is."""
 

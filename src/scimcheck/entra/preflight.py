@@ -11,6 +11,7 @@ import uuid
 from scimcheck import TOKEN_ENV
 from scimcheck.entra import requests
 from scimcheck.http.auth import Authorizer
+from scimcheck.http.extra_headers import ExtraHeader
 from scimcheck.http.transport import Exchange, Transport, TransportConfig
 from scimcheck.scim import endpoints
 
@@ -19,13 +20,16 @@ PREFLIGHT_TIMEOUT_S = 30.0
 
 def problem(
     url: str, token: str | None, timeout_s: float | None = None, *, verify: bool | str = True,
-    auth: Authorizer | None = None,
+    auth: Authorizer | None = None, proxy: str | None = None,
+    headers: tuple[ExtraHeader, ...] = (),
 ) -> str | None:
     """Why the target cannot be tested, or ``None`` when it answered like a SCIM endpoint.
-    ``verify`` is the run's TLS setting (:mod:`scimcheck.http.tls`), so an untrusted certificate
-    stops the run here; ``auth`` replaces ``token`` (an OAuth client, scimcheck.http.oauth)."""
+    ``verify``, ``proxy`` and ``headers`` are the run's (TLS trust, ``--proxy``, ``--header``),
+    so an untrusted certificate or a proxy that refuses stops the run here; ``auth`` replaces
+    ``token`` (an OAuth client, scimcheck.http.oauth)."""
     timeout = min(timeout_s or PREFLIGHT_TIMEOUT_S, PREFLIGHT_TIMEOUT_S)
-    config = TransportConfig(url, token, timeout, verify=verify, auth=auth)
+    config = TransportConfig(url, token, timeout, verify=verify, auth=auth, proxy=proxy,
+                             headers=headers)
     with Transport(config) as transport:
         probe = requests.match_user(str(uuid.uuid4()))  # Test Connection's query
         answer = transport.send(probe.method, probe.path, params=probe.query)

@@ -1,7 +1,8 @@
 """A request chain as a bash script of curl commands that replays it against any endpoint.
 
 The script reads ``SCIM_URL`` and ``SCIM_TOKEN`` from the environment (the token is never
-written into it). Ids the endpoint assigned in answer to a POST are captured into shell
+written into it), and a secret header's value (``--secret-header``) from
+``SCIM_HEADER_<NAME>``. Ids the endpoint assigned in answer to a POST are captured into shell
 variables and spliced wherever later requests used them, so the chain replays on a fresh
 endpoint, not just against the run that recorded it. Requests keep Entra's headers: writes as
 ``application/scim+json; charset=utf-8``, no ``Accept`` on reads, no ``User-Agent``.
@@ -39,6 +40,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from scimcheck.http.curl_helper import HELPER_SOURCE
+from scimcheck.http.redactor import REDACTED
 from scimcheck.http.shell_words import comment, escaped, shell_word
 from scimcheck.http.transport import Exchange
 
@@ -110,6 +112,12 @@ def render_script(
         f"if [[ -z ${{SCIM_URL:-}} ]]; then SCIM_URL={shell_word(base)}; fi"
         if "\0" not in base else "# (the run's URL holds a NUL byte: set SCIM_URL)"
     )
+    steps = list(exchanges)
+    secret_headers = dict.fromkeys(
+        _secret_variable(name) for exchange in steps
+        for name, value in exchange.request_headers.items()
+        if value == REDACTED and name.lower() != "authorization"
+    )
     lines = [
         "#!/usr/bin/env bash",
         comment(title or "A request chain recorded by scimcheck."),
@@ -124,11 +132,11 @@ def render_script(
         ': "${SCIM_URL:?set SCIM_URL to the SCIM base URL}"',
         "SCIM_URL=${SCIM_URL%/}",
         ': "${SCIM_TOKEN:?set SCIM_TOKEN to the bearer token}"',
+        *(f': "${{{v}:?set {v} to the value of the secret header}}"' for v in secret_headers),
         f"scim() {{ python3 -I -c {shell_word(HELPER_SOURCE, multiline=True)} \"$@\"; }}",
         *_CLEANUP,
     ]
     chain = _Chain(base)
-    steps = list(exchanges)
     for n, exchange in enumerate(steps):
         lines.append("")
         lines += chain.render(exchange, judgement if n == len(steps) - 1 else None)
@@ -332,6 +340,9 @@ def _headers(exchange: Exchange) -> list[str]:
     for name, value in exchange.request_headers.items():
         if name.lower() in _SKIPPED_HEADERS:
             continue
+        if value == REDACTED:  # a --secret-header: its value from the environment, never here
+            words += ["-H", shell_word(f"{name}: ") + f'"${_secret_variable(name)}"']
+            continue
         # curl drops a header given as "Name:" with no value; "Name;" sends it empty
         line = f"{name}: {value}" if value.strip(" \t") else f"{name};"
         words += ["-H", shell_word(line)]
@@ -341,6 +352,11 @@ def _headers(exchange: Exchange) -> list[str]:
     if "accept" not in names:
         words += ["-H", "'Accept:'"]
     return words
+
+
+def _secret_variable(name: str) -> str:
+    """The variable a replay reads a secret header's value from: ``SCIM_HEADER_X_API_KEY``."""
+    return "SCIM_HEADER_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
 def _merged(pieces: list[_Piece]) -> list[_Piece]:

@@ -8,11 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import urllib3
-
 from scimcheck.core.errors import ForwardError
 from scimcheck.http import deadlines
-from scimcheck.http.pools import connection_pools
+from scimcheck.http.pools import Client
 from scimcheck.http.reading import (
     READ_FAILURES,
     describe_network_error,
@@ -54,10 +52,13 @@ class Forwarder:
     under the transport's limits: an answer over ``MAX_BODY_BYTES`` or still arriving after
     ``timeout_s`` + ``DEADLINE_GRACE_S`` is not passed on."""
 
-    def __init__(self, verify: bool | str = True, timeout_s: float = ENTRA_TIMEOUT_S) -> None:
-        self._pools = connection_pools(verify)
+    def __init__(
+        self, verify: bool | str = True, timeout_s: float = ENTRA_TIMEOUT_S,
+        proxy: str | None = None,
+    ) -> None:
+        self._client = Client(verify, proxy)
         self._timeout_s = timeout_s
-        self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=timeout_s)
+        self._timeout = (CONNECT_TIMEOUT_S, timeout_s)
 
     def forward(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
@@ -65,10 +66,8 @@ class Forwarder:
         """Send; ``ForwardError`` (with a one-line diagnosis) when no whole answer came."""
         attempt = deadlines.start(self._timeout_s + DEADLINE_GRACE_S)
         try:
-            answer = self._pools.urlopen(
-                method, url, body=body or None, headers=dict(headers), redirect=False,
-                retries=False, timeout=self._timeout, preload_content=False,
-            )
+            answer = self._client.send(method, url, dict(headers), body or None,
+                                       self._timeout).raw
             content, cut = read_capped(answer, MAX_BODY_BYTES)
             if attempt.expired:
                 raise TimeoutError("the deadline cut the answer short")

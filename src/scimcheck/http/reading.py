@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+import requests
 import urllib3
 import urllib3.exceptions
 
@@ -95,9 +96,22 @@ def describe_overrun(url: str, seconds: float) -> str:
     )
 
 
+def _underlying(exc: BaseException) -> BaseException:
+    """The urllib3 or socket error under requests' wrapping (``ConnectionError(MaxRetryError(
+    reason))``), which says what happened."""
+    while isinstance(exc, requests.RequestException) and exc.args and isinstance(
+        exc.args[0], BaseException
+    ):
+        exc = exc.args[0]
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    return exc
+
+
 def timed_out(exc: BaseException) -> bool:
     """A connect or read timeout (a refused connection is not one, though urllib3's class tree
     puts it under connect timeouts)."""
+    exc = _underlying(exc)
     return isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
         exc, urllib3.exceptions.NewConnectionError
     )
@@ -106,7 +120,10 @@ def timed_out(exc: BaseException) -> bool:
 def describe_network_error(exc: BaseException, url: str) -> str:
     """One line saying what failed on the network and the one thing to check."""
     host = urlsplit(url).netloc or url
+    exc = _underlying(exc)
     text = str(exc)
+    if isinstance(exc, urllib3.exceptions.ProxyError):
+        return _describe_proxy(exc, host)
     if isinstance(exc, urllib3.exceptions.SSLError):
         return _describe_tls(text, host)
     if isinstance(exc, urllib3.exceptions.ConnectTimeoutError) and not isinstance(
@@ -134,6 +151,16 @@ def describe_network_error(exc: BaseException, url: str) -> str:
     if isinstance(exc, urllib3.exceptions.LocationValueError):
         return f"invalid URL {url!r}; use http(s)://host[:port]/base-path"
     return f"request to {host} failed: {_short(text)}"
+
+
+def _describe_proxy(exc: urllib3.exceptions.ProxyError, host: str) -> str:
+    """One line for a proxy that could not be reached or would not open a tunnel (its
+    credentials are registered secrets: the line is redacted like every other)."""
+    cause = _short(str(getattr(exc, "original_error", None) or exc))
+    if "refused" in cause.lower():
+        return (f"the proxy refused the connection ({cause}); check --proxy or "
+                "HTTPS_PROXY/HTTP_PROXY, or exempt the host with NO_PROXY")
+    return f"the proxy could not forward the request to {host} ({cause})"
 
 
 _INCOMPLETE = re.compile(r"IncompleteRead\((?P<got>\d+) bytes read, (?P<more>\d+) more expected")

@@ -14,15 +14,17 @@ a CA bundle path, or ``False``).
 
 from __future__ import annotations
 
+import base64
+import re
 import socket
 import ssl
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from scimcheck.core.errors import ConfigError
+from scimcheck.core.errors import ConfigError, ProxyRefused
 
 CA_BUNDLE_ENV = "SCIM_CA_BUNDLE"
 INSECURE_ENV = "SCIM_INSECURE"
@@ -161,10 +163,39 @@ class Handshake:
         return f"{self.host}:{self.port} negotiated {self.version} with {self.cipher}"
 
 
+def _open(host: str, port: int, timeout_s: float, proxy: str | None) -> socket.socket:
+    """A TCP connection to ``host:port``: directly, or through an ``http://`` proxy's CONNECT
+    tunnel (RFC 9110 §9.3.6), as the run's requests go (``--proxy``, ``HTTPS_PROXY``)."""
+    if not proxy:
+        return socket.create_connection((host, port), timeout=timeout_s)
+    parts = urlsplit(proxy)
+    raw = socket.create_connection((parts.hostname or "", parts.port or 80), timeout=timeout_s)
+    try:
+        lines = [f"CONNECT {host}:{port} HTTP/1.1", f"Host: {host}:{port}"]
+        if parts.username is not None:
+            credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            lines.append("Proxy-Authorization: Basic "
+                         + base64.b64encode(credentials.encode()).decode())
+        raw.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        answer = b""
+        while b"\r\n\r\n" not in answer and len(answer) < 16384:
+            chunk = raw.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        status = answer.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+        if not re.match(r"HTTP/1\.[01] 2\d\d", status):
+            raise ProxyRefused(f"the proxy refused a tunnel to {host}:{port} ({status[:80]!r})")
+    except BaseException:
+        raw.close()
+        raise
+    return raw
+
+
 def _handshake(
-    host: str, port: int, context: ssl.SSLContext, timeout_s: float
+    host: str, port: int, context: ssl.SSLContext, timeout_s: float, proxy: str | None = None
 ) -> tuple[str, str]:
-    with socket.create_connection((host, port), timeout=timeout_s) as raw, \
+    with _open(host, port, timeout_s, proxy) as raw, \
             context.wrap_socket(raw, server_hostname=host) as tls:
         cipher = tls.cipher()
         return tls.version() or "?", cipher[0] if cipher else "?"
@@ -178,19 +209,22 @@ def _pinned(verify: Verify, version: ssl.TLSVersion, ciphers: str | None) -> ssl
     return context
 
 
-def _takes_tls13(host: str, port: int, timeout_s: float) -> bool:
+def _takes_tls13(host: str, port: int, timeout_s: float, proxy: str | None) -> bool:
     """Whether the server completes a TLS 1.3 handshake (certificate not checked: this only
     names what the server offers instead of TLS 1.2)."""
     try:
-        _handshake(host, port, _pinned(False, ssl.TLSVersion.TLSv1_3, None), timeout_s)
+        _handshake(host, port, _pinned(False, ssl.TLSVersion.TLSv1_3, None), timeout_s, proxy)
     except (OSError, ValueError):
         return False
     return True
 
 
-def probe_tls12(url: str, verify: Verify, timeout_s: float = HANDSHAKE_TIMEOUT_S) -> Handshake:
-    """Open a TCP connection to the URL's host and port and make the handshake Entra makes:
-    TLS 1.2 only, Entra's cipher suites, certificates checked as the run checks them."""
+def probe_tls12(
+    url: str, verify: Verify, timeout_s: float = HANDSHAKE_TIMEOUT_S, proxy: str | None = None
+) -> Handshake:
+    """Open a TCP connection to the URL's host and port (through ``proxy``'s CONNECT tunnel when
+    the run sends through an ``http://`` proxy) and make the handshake Entra makes: TLS 1.2
+    only, Entra's cipher suites, certificates checked as the run checks them."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or 443
@@ -198,7 +232,7 @@ def probe_tls12(url: str, verify: Verify, timeout_s: float = HANDSHAKE_TIMEOUT_S
     try:
         version, cipher = _handshake(
             host, port, _pinned(verify, ssl.TLSVersion.TLSv1_2, ":".join(ENTRA_CIPHERS)),
-            timeout_s,
+            timeout_s, proxy,
         )
         return Handshake(host, port, version, cipher)
     except ssl.SSLCertVerificationError as exc:
@@ -209,9 +243,11 @@ def probe_tls12(url: str, verify: Verify, timeout_s: float = HANDSHAKE_TIMEOUT_S
             "--ca-bundle CA.pem for a private CA (Entra itself trusts public CAs only)"
         )
     except (ssl.SSLError, ConnectionResetError) as exc:
-        problem = _diagnose(host, port, timeout_s, exc)
+        problem = _diagnose(host, port, timeout_s, exc, proxy)
     except socket.gaierror:
         problem = f"cannot resolve the host name {host!r}; check the URL"
+    except ProxyRefused as exc:
+        problem = str(exc)
     except ConnectionRefusedError:
         problem = f"connection to {where} refused; is the server listening on that port?"
     except TimeoutError:
@@ -221,16 +257,18 @@ def probe_tls12(url: str, verify: Verify, timeout_s: float = HANDSHAKE_TIMEOUT_S
     return Handshake(host, port, problem=problem)
 
 
-def _diagnose(host: str, port: int, timeout_s: float, exc: OSError) -> str:
+def _diagnose(
+    host: str, port: int, timeout_s: float, exc: OSError, proxy: str | None = None
+) -> str:
     """Why Entra's handshake failed: TLS 1.2 refused, or no cipher suite in common."""
     where = f"{host}:{port}"
     reason = getattr(exc, "reason", None) or type(exc).__name__
     try:
         _, chosen = _handshake(
-            host, port, _pinned(False, ssl.TLSVersion.TLSv1_2, None), timeout_s
+            host, port, _pinned(False, ssl.TLSVersion.TLSv1_2, None), timeout_s, proxy
         )
     except (OSError, ValueError):
-        if _takes_tls13(host, port, timeout_s):
+        if _takes_tls13(host, port, timeout_s, proxy):
             return f"{where} refuses TLS 1.2 (it offers only TLS 1.3; {reason})"
         return f"the TLS 1.2 handshake with {where} failed ({reason}); check its TLS versions"
     return (

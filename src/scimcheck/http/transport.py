@@ -1,4 +1,4 @@
-"""The one place that sends SCIM requests: urllib3's connection pools, recording every exchange.
+"""The one place that sends SCIM requests: through requests, recording every exchange.
 
 Requests are sent the way Entra sends them (docs/entra.md §1.0, §8): ``Authorization:
 Bearer``; writes with ``Content-Type: application/scim+json; charset=utf-8``; GETs with no
@@ -9,8 +9,9 @@ header name or value, the body or the error it caused) is recorded with it redac
 
 Beside it: :mod:`~scimcheck.http.exchange` (the record of one request),
 :mod:`~scimcheck.http.pacing` (retries and ``--max-rps``), :mod:`~scimcheck.http.pools`
-(urllib3's pools and TLS trust), :mod:`~scimcheck.http.reading` (the capped read and one-line
-network errors) and :mod:`~scimcheck.http.forwarder` (the recording proxy's client).
+(requests' session and adapter: proxies, TLS trust), :mod:`~scimcheck.http.reading` (the capped
+read and one-line network errors) and :mod:`~scimcheck.http.forwarder` (the recording proxy's
+client).
 """
 
 from __future__ import annotations
@@ -23,16 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import urllib3
-from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.util import SKIP_HEADER
 
 from scimcheck.http import deadlines
 from scimcheck.http.auth import Authorizer, StaticBearer
 from scimcheck.http.exchange import SHOWN_BODY_CHARS, Exchange
+from scimcheck.http.extra_headers import ExtraHeader
 from scimcheck.http.guard import Guard
 from scimcheck.http.pacing import pace, retry_wait
-from scimcheck.http.pools import connection_pools, split_origin
+from scimcheck.http.pools import Client
 from scimcheck.http.reading import (
     READ_FAILURES,
     declared_charset,
@@ -95,6 +95,10 @@ class TransportConfig:
     auth: Authorizer | None = None
     """How requests are authenticated (:mod:`scimcheck.http.auth`); ``None``: the static
     ``token``, if any, as a bearer token."""
+    proxy: str | None = None
+    """Send through this proxy (``--proxy``); None: the environment's, as requests reads it."""
+    headers: tuple[ExtraHeader, ...] = ()
+    """Added to every request (``--header``, ``--secret-header``); secret ones are redacted."""
 
 
 class Transport:
@@ -120,18 +124,19 @@ class Transport:
         self.guard = guard
         """Decides what may be changed (:func:`scimcheck.scim.ownership.guarded`: PATCH, PUT
         and DELETE only to what the run created); without one everything is sent."""
-        self._pools = connection_pools(config.verify)
-        self._by_origin: dict[str, HTTPConnectionPool] = {}
-        self._timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=config.timeout_s)
+        self._client = Client(config.verify, config.proxy)
+        self._timeout = (CONNECT_TIMEOUT_S, config.timeout_s)
         self._auth = config.auth or (StaticBearer(config.token) if config.token else None)
         self._secrets = Redactor([config.token])
         self._secrets_of: tuple[str, ...] = (config.token,) if config.token else ()
         self._sent_authorization: str | None = None
+        self._extra = {header.name: header.value for header in config.headers}
+        self._secret_names = [header.name for header in config.headers if header.secret]
+        self._header_secrets = Redactor([h.value for h in config.headers if h.secret])
 
     def close(self) -> None:
         """Release pooled connections."""
-        self._by_origin.clear()
-        self._pools.clear()
+        self._client.close()
 
     def __enter__(self) -> Transport:
         return self
@@ -230,13 +235,14 @@ class Transport:
         wire_headers: dict[str, str] = {
             "User-Agent": SKIP_HEADER,
             "Accept-Encoding": SKIP_HEADER,
+            **self._extra,
         }
         data: bytes | None = None
         if body is not None:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             wire_headers["Content-Type"] = SCIM_JSON
         elif method not in ("GET", "HEAD"):
-            wire_headers["Content-Length"] = "0"  # as requests sent it, so servers see no change
+            wire_headers["Content-Length"] = "0"  # as requests' Session sends it
         authorization = self._auth.authorization() if authenticated and self._auth else None
         if authorization:
             wire_headers["Authorization"] = authorization
@@ -262,21 +268,7 @@ class Transport:
         # a little past the read timeout, so a silent endpoint is told apart from a slow drip
         attempt = deadlines.start(self.config.timeout_s + DEADLINE_GRACE_S)
         try:
-            origin, target = split_origin(url)
-            pool = self._by_origin.get(origin)
-            if pool is None:  # resolving a pool parses the URL: once per origin, not per request
-                pool = self._by_origin[origin] = self._pools.connection_from_url(url)
-            response = pool.urlopen(
-                method,
-                target,
-                body=data,
-                headers=wire_headers,
-                retries=False,
-                redirect=False,
-                assert_same_host=False,
-                timeout=self._timeout,
-                preload_content=False,
-            )
+            response = self._client.send(method, url, wire_headers, data, self._timeout).raw
             raw, cut = read_capped(response, MAX_BODY_BYTES)
             exchange.status = response.status
             exchange.reason = response.reason or ""
@@ -316,6 +308,8 @@ class Transport:
         if exchange.token_echoed and min(map(len, self._secrets_of), default=0) < SHORT_SECRET:
             # a short token turns up inside words by chance: only one standing apart is an echo
             exchange.token_echoed = any(secrets.found_apart(text) for text in chosen)
+        if self._secret_names and any(self._header_secrets.found(text) for text in chosen):
+            exchange.rewrite_answer(self._header_secrets.redact)  # a secret header's value
         if not exchange.token_echoed:
             return
         exchange.rewrite_answer(secrets.redact)
@@ -379,6 +373,9 @@ class Transport:
         shown = {k: v for k, v in wire.items() if v is not SKIP_HEADER}
         if "Authorization" in shown:
             shown["Authorization"] = f"Bearer {REDACTED}"
+        for name in self._secret_names:
+            if name in shown:
+                shown[name] = REDACTED
         return shown
 
     def owns(self, path: str) -> bool:

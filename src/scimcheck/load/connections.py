@@ -24,13 +24,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import gevent
 from geventhttpclient import HTTPClient
 from locust import User, constant, task
 
 from scimcheck.http import redaction
+from scimcheck.http.pools import proxy_for
 from scimcheck.http.transport import MAX_BODY_BYTES, SCIM_JSON
 from scimcheck.load import report as load_report
 from scimcheck.load.plan import Answer, Created, LoadSettings, LoadStep, Plan, Wait, split
@@ -38,6 +39,8 @@ from scimcheck.scim import ownership
 
 if TYPE_CHECKING:
     import ssl
+
+    from scimcheck.http.extra_headers import ExtraHeader
 
 WAIT_POLL_S = 0.05
 
@@ -57,11 +60,16 @@ class LoadRun:
     recorder: load_report.WindowRecorder
     plans: list[Plan]
     worker_index: int = 0
+    proxy: str | None = None
+    """``--proxy``, else the environment's proxy for the target (as requests chooses it)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """``--header``/``--secret-header``, added to every request."""
     _next_user: Iterator[int] = field(default_factory=itertools.count)
 
     @classmethod
     def build(cls, settings: LoadSettings, base_url: str, token: str | None, verify: bool | str,
-              started: float, worker_index: int = 0, workers: int = 1) -> LoadRun:
+              started: float, worker_index: int = 0, workers: int = 1, *,
+              proxy: str | None = None, headers: tuple[ExtraHeader, ...] = ()) -> LoadRun:
         """Plans for every tenant, with this process's share of the users and groups."""
         plans = [
             Plan(f"{settings.tag}-t{tenant + 1}" if settings.tenants > 1 else settings.tag,
@@ -72,7 +80,8 @@ class LoadRun:
         ]
         window = load_report.window_length(settings.duration_s)
         return cls(settings, base_url, token, verify, load_report.WindowRecorder(window, started),
-                   plans, worker_index)
+                   plans, worker_index, proxy_for(base_url, proxy),
+                   {header.name: header.value for header in headers})
 
     @property
     def interval_s(self) -> float:
@@ -92,11 +101,21 @@ class LoadRun:
         client = HTTPClient.from_url(
             self.base_url, concurrency=1, network_timeout=self.settings.timeout_s,
             connection_timeout=min(10.0, self.settings.timeout_s),
-            ssl_context_factory=_ssl_context(self.verify),
+            ssl_context_factory=_ssl_context(self.verify), **_proxy_options(self.proxy),
         )
         with contextlib.suppress(KeyError):
             del client.default_headers["User-Agent"]
         return client
+
+
+def _proxy_options(proxy: str | None) -> dict[str, Any]:
+    """geventhttpclient's arguments for sending through ``proxy`` (none: directly)."""
+    if not proxy:
+        return {}
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return {"proxy_host": parts.hostname, "proxy_port": parts.port or 80,
+            "proxy_user": unquote(parts.username) if parts.username else None,
+            "proxy_password": unquote(parts.password) if parts.password else None}
 
 
 def _ssl_context(verify: bool | str) -> Callable[..., ssl.SSLContext]:
@@ -162,7 +181,7 @@ class EntraUser(User):
         if slot > now:
             gevent.sleep(slot - now)
         self.next_slot = slot + self.interval
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = dict(self.load.headers)
         if self.load.token:
             headers["Authorization"] = f"Bearer {self.load.token}"
         data = b""

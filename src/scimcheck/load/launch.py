@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import signal
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scimcheck.http.extra_headers import ExtraHeader
 
 
 def locust_installed() -> bool:
@@ -47,10 +52,27 @@ class Options:
     master_port: int = 5557
     worker: bool = False
     master_host: str = "127.0.0.1"
+    proxy: str | None = None
+    """``--proxy``: handed to the child in ``SCIM_PROXY``, never on its command line."""
+    header: list[str] | None = None
+    """``--header`` as given: handed to the child in ``SCIM_HEADERS``."""
+    secret_header: list[str] | None = None
+    """``--secret-header`` as given: handed to the child in ``SCIM_SECRET_HEADERS``."""
+    headers: tuple[ExtraHeader, ...] = ()
+    """The extra headers, resolved in the child from its environment."""
 
     def to_json(self) -> str:
-        """The options as one command-line argument."""
-        return json.dumps(asdict(self))
+        """The options as one command-line argument (the proxy and headers, which may hold
+        secrets, go in the child's environment: :meth:`environment`)."""
+        return json.dumps({key: value for key, value in asdict(self).items()
+                           if key not in _IN_ENVIRONMENT})
+
+    def environment(self) -> dict[str, str]:
+        """The child's variables for ``--proxy``, ``--header`` and ``--secret-header``."""
+        values = {"SCIM_PROXY": self.proxy or "",
+                  "SCIM_HEADERS": "\n".join(self.header or ()),
+                  "SCIM_SECRET_HEADERS": "\n".join(self.secret_header or ())}
+        return {name: value for name, value in values.items() if value}
 
     @classmethod
     def from_json(cls, text: str) -> Options:
@@ -58,9 +80,13 @@ class Options:
         return cls(**json.loads(text))
 
 
+_IN_ENVIRONMENT = ("proxy", "header", "secret_header", "headers")
+
+
 def launch(options: Options) -> int:
     """Run the load in a child interpreter; its exit code."""
-    child = subprocess.Popen([sys.executable, "-m", "scimcheck.load.run", options.to_json()])
+    child = subprocess.Popen([sys.executable, "-m", "scimcheck.load.run", options.to_json()],
+                             env={**os.environ, **options.environment()})
 
     def forward(signum: int, frame: FrameType | None) -> None:
         child.send_signal(signum)

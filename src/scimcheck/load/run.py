@@ -55,8 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     options = Options.from_json(args[0])
     token = os.environ.get(TOKEN_ENV) or None
+    from scimcheck.http import proxy_url
+    from scimcheck.settings import options as run_options
+
+    # --proxy and --header came in the environment (launch.Options.environment), judged already
+    options.proxy = run_options.resolve(run_options.PROXY, None, os.environ)
+    options.headers = run_options.extra_headers(None, None, os.environ)
+    secrets = [*proxy_url.secrets(options.proxy), *(h.value for h in options.headers if h.secret)]
     # this process's own outputs (load.json, its lines, Locust's log) are cleaned of secrets
-    with redaction.registered(token, *redaction.url_secrets(options.url)), \
+    with redaction.registered(token, *redaction.url_secrets(options.url), *secrets), \
             redaction.redacted_std_streams():
         redaction.install_log_redaction()
         logging.basicConfig(level=logging.WARNING, format="locust: %(message)s")
@@ -71,7 +78,8 @@ def run(options: Options, token: str | None) -> int:
     with stop.installed(), load_target(options, token) as (url, token):
         from scimcheck.entra import preflight
 
-        problem = preflight.problem(url, token, options.timeout_s, verify=options.verify)
+        problem = preflight.problem(url, token, options.timeout_s, verify=options.verify,
+                                    proxy=options.proxy, headers=options.headers)
         if problem is not None:
             print(f"scimcheck: {redaction.for_terminal(problem)}", file=sys.stderr)
             return exitcodes.TARGET_UNAVAILABLE
@@ -133,7 +141,8 @@ def _load(options: Options, url: str, token: str | None, stop: _StopSignal) -> i
     started_at = datetime.now(UTC)
     started = time.time()
     environment.parsed_options = _locust_options(settings, started, workers)
-    run = LoadRun.build(settings, url, token, options.verify, started)
+    run = LoadRun.build(settings, url, token, options.verify, started,
+                        proxy=options.proxy, headers=options.headers)
     RUNS[id(environment)] = run
     worker_notes: list[str] = []
     interrupted = False
@@ -268,7 +277,7 @@ def _worker(options: Options, token: str | None) -> int:
         assert environment.host is not None
         state["run"] = RUNS[id(environment)] = LoadRun.build(
             settings, environment.host, token, options.verify, started,
-            worker_index=max(runner.worker_index, 0),
+            worker_index=max(runner.worker_index, 0), proxy=options.proxy, headers=options.headers,
             workers=int(getattr(environment.parsed_options, "expect_workers", 1) or 1),
         )
 

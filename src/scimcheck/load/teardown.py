@@ -15,7 +15,8 @@ def clean_up(url: str, token: str | None, options: Options, settings: LoadSettin
     """Delete what this process created (by id), then sweep the run tag; the problems, and
     how many tagged resources are still there afterwards."""
     problems = delete_created(url, token, options, settings, created)
-    config = TransportConfig(url, token, options.timeout_s, verify=options.verify)
+    config = TransportConfig(url, token, options.timeout_s, verify=options.verify,
+                             proxy=options.proxy, headers=options.headers)
     with Transport(config) as transport:
         found = cleanup.find(transport, settings.run_id)
         problems += cleanup.delete(transport, found.leftovers)
@@ -34,7 +35,8 @@ def delete_created(url: str, token: str | None, options: Options, settings: Load
                    created: list[Created]) -> list[str]:
     """Delete what this process's creates made, by id (each claimed as the run's first); the
     problems."""
-    config = TransportConfig(url, token, options.timeout_s, verify=options.verify)
+    config = TransportConfig(url, token, options.timeout_s, verify=options.verify,
+                             proxy=options.proxy, headers=options.headers)
     with ownership.guarded(config, settings.tag) as transport:
         leftovers = []
         for item in created:

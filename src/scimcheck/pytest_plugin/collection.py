@@ -56,6 +56,7 @@ def _preflight(settings: Settings) -> None:
     problem = preflight.problem(
         settings.base_url, settings.token, settings.timeout_s, verify=settings.verify,
         auth=settings.authorizer(),
+        proxy=settings.proxy, headers=settings.headers,
     )
     if problem is not None:
         from scimcheck.http.redaction import for_terminal

@@ -17,6 +17,7 @@ from scimcheck.settings.run import (
 
 if TYPE_CHECKING:
     from scimcheck.entra.dialects import Dialect
+    from scimcheck.http.extra_headers import ExtraHeader
     from scimcheck.settings.options import Option
 
 
@@ -84,6 +85,19 @@ def _oauth(config: pytest.Config, timeout_s: float | None) -> Any:
         raise pytest.UsageError(str(exc)) from None
 
 
+def extra_headers(config: pytest.Config) -> tuple[ExtraHeader, ...]:
+    """--scim-header and --scim-secret-header (else SCIM_HEADERS, SCIM_SECRET_HEADERS)."""
+    from scimcheck.core.errors import ConfigError
+    from scimcheck.settings import options
+
+    try:
+        return options.extra_headers(config.getoption("scim_header"),
+                                     config.getoption("scim_secret_header"), os.environ,
+                                     plugin=True)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 def _dialects(config: pytest.Config) -> tuple[Dialect, ...]:
     from scimcheck.entra import dialects
     from scimcheck.settings import options
@@ -130,6 +144,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
         verify=_verify(config),
         deadline_s=_deadline(config),
         oauth=_oauth(config, timeout_s=_value(config, options.TIMEOUT)),
+        proxy=_value(config, options.PROXY),
+        headers=extra_headers(config),
     )
     started = getattr(config, "workerinput", {}).get(STARTED_INPUT, config.stash[STATE_KEY].started)
     settings.stop_at = float(started) + settings.deadline_s

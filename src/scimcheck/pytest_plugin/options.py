@@ -79,6 +79,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-insecure", action="store_true", default=None,
                     help="Do not verify the target's TLS certificate (env SCIM_INSECURE=1); "
                     "test servers only.")
+    group.addoption("--scim-proxy", default=None, metavar="URL",
+                    help="Send every request through this proxy, http(s)://[user:password@]"
+                    "host:port (env SCIM_PROXY; default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY).")
+    group.addoption("--scim-header", action="append", default=None, metavar="'NAME: VALUE'",
+                    help="Add this header to every request (repeatable; env SCIM_HEADERS, one "
+                    "a line).")
+    group.addoption("--scim-secret-header", action="append", default=None,
+                    metavar="NAME=VARIABLE",
+                    help="Add this header to every request, its value from the environment "
+                    "variable VARIABLE (or 'NAME: VALUE'), redacted like the token "
+                    "(repeatable; env SCIM_SECRET_HEADERS).")
     group.addoption("--scim-sequence-file", default=None, metavar="FILE",
                     help="Replay this sequence file instead of the bundled ones (the other suites "
                     "still run).")

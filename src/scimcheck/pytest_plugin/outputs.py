@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from scimcheck.pytest_plugin.configure import _option, _verify
+from scimcheck.pytest_plugin.configure import _option, _verify, extra_headers
 from scimcheck.pytest_plugin.options import OUTPUTS_KEY
 
 
@@ -31,6 +31,7 @@ def guard_outputs(config: pytest.Config) -> None:
     stack.enter_context(redaction.registered(
         _option(config, "scim_token", "SCIM_TOKEN"), *redaction.url_secrets(url),
         os.environ.get(CLIENT_SECRET_ENV), shared.partition(" ")[2] or None,
+        *_connection_secrets(config),
     ))
     redaction.install_log_redaction()
     stack.callback(redaction.uninstall_log_redaction)
@@ -41,6 +42,17 @@ def guard_outputs(config: pytest.Config) -> None:
         stack.callback(writer._file.flush)
     if hasattr(config, "workerinput"):
         stack.enter_context(redaction.redacted_std_streams())
+
+
+def _connection_secrets(config: pytest.Config) -> list[str]:
+    """The proxy's password and the secret headers' values (a bad one is judged later)."""
+    from scimcheck.core.errors import ConfigError
+    from scimcheck.http import proxy_url
+
+    found = proxy_url.secrets(_option(config, "scim_proxy", "SCIM_PROXY"))
+    with contextlib.suppress(ConfigError, pytest.UsageError):
+        found += [header.value for header in extra_headers(config) if header.secret]
+    return found
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -40,6 +40,7 @@ from werkzeug.wrappers import Request, Response
 
 from scimcheck.core.errors import ForwardError, Refused
 from scimcheck.http import redaction
+from scimcheck.http.extra_headers import ExtraHeader
 from scimcheck.http.forwarder import Forwarded, Forwarder
 from scimcheck.http.redaction import one_line
 from scimcheck.http.transport import DEADLINE_GRACE_S, ENTRA_TIMEOUT_S, MAX_BODY_BYTES
@@ -73,7 +74,8 @@ class TrafficRecorder:
 
     def __init__(
         self, upstream: str, out: Path, verify: bool | str = True,
-        log: Callable[[str], None] = _stderr, auth: Authorizer | None = None,
+        log: Callable[[str], None] = _stderr, auth: Authorizer | None = None, *,
+        proxy: str | None = None, headers: tuple[ExtraHeader, ...] = (),
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self._auth = auth
@@ -85,7 +87,9 @@ class TrafficRecorder:
         self.steps: list[dict[str, Any]] = []
         self.ids: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._forwarder = Forwarder(verify=verify, timeout_s=ENTRA_TIMEOUT_S)
+        self._forwarder = Forwarder(verify=verify, timeout_s=ENTRA_TIMEOUT_S, proxy=proxy)
+        self._extra = {header.name: header.value for header in headers}  # --header
+        self._replaced = {name.lower() for name in self._extra}
         self._started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         self._write()
 
@@ -107,7 +111,9 @@ class TrafficRecorder:
             too_large = Refused(413, f"the request body is larger than "
                                      f"{MAX_BODY_BYTES // (1024 * 1024)} MiB")
             return self._refuse(request, raw, too_large, environ, start_response)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() not in _HOP_BY_HOP and k.lower() not in self._replaced}
+        headers.update(self._extra)
         if self._auth is not None and "Authorization" in headers:
             headers["Authorization"] = self._auth.authorization() or headers["Authorization"]
         try:

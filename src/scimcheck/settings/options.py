@@ -7,8 +7,10 @@ default (:func:`resolve`). A bad one is a :class:`~scimcheck.core.errors.ConfigE
 line names where it came from and what to pass: numbers are finite and in range
 (:mod:`scimcheck.core.numeric`), a URL is a usable SCIM base URL
 (:mod:`scimcheck.http.target_url`), a token can be sent in a header (RFC 6750 §2.1,
-:mod:`scimcheck.http.bearer`). TLS verification (``--ca-bundle``/``--insecure``,
-``SCIM_CA_BUNDLE``/``SCIM_INSECURE``) is resolved by :func:`scimcheck.http.tls.resolve`.
+:mod:`scimcheck.http.bearer`), a proxy is ``http(s)://[user:password@]host:port``
+(:mod:`scimcheck.http.proxy_url`). TLS verification (``--ca-bundle``/``--insecure``,
+``SCIM_CA_BUNDLE``/``SCIM_INSECURE``) is resolved by :func:`scimcheck.http.tls.resolve`; the
+extra headers (``--header``/``--secret-header``, repeatable) by :func:`extra_headers`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 from scimcheck import TOKEN_ENV
 from scimcheck.core import numeric
 from scimcheck.core.errors import ConfigError
-from scimcheck.http import bearer, target_url
+from scimcheck.http import bearer, proxy_url, target_url
+from scimcheck.http.extra_headers import ExtraHeader, parse_all
 from scimcheck.settings.run import DEFAULT_DEADLINE_S, DEFAULT_EXAMPLES
 
 DIALECT_CHOICES = ("legacy", "compliant", "both")
@@ -46,6 +49,8 @@ class Option:
     """Judges a text value named by its second argument; ``ConfigError`` when it is bad."""
     strip: bool = True
     """Surrounding blanks of the variable are dropped (never a token's: they are part of it)."""
+    repeatable: bool = False
+    """Given any number of times on the command line; its variable holds one value a line."""
 
     @property
     def flag(self) -> str:
@@ -132,6 +137,9 @@ def _token(value: str, label: str) -> object:
 def _one_line(value: str, label: str) -> object:
     return bearer.check(value, label, what="an OAuth client id, secret or scope")
 
+def _proxy(value: str, label: str) -> object:
+    return proxy_url.check(value, label)
+
 
 URL = Option("url", "SCIM_URL", check=_url)
 """The SCIM base URL under test (none: ``scimcheck run`` tests the embedded server)."""
@@ -169,8 +177,37 @@ CLIENT_AUTH = Option("client_auth", "SCIM_CLIENT_AUTH", "basic", choices=("basic
 OAUTH = (OAUTH_TOKEN_URL, CLIENT_ID, SCOPE, CLIENT_AUTH)
 """The OAuth client-credentials options, on every command that talks to an endpoint."""
 
+PROXY = Option("proxy", "SCIM_PROXY", check=_proxy)
+"""Send every request through this proxy (none: ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``, as
+requests reads them)."""
+HEADER = Option("header", "SCIM_HEADERS", repeatable=True)
+"""``Name: value`` added to every request (repeatable; the variable: one a line)."""
+SECRET_HEADER = Option("secret_header", "SCIM_SECRET_HEADERS", repeatable=True)
+"""``Name=VARIABLE`` (or ``Name: value``) added to every request, its value redacted."""
+
 OPTIONS = (URL, TOKEN, PROFILE, DIALECT, STRICT, TIMEOUT, SEED, EXAMPLES, MAX_RPS,
-           RETRY_BUDGET, DEADLINE, *OAUTH)
+           RETRY_BUDGET, DEADLINE, *OAUTH, PROXY, HEADER, SECRET_HEADER)
 """Every option a run reads from the environment."""
 NUMBERS = tuple(option for option in OPTIONS if option.number is not None)
 """The numeric ones: ``scimcheck run`` and ``replay`` judge their variables before starting."""
+
+
+def extra_headers(
+    plain: list[str] | None, secret: list[str] | None, environ: Mapping[str, str], *,
+    plugin: bool = False,
+) -> tuple[ExtraHeader, ...]:
+    """The extra headers of a run: each kind from the command line (``--header``,
+    ``--secret-header``; ``--scim-…`` under pytest), else its variable's lines; a secret
+    header's ``VARIABLE`` is read from ``environ``. ``ConfigError`` with one line when one
+    cannot be sent or would replace a header scimcheck sends itself."""
+    flag = HEADER.plugin_flag if plugin else HEADER.flag
+    secret_flag = SECRET_HEADER.plugin_flag if plugin else SECRET_HEADER.flag
+    if not plain:
+        plain, flag = _lines(environ.get(HEADER.env, "")), HEADER.env
+    if not secret:
+        secret, secret_flag = _lines(environ.get(SECRET_HEADER.env, "")), SECRET_HEADER.env
+    return parse_all(plain, secret, environ, plain_label=flag, secret_label=secret_flag)
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]

@@ -12,6 +12,7 @@ from scimcheck.core.errors import DEADLINE_REACHED
 if TYPE_CHECKING:
     from scimcheck.entra.dialects import Dialect
     from scimcheck.http.auth import Authorizer
+    from scimcheck.http.extra_headers import ExtraHeader
     from scimcheck.http.oauth import OAuthClient
     from scimcheck.http.oauth_grant import ClientCredentials
     from scimcheck.http.transport import TransportConfig
@@ -45,6 +46,10 @@ class Settings:
     verify: bool | str = True
     """TLS certificate verification: on, a CA bundle path, or off (:mod:`scimcheck.http.tls`)."""
     deadline_s: float = DEFAULT_DEADLINE_S
+    proxy: str | None = None
+    """``--proxy``; none: the environment's proxies, as requests reads them."""
+    headers: tuple[ExtraHeader, ...] = ()
+    """``--header``/``--secret-header``: added to every request."""
     stop_at: float | None = None
     """When the run deadline passes (``time.time()`` seconds; the same in every worker)."""
     oauth: ClientCredentials | None = None
@@ -76,7 +81,8 @@ class Settings:
 
         return TransportConfig(
             self.base_url, self.token, self.timeout_s, verify=self.verify, max_rps=self.max_rps,
-            retry_budget_s=self.retry_budget_s, auth=self.authorizer(),
+            retry_budget_s=self.retry_budget_s, auth=self.authorizer(), proxy=self.proxy,
+            headers=self.headers,
         )
 
     @property
