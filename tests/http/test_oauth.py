@@ -140,3 +140,26 @@ def test_the_static_bearer_token_is_never_renewed(server: ReferenceServer) -> No
     transport = Transport(TransportConfig(server.base_url, token="not-a-token-it-issued"))
     assert transport.send("GET", "/Users").status == 401
     assert len(transport.exchanges) == 1
+
+
+def test_the_token_request_goes_through_the_proxy_given(
+    server: ReferenceServer, issuer: TokenIssuer,
+) -> None:
+    """``--proxy`` covers the token endpoint too: behind a corporate proxy the grant must leave
+    the same way the SCIM requests do (issue 17 §2)."""
+    from support.forward_proxy import forward_proxy
+
+    with forward_proxy() as (proxy, seen):
+        answer = request_token(_credentials(server, issuer, proxy=proxy))
+    assert answer.problem is None and answer.usable_token
+    assert seen.forwarded == [("POST", server.token_url)]
+
+
+def test_the_proxy_option_reaches_the_client_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scimcheck.settings.oauth import credentials
+
+    monkeypatch.setenv("SCIM_CLIENT_SECRET", "s3cret-value")
+    given = {"oauth_token_url": "https://login.example.com/token", "client_id": "ci",
+             "proxy": "http://127.0.0.1:3128"}
+    made = credentials(given, {"SCIM_CLIENT_SECRET": "s3cret-value"})
+    assert made is not None and made.proxy == "http://127.0.0.1:3128"

@@ -19,6 +19,7 @@ from support.harness import RunSuites, failed_checks
 from support.variant_map import (
     EXPECTED,
     GENERATED,
+    OAUTH_ONLY_CHECKS,
     PROFILE_ONLY_CHECKS,
     PROVEN_ELSEWHERE,
     RECORDED,
@@ -49,6 +50,8 @@ def test_reference_server_passes_every_check_under_the_profile(
     others |= set().union(*GENERATED.values())
     others |= set().union(*RECORDED.values())  # replays of recordings only
     others |= set(PROVEN_ELSEWHERE)  # e.g. TLS: the reference server is plain http
+    # judged only with OAuth options: tests/verdicts/test_oauth_verdicts.py
+    others |= OAUTH_ONLY_CHECKS
     assert skipped == others, f"checks never evaluated under {profile}: {skipped - others}"
     for check in document["checks"]:
         if check["id"] in PROFILE_ONLY_CHECKS[profile]:

@@ -47,7 +47,8 @@ def resolve(
 ) -> ClientCredentials | None:
     """The command's client credentials, or ``None`` without a token URL; ``ConfigError``
     (exit 2) when they are incomplete or bad."""
-    given = {option.name: getattr(args, option.name, None) for option in options.OAUTH}
+    given = {option.name: getattr(args, option.name, None)
+             for option in (*options.OAUTH, options.PROXY)}
     return credentials(given, os.environ, timeout_s=getattr(args, "timeout", None),
                        verify=verify)
 

@@ -51,6 +51,9 @@ class ClientCredentials:
     client_auth: str = "basic"
     timeout_s: float = TOKEN_TIMEOUT_S
     verify: bool | str = True
+    proxy: str | None = None
+    """``--proxy``: the token request goes through it too (else the environment's, as requests
+    reads it)."""
 
 
 @dataclass
@@ -113,6 +116,8 @@ def request_token(
             credentials.token_url, data=body, headers=headers, allow_redirects=False,
             timeout=(CONNECT_TIMEOUT_S, credentials.timeout_s), verify=credentials.verify,
             stream=True,
+            proxies={"http": credentials.proxy, "https": credentials.proxy}
+            if credentials.proxy else None,
         )
         with response:
             raw = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)

@@ -77,7 +77,7 @@ def _oauth(config: pytest.Config, timeout_s: float | None) -> Any:
     from scimcheck.core.errors import ConfigError
     from scimcheck.settings import oauth, options
 
-    given = {o.name: config.getoption(o.plugin_dest) for o in options.OAUTH}
+    given = {o.name: config.getoption(o.plugin_dest) for o in (*options.OAUTH, options.PROXY)}
     try:
         return oauth.credentials(given, os.environ, plugin=True, timeout_s=timeout_s,
                                  verify=_verify(config))

@@ -37,6 +37,7 @@ def credentials(
 
     token_url, client_id = value(options.OAUTH_TOKEN_URL), value(options.CLIENT_ID)
     scope, client_auth = value(options.SCOPE), value(options.CLIENT_AUTH)
+    proxy = value(options.PROXY)
     url_flag, id_flag = (o.plugin_flag if plugin else o.flag
                          for o in (options.OAUTH_TOKEN_URL, options.CLIENT_ID))
     if not token_url:
@@ -55,5 +56,5 @@ def credentials(
     return ClientCredentials(
         token_url=str(token_url), client_id=str(client_id), client_secret=secret,
         scope=scope or None, client_auth=str(client_auth),
-        timeout_s=timeout_s or TOKEN_TIMEOUT_S, verify=verify,
+        timeout_s=timeout_s or TOKEN_TIMEOUT_S, verify=verify, proxy=proxy or None,
     )
