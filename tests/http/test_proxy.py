@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,27 +146,6 @@ def test_the_record_proxys_forwarder_uses_the_environment_too(
 
 
 # --- HTTPS: a CONNECT tunnel, and which CA bundle wins ------------------------------------------
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def ca_pem(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def https_server(ca: trustme.CA) -> Iterator[ReferenceServer]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    with ReferenceServer(host="127.0.0.1", port=0, token=TEST_TOKEN,
-                         ssl_context=context) as reference:
-        yield reference
-
 
 def test_https_goes_through_a_connect_tunnel_trusting_requests_ca_bundle(
     https_server: ReferenceServer, ca_pem: str, monkeypatch: pytest.MonkeyPatch
