@@ -23,6 +23,16 @@ REPO = Path(__file__).resolve().parents[2]
 BUNDLED = "scimcheck/_bundled"
 
 
+def _run_from_wheel(script: str, site: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` with the unpacked wheel at ``site`` first on sys.path (argv[1]), from
+    inside it, without this checkout's PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(
+        [sys.executable, "-c", script, str(site)], cwd=site.parent, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
 def _build_command(outdir: Path) -> list[str]:
     """``python -m build --wheel``; without isolation when hatchling is already installed
     (faster, and no index needed), else ``pip wheel --no-deps`` if build is missing."""
@@ -103,16 +113,7 @@ def test_schemas_load_from_the_unpacked_wheel(wheel: Path, tmp_path: Path) -> No
         print("ok")
         """
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "site")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_from_wheel(script, tmp_path / "site")
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
@@ -134,16 +135,7 @@ def test_check_registry_loads_from_the_unpacked_wheel(
         print(registry.get("transport.tls12").level)
         """
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "site")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_from_wheel(script, tmp_path / "site")
     assert done.returncode == 0 and done.stdout.strip() == "entra-blocking", done.stderr[-3000:]
 
 
