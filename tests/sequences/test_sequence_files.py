@@ -182,6 +182,9 @@ def test_a_sequence_file_is_an_item_per_dialect_named_by_its_file(
     stdout = document["_stdout"]
     assert "twice.yaml::legacy PASSED" in stdout, stdout
     assert "twice.yaml::compliant PASSED" in stdout, stdout
+    # by its node id alone, not the path from the working directory to the suites
+    shown = [line for line in stdout.splitlines() if "::legacy PASSED" in line]
+    assert shown and all(line.startswith("twice.yaml::legacy") for line in shown), shown
     assert "tiny.yaml" not in stdout and "test_" not in stdout.split("PASSED")[0], stdout
     assert document["tests"] == {"passed": 2, "failed": 0, "skipped": 0, "errors": 0}
     document = run_suites(reference_server.base_url, "--scim-sequences", str(tmp_path),
@@ -200,7 +203,7 @@ def test_a_failure_quotes_the_yaml_step_with_its_file_and_line(
     assert failed_checks(document) == {"test-connection.no-match-empty-list"}
     assert f"In {path}:6, step 'probe':" in stdout, stdout
     assert "  6 |   - name: probe" in stdout and " 14 |         body: [{at: Resources" in stdout
-    assert "suites/wrong.yaml::tiny - " in stdout, stdout  # the short summary
+    assert "FAILED wrong.yaml::tiny - " in stdout, stdout  # the short summary, by node id
     assert "Traceback" not in stdout and "test_entra_sequences" not in stdout
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("filterwarnings", tls.INSECURE_WARNING_FILTER)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(RunCollector(config), "scimcheck-collector")
+    if config.getoption("scim_url") or os.environ.get("SCIM_URL"):
+        _show_bare_node_ids(config)
+
+
+def _show_bare_node_ids(config: pytest.Config) -> None:
+    """The terminal names a SCIM item by its node id (``user-lifecycle.yaml::legacy``), as
+    JUnit, results.json, ``-k`` and ``--lf`` do, not prefixed by the path from the working
+    directory up and down to the bundled suites (``../../…/site-packages/…/suites/``)."""
+    relative: Any = config.cwd_relative_nodeid
+
+    def shown(nodeid: Any) -> Any:
+        path = relative(nodeid)
+        return nodeid if str(path).startswith("..") else path
+
+    config.cwd_relative_nodeid = shown  # type: ignore[method-assign]
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
