@@ -3,7 +3,9 @@ once into :class:`~scimcheck.settings.run.Settings`; a bad value is a usage erro
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,17 +30,25 @@ def _option(config: pytest.Config, name: str, env: str) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def _usage_errors() -> Iterator[None]:
+    """A bad value the settings layer refuses (``ConfigError``) is pytest's usage error."""
+    from scimcheck.core.errors import ConfigError
+
+    try:
+        yield
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 def _value(config: pytest.Config, option: Option) -> Any:
     """``option`` resolved once by the settings layer (``--scim-NAME`` > its variable >
     default, scimcheck.settings.options); a bad value is a usage error."""
-    from scimcheck.core.errors import ConfigError
     from scimcheck.settings import options
 
-    try:
+    with _usage_errors():
         return options.resolve(option, config.getoption(option.plugin_dest), os.environ,
                                flag=option.plugin_flag)
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
 
 
 def _deadline(config: pytest.Config) -> float:
@@ -74,28 +84,22 @@ def _verify(config: pytest.Config, strict: bool = True) -> bool | str:
 def _oauth(config: pytest.Config, timeout_s: float | None) -> Any:
     """OAuth client credentials (``--scim-oauth-token-url``, ``--scim-client-id``,
     ``SCIM_CLIENT_SECRET``…), or ``None``; a bad or missing one is a usage error."""
-    from scimcheck.core.errors import ConfigError
     from scimcheck.settings import oauth, options
 
     given = {o.name: config.getoption(o.plugin_dest) for o in (*options.OAUTH, options.PROXY)}
-    try:
+    with _usage_errors():
         return oauth.credentials(given, os.environ, plugin=True, timeout_s=timeout_s,
                                  verify=_verify(config))
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
 
 
 def extra_headers(config: pytest.Config) -> tuple[ExtraHeader, ...]:
     """--scim-header and --scim-secret-header (else SCIM_HEADERS, SCIM_SECRET_HEADERS)."""
-    from scimcheck.core.errors import ConfigError
     from scimcheck.settings import options
 
-    try:
+    with _usage_errors():
         return options.extra_headers(config.getoption("scim_header"),
                                      config.getoption("scim_secret_header"), os.environ,
                                      plugin=True)
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
 
 
 def _dialects(config: pytest.Config) -> tuple[Dialect, ...]:
@@ -109,7 +113,6 @@ def resolve_settings(config: pytest.Config) -> Settings:
     """Read the options once; a bad value is a usage error naming the fix."""
     if SETTINGS_KEY in config.stash:
         return config.stash[SETTINGS_KEY]
-    from scimcheck.core.errors import ConfigError
     from scimcheck.http.transport import ENTRA_TIMEOUT_S
     from scimcheck.scim import profiles
     from scimcheck.settings import options
@@ -121,11 +124,9 @@ def resolve_settings(config: pytest.Config) -> Settings:
             "`scimcheck run` with no URL tests the embedded reference server"
         )
     token = _value(config, options.TOKEN)
-    try:
+    with _usage_errors():
         profile = profiles.load(_value(config, options.PROFILE))
         options.check_environment((options.STRICT,), os.environ)  # even under --scim-strict
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
     seed = _value(config, options.SEED)
     settings = Settings(
         base_url=str(url).rstrip("/"),

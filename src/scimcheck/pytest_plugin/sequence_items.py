@@ -217,19 +217,12 @@ def replay_sequence(
     if reason:
         pytest.skip(reason)
 
-    class StepTracking(Replay):
-        """Notes where each step's verdicts begin, for the failure to quote the step."""
-
-        def _step(self, step: Step) -> bool:
-            item.steps_at.append((len(self.scim.evaluations), step))
-            return super()._step(step)
-
-    item.steps_at, item.aborted_in = [], None  # a rerun starts afresh
-    replay = StepTracking(item.spec, scim, item.dialect, scim_factories)
+    replay = Replay(item.spec, scim, item.dialect, scim_factories)
+    item.steps_at, item.aborted_in = replay.steps_at, None  # a rerun starts afresh
     try:
         replay.run()
     except SequenceAborted:
-        item.aborted_in = item.steps_at[-1][1] if item.steps_at else None
+        item.aborted_in = replay.steps_at[-1][1] if replay.steps_at else None
         raise
 
 

@@ -59,6 +59,9 @@ class Replay:
         self.variables = base_variables(factories.users.tag, dialect)
         self.succeeded: dict[str, bool] = {}
         self.judge = Judge(scim, self.variables)
+        self.steps_at: list[tuple[int, Step]] = []
+        """Each step reached, with the number of verdicts before it: a failure can then quote
+        the steps whose verdicts failed."""
         self.workarounds: dict[str, str] = {}
         """step or captured variable → the diagnostic retry its success depended on: a step
         that runs after such a step, or uses what it captured, passes only with a workaround."""
@@ -70,6 +73,7 @@ class Replay:
         try:
             for step in self.spec.steps:
                 self.judge.step_name = step.name
+                self.steps_at.append((len(self.scim.evaluations), step))
                 self.succeeded[step.name] = self._step(step)
         except SequenceAborted as abort:
             stopped = f": the sequence stopped before it ({abort})"
