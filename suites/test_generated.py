@@ -1,5 +1,5 @@
 """Generated users and random Entra lifecycles, searched with Hypothesis (issue: what nobody
-thought of). Each item is one property; a failure is shrunk to a minimal example whose request
+thought of). Each item is one search; a failure is shrunk to a minimal example whose request
 chain is attached as a curl script. ``--scim-examples`` sets the budget, ``--scim-seed`` replays.
 """
 
@@ -14,32 +14,12 @@ from scimcheck.sequences.runner import Sequence
 from scimcheck.settings.run import Settings
 
 
-def test_generated_users_round_trip(
+def test_generated_users(
     scim: Sequence, scim_settings: Settings, scim_budget: Budget
 ) -> None:
-    """POST then GET keeps every mapped value exactly (Entra S1, D28)."""
-    properties.run(
-        scim, scim_budget, "create then read back",
-        strategies.users(scim_settings.profile, scim_settings.tag),
-        properties.create_roundtrip, ("generated.create-roundtrip",),
-    )
-
-
-def test_generated_users_are_matched_by_username(
-    scim: Sequence, scim_settings: Settings, scim_budget: Budget
-) -> None:
-    """Entra's userName eq match finds the user in any letter case, with any quotes (D9)."""
-    properties.run(
-        scim, scim_budget, "match by userName",
-        strategies.users(scim_settings.profile, scim_settings.tag),
-        properties.filter_finds_user, ("generated.filter-finds-user", properties.FILTER_ESCAPES),
-    )
-
-
-def test_generated_updates_round_trip(
-    scim: Sequence, scim_settings: Settings, scim_budget: Budget
-) -> None:
-    """A PATCH in either dialect changes exactly its attributes (RFC 7644 §3.5.2)."""
+    """Each generated user, created as Entra creates it, reads back exactly (Entra S1, D28), is
+    found by Entra's userName match in any letter case and with any quotes (D9), and takes a
+    PATCH in either dialect that changes exactly its attributes (RFC 7644 §3.5.2)."""
     profile = scim_settings.profile
     examples = st.tuples(
         strategies.users(profile, scim_settings.tag),
@@ -47,8 +27,8 @@ def test_generated_updates_round_trip(
         st.sampled_from(scim_budget.dialects or (Dialect.LEGACY,)),
     )
     properties.run(
-        scim, scim_budget, "update then read back", examples,
-        properties.patch_roundtrip, ("generated.patch-roundtrip",),
+        scim, scim_budget, "generated users", examples, properties.generated_user,
+        properties.USER_CHECKS,
     )
 
 

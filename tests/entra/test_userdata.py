@@ -232,7 +232,10 @@ def test_roles_are_sent_in_the_create_but_not_in_the_generic_update() -> None:
 @pytest.mark.parametrize(
     ("sent", "got"),
     [(" Ada ", "Ada"), ("ada  lovelace", "Ada Lovelace"), ("STRASSE", "straße"),
-     ({"givenName": " x"}, {"givenName": "X", "familyName": "y"}), ([" a"], ["A"])],
+     ({"givenName": " x"}, {"givenName": "X", "familyName": "y"}), ([" a"], ["A"]),
+     # title-cased by a server that capitalises names: the dotless i becomes I, which case
+     # folding alone maps to i (a false alarm of the round-trip checks, found over 10 seeds)
+     ("\u0131", "I"), ("\u0131lker", "Ilker"), ("\u01c6emal", "\u01c5emal")],
 )
 def test_whitespace_and_case_normalisation_is_recognised(sent: object, got: object) -> None:
     """RFC 7644 §3.3: trimming and case changes are normalisation (advisory, issue 14 §3)."""

@@ -37,7 +37,7 @@ def test_a_refused_generated_update_brings_its_examples_requests() -> None:
             Transport(TransportConfig(server.base_url, TEST_TOKEN)) as transport:
         scim = Sequence(transport, dialect=None, strict=False)
         properties.run(scim, Budget(examples=3, seed=1), "update", examples,
-                       properties.patch_roundtrip, ("generated.patch-roundtrip",))
+                       properties.generated_user, properties.USER_CHECKS)
         (refused,) = [e for e in scim.evaluations if e.check.id == VALUES_ACCEPTED]
         assert not refused.passed and refused.repro
         body = refused.repro.split("trap scim_cleanup EXIT")[1]

@@ -571,3 +571,18 @@ def test_a_read_back_is_judged_as_the_run_judged_it(
                         "FAKE_ANSWER": '{"name": {"givenName": ' + stored + "}}"})
     assert result.returncode == code, result.stdout + result.stderr
     assert said in result.stdout.splitlines()
+
+
+def test_a_read_back_title_cased_is_normalisation_in_the_script_too(tmp_path: Path) -> None:
+    """A server capitalising names stores the dotless i (U+0131) as ``I`` (case folding alone maps
+    ``I`` to ``i``): the run calls that letter case, so the script must say NOT REPRODUCED."""
+    chain, base = _attack("none")
+    judgement = Judgement("generated.create-roundtrip", status=(200,),
+                          body=(("name.givenName", "equals_normalised", "\u0131lker"),))
+    result = replay(render_script(chain, base, "title", judgement), tmp_path,
+                    ["fresh-1", "fresh-2"], answers={
+                        "FAKE_STATUS": "200",
+                        "FAKE_ANSWER": '{"name": {"givenName": "Ilker"}}'})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert any(line.startswith("NOT REPRODUCED: generated.create-roundtrip")
+               for line in result.stdout.splitlines()), result.stdout

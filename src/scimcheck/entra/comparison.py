@@ -17,9 +17,17 @@ def values_match(sent: Any, got: Any) -> bool:
 
 
 def normalised(text: str) -> str:
-    """``text`` as a server that normalises whitespace and letter case may store it: surrounding
-    whitespace trimmed, inner runs of whitespace made one space, case folded."""
-    return " ".join(text.split()).casefold()
+    """``text`` as a server that normalises whitespace may store it: surrounding whitespace
+    trimmed, inner runs of whitespace made one space."""
+    return " ".join(text.split())
+
+
+def same_but_case(sent: str, got: str) -> bool:
+    """Whether two strings differ at most in letter case: equal case-folded, upper-cased or
+    lower-cased. Folding alone misses some case pairs: the dotless i (U+0131) upper-cases (and
+    title-cases, as a server capitalising names does) to ``I``, which folds to ``i``."""
+    return (sent.casefold() == got.casefold() or sent.upper() == got.upper()
+            or sent.lower() == got.lower())
 
 
 def values_match_normalised(sent: Any, got: Any) -> bool:
@@ -33,7 +41,7 @@ def values_match_normalised(sent: Any, got: Any) -> bool:
 def _matches(sent: Any, got: Any, normalise: bool) -> bool:
     """:func:`values_match`, comparing strings :func:`normalised` when ``normalise``."""
     if normalise and isinstance(sent, str) and isinstance(got, str):
-        return normalised(sent) == normalised(got)
+        return same_but_case(normalised(sent), normalised(got))
     if isinstance(sent, dict) and isinstance(got, dict):
         lowered = {str(k).lower(): v for k, v in got.items()}
         return all(

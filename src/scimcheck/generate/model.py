@@ -3,7 +3,9 @@
 A Hypothesis rule-based state machine creates users, updates them in either dialect, disables
 and re-enables them, creates a group, adds and removes members in each dialect's form, and
 deletes users and the group, in any order (docs/entra.md §1.2-§1.6, §3). After every step
-the endpoint is compared with the model by GET and by Entra's match filter. A mismatch fails
+what the step changed is compared with the model, by GET and by Entra's match filter, and at
+the end of each program everything is (so a step that changed what it should not have is
+caught too, one read per resource and program rather than per step). A mismatch fails
 ``generated.model-lifecycle``; Hypothesis shrinks the program to the fewest steps, and its
 request chain becomes a curl script. Values are plain
 (:func:`scimcheck.generate.strategies.plain_users`) so the model judges state;
@@ -12,9 +14,11 @@ value handling is the round-trip properties' concern.
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -44,6 +48,7 @@ from scimcheck.scim import endpoints
 from scimcheck.scim.profiles import Profile
 from scimcheck.sequences.runner import Sequence
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 CHECK = "generated.model-lifecycle"
 MAX_USERS = 2
 
@@ -57,12 +62,37 @@ class UserState:
 
 
 @dataclass
+class Changed:
+    """What the steps since the last comparison changed: users, users deleted, the group."""
+
+    users: set[str] = field(default_factory=set)
+    deleted: list[str] = field(default_factory=list)
+    group: bool = False
+    deleted_group: bool = False
+
+
+@dataclass
 class GroupState:
     """What Entra believes about the group."""
 
     group_id: str
     display_name: str
     members: set[str] = field(default_factory=set)
+
+
+def _step(function: _F) -> _F:
+    """A rule or the check of the machine: its failure marks the program failed, so the
+    end-of-program comparison (which would hide that failure) is skipped."""
+
+    @functools.wraps(function)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(self, *args, **kwargs)
+        except BaseException:
+            self.failed = True
+            raise
+
+    return forgetful(wrapper)  # type: ignore[return-value]
 
 
 def machine_for(
@@ -84,11 +114,14 @@ def machine_for(
             self.deleted: list[str] = []
             self.group: GroupState | None = None
             self.deleted_group: str | None = None
+            self.changed = Changed()
+            """What the steps since the last check changed (the next check reads only that)."""
+            self.failed = False
 
         # --- users -----------------------------------------------------------------------------
         @precondition(lambda self: len(self.model) < MAX_USERS)
         @rule(target=users, values=plain_users(profile, tag))
-        @forgetful
+        @_step
         def create_user(self, values: dict[str, Any]) -> Any:
             refusals = len(self.probe.refused)
             user_id = self.probe.create_user(values)
@@ -98,31 +131,34 @@ def machine_for(
                 raise PropertyFailed(CHECK, f"Entra's create was refused{answer}")
             values = {p: v for p, v in values.items() if p.lower() != "active"}
             self.model[user_id] = UserState(values=values)
+            self.changed.users.add(user_id)
             return user_id
 
         @precondition(lambda self: bool(self.model))
         @rule(user_id=users, changes=plain_changes(profile), dialect=dialect_choice)
-        @forgetful
+        @_step
         def update_user(self, user_id: str, changes: dict[str, Any], dialect: Dialect) -> None:
             if user_id not in self.model or not changes:
                 return
             self._patch(requests.update_user(dialect, user_id, changes),
                         f"update {', '.join(changes)} ({dialect.value})")
             self.model[user_id].values.update(changes)
+            self.changed.users.add(user_id)
 
         @precondition(lambda self: bool(self.model))
         @rule(user_id=users, active=st.booleans(), dialect=dialect_choice)
-        @forgetful
+        @_step
         def set_active(self, user_id: str, active: bool, dialect: Dialect) -> None:
             if user_id not in self.model:
                 return
             verb = "enable" if active else "disable"
             self._patch(requests.set_active(dialect, user_id, active), f"{verb} ({dialect.value})")
             self.model[user_id].active = active
+            self.changed.users.add(user_id)
 
         @precondition(lambda self: bool(self.model))
         @rule(user_id=consumes(users))
-        @forgetful
+        @_step
         def delete_user(self, user_id: str) -> None:
             if user_id not in self.model:
                 return
@@ -136,11 +172,13 @@ def machine_for(
             scim.deleted(endpoints.user(user_id))
             del self.model[user_id]
             self.deleted.append(user_id)
+            self.changed.users.discard(user_id)
+            self.changed.deleted.append(user_id)
 
         # --- the group -------------------------------------------------------------------------
         @precondition(lambda self: groups_mapped and self.group is None)
         @rule(name=PLAIN_WORDS)
-        @forgetful
+        @_step
         def create_group(self, name: str) -> None:
             # a fresh serial, as user names have: parallel shards share the run tag
             display_name = f"{tag}-{uuid.uuid4().hex[:8]}-{name} Team"
@@ -156,10 +194,11 @@ def machine_for(
             scim.created(endpoints.group(group_id), f"group {display_name!r}")
             self.probe.created.insert(0, endpoints.group(group_id))  # deleted last of all
             self.group = GroupState(group_id, display_name)
+            self.changed.group = True
 
         @precondition(lambda self: self.group is not None)
         @rule()
-        @forgetful
+        @_step
         def delete_group(self) -> None:
             assert self.group is not None
             path = endpoints.group(self.group.group_id)
@@ -171,10 +210,12 @@ def machine_for(
             self.probe.created.remove(path)
             self.deleted_group = self.group.group_id
             self.group = None
+            self.changed.group = False
+            self.changed.deleted_group = True
 
         @precondition(lambda self: self.group is not None and bool(self.model))
         @rule(user_id=users, add=st.booleans(), dialect=dialect_choice)
-        @forgetful
+        @_step
         def change_membership(self, user_id: str, add: bool, dialect: Dialect) -> None:
             if user_id in self.model:
                 self._membership(user_id, add, dialect)
@@ -203,12 +244,22 @@ def machine_for(
                 self.group.members.add(user_id)
             else:
                 self.group.members.discard(user_id)
+            self.changed.group = True
 
-        # --- the endpoint must match the model after every step ---------------------------------
+        # --- the endpoint must match the model: what a step changed, then all of it -------------
         @invariant()
-        @forgetful
+        @_step
         def endpoint_matches_model(self) -> None:
-            for user_id, state in self.model.items():
+            changed, self.changed = self.changed, Changed()
+            self._compare(changed.users, changed.deleted, changed.group,
+                          self.deleted_group if changed.deleted_group else None)
+
+        def _compare(self, user_ids: Iterable[str], deleted: Iterable[str], group: bool,
+                     deleted_group: str | None) -> None:
+            """Compare these users, deleted users and groups with the model (the first
+            difference fails the check)."""
+            for user_id in [u for u in self.model if u in set(user_ids)]:
+                state = self.model[user_id]
                 answer, stored = self.probe.read_user(user_id, "read user (model check)")
                 if stored is None:
                     raise PropertyFailed(CHECK, f"a user Entra created cannot be read: "
@@ -229,19 +280,19 @@ def machine_for(
                             CHECK, f"Entra's match userName eq {show(name)} found "
                             f"{shown_ids(found) if found is not None else found}, "
                             f"expected exactly {user_id}", found_answer)
-            for user_id in self.deleted[-1:]:
+            for user_id in deleted:
                 answer = self.probe.send("GET", endpoints.user(user_id),
                                          label="read deleted user (model check)")
                 if answer.status != 404:
                     raise PropertyFailed(CHECK, f"a deleted user answers {answer.summary()}, "
                                                 "expected 404", answer)
-            if self.deleted_group is not None:
-                answer = self.probe.send("GET", endpoints.group(self.deleted_group),
+            if deleted_group is not None:
+                answer = self.probe.send("GET", endpoints.group(deleted_group),
                                          label="read deleted group (model check)")
                 if answer.status != 404:
                     raise PropertyFailed(CHECK, f"a deleted group answers {answer.summary()}, "
                                                 "expected 404", answer)
-            if self.group is not None:
+            if group and self.group is not None:
                 answer = self.probe.send("GET", endpoints.group(self.group.group_id),
                                          label="read group (model check)")
                 body = answer.json()
@@ -252,10 +303,23 @@ def machine_for(
                         CHECK, f"group members are {sorted(map(str, got))}, Entra expects "
                         f"{sorted(self.group.members)} ({answer.summary()})", answer)
 
+        @forgetful
         def teardown(self) -> None:
-            self.probe.cleanup()
+            """At the program's end (unless a step failed), everything Entra believes: a
+            step that changed a resource it did not name shows here; then the clean-up."""
+            try:
+                if not self.failed:
+                    self._compare(list(self.model), self.deleted, True, self.deleted_group)
+            finally:
+                self.probe.cleanup()
 
     return EntraLifecycle
+
+
+def lifecycle_examples(examples: int) -> int:
+    """Programs the model runs for a budget of ``examples`` generated users: a quarter, at
+    least five (a program is ten steps, each checked)."""
+    return max(5, examples // 4)
 
 
 def run_lifecycle(
@@ -274,7 +338,7 @@ def run_lifecycle(
     Tracked.__name__ = "EntraLifecycle"
     test = get_state_machine_test(
         Tracked,
-        settings=search_settings(max(5, budget.examples // 4), stateful_step_count=steps),
+        settings=search_settings(lifecycle_examples(budget.examples), stateful_step_count=steps),
     )
 
     def describe(failure: PropertyFailed) -> str:

@@ -46,6 +46,21 @@ class Probe:
     first_refused: list[Exchange] = field(default_factory=list)
     """The requests of the example whose create or update was refused first in the search,
     up to that refusal (its script replays them)."""
+    settled: frozenset[str] = frozenset()
+    """Checks this run already reported failed: a failure of one of them no longer stops the
+    example (:meth:`fail`), and once ``generated.no-server-error`` is among them a 5xx answer
+    is handed back, not raised (:meth:`server_error`), so later checks are still judged."""
+
+    def fail(self, failure: PropertyFailed) -> None:
+        """Stop the example with ``failure``, unless its check is already settled."""
+        if failure.check_id not in self.settled:
+            raise failure
+
+    def server_error(self, answer: Exchange) -> bool:
+        """Whether ``answer`` is a 5xx (but 501) or none: :meth:`send` hands it back only when
+        ``generated.no-server-error`` is settled, and the step it answers judges nothing."""
+        return answer.status is None or (answer.status >= 500
+                                         and answer.status != NOT_IMPLEMENTED)
 
     def refuse(self, answer: Exchange, sent: str) -> None:
         """Note a generated request the endpoint refused (generated.values-accepted)."""
@@ -55,19 +70,18 @@ class Probe:
 
     def send(self, method: str, path: str, **kwargs: Any) -> Exchange:
         """Send; a 5xx (but 501, an operation not supported, left to the caller's check) or no
-        answer fails ``generated.no-server-error`` at once. Once the transport calls the
-        endpoint hostile, nothing more is sent: ``RunStopped``."""
+        answer fails ``generated.no-server-error`` at once (unless it is settled). Once the
+        transport calls the endpoint hostile, nothing more is sent: ``RunStopped``."""
         hostile = self.scim.transport.hostile
         if hostile is not None:
             raise RunStopped(f"not evaluated: the generated search stopped early: {hostile}")
         answer = self.scim.send(method, path, **kwargs)
-        if answer.status is None or (answer.status >= 500
-                                     and answer.status != NOT_IMPLEMENTED):
-            raise PropertyFailed(
+        if self.server_error(answer):
+            self.fail(PropertyFailed(
                 NO_SERVER_ERROR,
                 f"{answer.summary()}: {answer.error or answer.describe_body(200)}",
                 answer,
-            )
+            ))
         return answer
 
     def create_user(self, values: dict[str, Any]) -> str | None:

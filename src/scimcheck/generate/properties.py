@@ -46,6 +46,7 @@ from scimcheck.generate.probe import (
     shown_or_absent,
 )
 from scimcheck.generate.search import (
+    NO_SERVER_ERROR,
     Budget,
     PropertyFailed,
     begin_example,
@@ -76,40 +77,26 @@ def run(
     judged: tuple[str, ...],
 ) -> None:
     """Search for an example that breaks one of ``judged`` (plus no-server-error); record the
-    shrunk failure with its curl script, or a pass for each check."""
+    shrunk failure with its curl script, or a pass for each check.
+
+    One search judges several checks on the same examples (each example's requests serve all
+    of them). When one check fails, it is recorded and the search runs again from the same
+    seed with that check settled, so an example failing it goes on to the later checks: each
+    check is judged on the whole budget, as if it had a search of its own, and a correct
+    endpoint costs a single search."""
+    settled: set[str] = set()
     refused: list[str] = []
-    judged_here: set[str] = set()
     normalised: list[str] = []
     compared = {"count": 0}
     first_refused: list[Exchange] = []
-    last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
-
-    @forgetful
-    def attempt(value: Any) -> None:
-        last.update(start=begin_example(scim), value=value, count=last["count"] + 1)
-        probe = Probe(scim, refused, judged=judged_here, first_refused=first_refused)
-        try:
-            example(probe, value)
-        finally:
-            compared["count"] += probe.compared
-            normalised.extend(probe.normalised[: max(0, SHOWN_NORMALISED - len(normalised))])
-            probe.cleanup()
-
-    test = search_settings(budget.examples)(given(value=strategy)(attempt))
-
-    def describe(failure: PropertyFailed) -> str:
-        return (f"{name}: {failure.message}. Minimal example, shrunk by Hypothesis from "
-                f"{last['count']} tried (replay with --seed {budget.seed}): "
-                f"{show(last['value'])}")
-
-    def why_not() -> str:
-        if judged_here:  # other checks were judged: no example held what this one judges
-            return ("no generated example held a value this check judges (e.g. a userName "
-                    "with a quote or a backslash); a larger --examples budget draws more")
-        return _never_compared(refused)
-
-    search(scim, test, budget, lambda: int(last["start"]), describe, name, judged,
-           ran=judged_here, why_not=why_not)
+    for _ in range(len(judged) + 1):  # each round settles a check, or ends
+        failed = _search_once(scim, budget, name, strategy, example, judged, frozenset(settled),
+                              refused, normalised, compared, first_refused)
+        if failed is None or failed in settled:
+            break
+        settled.add(failed)
+        if failed != NO_SERVER_ERROR and all(check in settled for check in judged):
+            break
     if normalised or compared["count"]:
         scim.check(
             VALUES_NORMALISED,
@@ -134,6 +121,53 @@ def run(
     )
 
 
+def _search_once(
+    scim: Sequence, budget: Budget, name: str, strategy: st.SearchStrategy[Any],
+    example: Example, judged: tuple[str, ...], settled: frozenset[str], refused: list[str],
+    normalised: list[str], compared: dict[str, int], first_refused: list[Exchange],
+) -> str | None:
+    """One seeded search of ``judged`` less the ``settled`` checks; the check it failed. A
+    rerun replays examples an earlier round saw: a refusal or normalised value is kept once."""
+    judged_here: set[str] = set()
+    last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
+    seen_refused = set(refused)
+
+    @forgetful
+    def attempt(value: Any) -> None:
+        last.update(start=begin_example(scim), value=value, count=last["count"] + 1)
+        mine: list[str] = []
+        probe = Probe(scim, mine, judged=judged_here, first_refused=first_refused,
+                      settled=settled)
+        try:
+            example(probe, value)
+        finally:
+            compared["count"] += probe.compared
+            refused.extend(line for line in dict.fromkeys(mine) if line not in seen_refused)
+            seen_refused.update(mine)
+            for line in probe.normalised:  # bounded: memory stays flat whatever the budget
+                if line not in normalised and len(normalised) < SHOWN_NORMALISED:
+                    normalised.append(line)
+            probe.cleanup()
+
+    test = search_settings(budget.examples)(given(value=strategy)(attempt))
+
+    def describe(failure: PropertyFailed) -> str:
+        return (f"{name}: {failure.message}. Minimal example, shrunk by Hypothesis from "
+                f"{last['count']} tried (replay with --seed {budget.seed}): "
+                f"{show(last['value'])}")
+
+    def why_not() -> str:
+        if judged_here:  # other checks were judged: no example held what this one judges
+            return ("no generated example held a value this check judges (e.g. a userName "
+                    "with a quote or a backslash); a larger --examples budget draws more")
+        return _never_compared(refused)
+
+    return search(scim, test, budget, lambda: int(last["start"]), describe, name,
+                  tuple(check for check in judged if check not in settled),
+                  ran=judged_here, why_not=why_not,
+                  server_errors=NO_SERVER_ERROR not in settled)
+
+
 _ACCEPTED = {"POST": (200, 201), "PATCH": (200, 204)}
 """What a generated create or update must be answered (RFC 7644 §3.3, §3.5.2)."""
 
@@ -151,45 +185,61 @@ def _never_compared(refused: list[str]) -> str:
 
 # --- the properties ------------------------------------------------------------------------------
 
+FILTER_ESCAPES = "generated.filter-escaped-value"
 
-def create_roundtrip(probe: Probe, values: dict[str, Any]) -> None:
-    """POST then GET: every mapped attribute comes back exactly (Entra S1, D28)."""
+USER_CHECKS = ("generated.create-roundtrip", "generated.filter-finds-user", FILTER_ESCAPES,
+               "generated.patch-roundtrip")
+"""What one generated user is judged on, in the order its requests reach them."""
+
+
+def generated_user(
+    probe: Probe, value: tuple[dict[str, Any], dict[str, Any], Dialect]
+) -> None:
+    """One generated user serves every property before it is deleted (seven requests): POST
+    then GET (the create round trip), Entra's match as stored and in another letter case,
+    PATCH then GET (the update round trip). The GET after the create is the update's
+    "before"; a check already reported this run no longer stops the example
+    (:meth:`Probe.fail`), so the later ones are still judged on it."""
+    values, changes, dialect = value
     user_id = probe.create_user(values)
     if user_id is None:
         return
     answer, stored = probe.read_user(user_id, "read the generated user back")
     if stored is None:
         return  # a GET that fails is user.get-by-id's finding
+    create_roundtrip(probe, values, answer, stored)
+    filter_finds_user(probe, user_id, values["userName"], stored)
+    patch_roundtrip(probe, user_id, values, stored, changes, dialect)
+
+
+def create_roundtrip(
+    probe: Probe, values: dict[str, Any], answer: Exchange, stored: dict[str, Any]
+) -> None:
+    """POST then GET: every mapped attribute comes back exactly (Entra S1, D28)."""
     changed, normalised = differences(values, stored)
     probe.compared += 1
     probe.judged.add("generated.create-roundtrip")
     if changed:
-        raise PropertyFailed(
+        probe.fail(PropertyFailed(
             "generated.create-roundtrip", "; ".join(changed), answer,
             readback_judgement("generated.create-roundtrip", {
                 path: sent for path, sent in values.items()
                 if not values_match_normalised(sent, get_path(stored, path))
             }),
-        )
-    if normalised:
+        ))
+    elif normalised and "generated.create-roundtrip" not in probe.settled:
         probe.normalised.append("; ".join(normalised))
 
 
-FILTER_ESCAPES = "generated.filter-escaped-value"
-
-
-def filter_finds_user(probe: Probe, values: dict[str, Any]) -> None:
+def filter_finds_user(probe: Probe, user_id: str, name: str, stored: dict[str, Any]) -> None:
     """Entra's ``userName eq`` match finds exactly the user, as stored and in another letter
     case (RFC 7643 §4.1 caseExact false), whatever quotes the value holds (RFC 7644 §3.4.2.2)."""
-    user_id = probe.create_user(values)
-    if user_id is None:
-        return
-    _, stored = probe.read_user(user_id, "read the generated user back")
-    name = values["userName"]
-    if stored is None or get_path(stored, "userName") != name:
+    if get_path(stored, "userName") != name:
         return  # a userName stored differently is generated.create-roundtrip's finding
     for label, wanted in (("as stored", name), ("in another letter case", ascii_swapcase(name))):
         answer, found = probe.find_by_user_name(wanted, f"match the generated user {label}")
+        if probe.server_error(answer):
+            return  # a 5xx already reported (generated.no-server-error) judges nothing here
         # the exact value not found when it holds a character the filter must escape: the
         # escapes are at fault (RFC 7644 §3.4.2.2), not Entra's match, since Entra's userNames
         # (UPNs) hold no quote or backslash
@@ -197,14 +247,15 @@ def filter_finds_user(probe: Probe, values: dict[str, Any]) -> None:
                     else "generated.filter-finds-user")
         probe.judged.add(check_id)
         if found != [user_id]:
-            raise PropertyFailed(
+            probe.fail(PropertyFailed(
                 check_id,
                 f"filter userName eq {filter_value(wanted)} ({label}) found "
                 f"{shown_ids(found) if found is not None else answer.describe_body(160)}, "
                 f"expected "
                 f"exactly {user_id}",
                 answer,
-            )
+            ))
+            return
 
 
 def ascii_swapcase(text: str) -> str:
@@ -212,28 +263,27 @@ def ascii_swapcase(text: str) -> str:
     return "".join(c.swapcase() if c.isascii() else c for c in text)
 
 
-def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], Dialect]) -> None:
+def patch_roundtrip(
+    probe: Probe, user_id: str, values: dict[str, Any], before: dict[str, Any],
+    changes: dict[str, Any], dialect: Dialect,
+) -> None:
     """PATCH then GET: the changed attributes hold the new values, the others are untouched
     (RFC 7644 §3.5.2), in the dialect drawn (docs/entra.md §3)."""
-    values, changes, dialect = value
-    user_id = probe.create_user(values)
-    if user_id is None or not changes:
-        return
-    _, before = probe.read_user(user_id, "read the generated user before the update")
-    if before is None:
+    if not changes:
         return
     answer = probe.send(
         "PATCH", endpoints.user(user_id), body=patch_body(update_operations(dialect, changes)),
         label=f"update {', '.join(changes)} ({dialect.value} dialect)",
     )
     if answer.status == NOT_IMPLEMENTED:
-        raise PropertyFailed(
+        probe.fail(PropertyFailed(
             "generated.patch-roundtrip",
             f"{dialect.value} dialect: {answer.summary()} for an update of "
             f"{', '.join(changes)}: the endpoint says it is not supported, so Entra's updates "
             f"of these attributes fail: {answer.describe_body(160)}",
             answer,
-        )
+        ))
+        return
     if not answer.ok:
         if 400 <= (answer.status or 0) < 500:
             probe.refuse(answer, f"{show(changes)} ({dialect.value} dialect)")
@@ -252,10 +302,11 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
         old = get_path(before, path)
         verdict = "still" if got == old else "became"
         line = f"{path}: PATCH sent {show(new)}, {verdict} {shown_or_absent(got)}"
-        # a stored value equal to the sent one but for whitespace and case is normalisation,
-        # even when it equals the old value (an update Entra would not notice either)
+        # a stored value equal to the sent one but for whitespace and case is normalisation;
+        # when it is the old value too, the update may as well have been dropped: not judged
         if values_match_normalised(new, got):
-            normalised.append(line)
+            if got != old:
+                normalised.append(line)
         else:
             problems.append(line)
     for path in values:
@@ -271,11 +322,11 @@ def patch_roundtrip(probe: Probe, value: tuple[dict[str, Any], dict[str, Any], D
         expected |= {path: get_path(before, path) for path in values
                      if path not in changes and path.lower() != "active"
                      and not values_match(get_path(before, path), get_path(after, path))}
-        raise PropertyFailed(
+        probe.fail(PropertyFailed(
             "generated.patch-roundtrip",
             f"{dialect.value} dialect: " + "; ".join(problems),
             after_answer,
             readback_judgement("generated.patch-roundtrip", expected),
-        )
-    if normalised:
+        ))
+    elif normalised and "generated.patch-roundtrip" not in probe.settled:
         probe.normalised.append(f"{dialect.value} dialect update: " + "; ".join(normalised))

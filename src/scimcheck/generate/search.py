@@ -92,6 +92,19 @@ _EXAMPLE: ContextVar[tuple[Sequence, int] | None] = ContextVar("scimcheck_exampl
 """The sequence of the example running now, and where its exchanges begin."""
 
 
+@dataclass
+class Progress:
+    """How far a search got: examples begun, and the one that failed first (0: none yet).
+    The first failure's number is what ``--examples`` must reach for the defect to be found
+    (benchmarks/examples_needed.py reads it from the report)."""
+
+    examples: int = 0
+    found_at: int = 0
+
+
+_PROGRESS: ContextVar[Progress | None] = ContextVar("scimcheck_progress", default=None)
+
+
 def example_chain(evidence: Exchange | None) -> list[Exchange]:
     current = _EXAMPLE.get()
     if current is None:
@@ -117,6 +130,9 @@ def forgetful(function: _F) -> _F:
             return function(*args, **kwargs)
         except PropertyFailed as failure:
             traceback.clear_frames(failure.__traceback__)  # skips this running frame
+            progress = _PROGRESS.get()
+            if progress is not None:
+                progress.found_at = progress.found_at or progress.examples
             raise
 
     return wrapper  # type: ignore[return-value]
@@ -124,10 +140,11 @@ def forgetful(function: _F) -> _F:
 
 
 @contextlib.contextmanager
-def shrink_budget(seconds: int = SHRINK_SECONDS) -> Iterator[None]:
-    """Bound Hypothesis' shrinking time: each shrink step is several HTTP requests."""
+def shrink_budget(seconds: int | None = None) -> Iterator[None]:
+    """Bound Hypothesis' shrinking time (default :data:`SHRINK_SECONDS`, read when called):
+    each shrink step is several HTTP requests."""
     saved = engine.MAX_SHRINKING_SECONDS
-    engine.MAX_SHRINKING_SECONDS = seconds
+    engine.MAX_SHRINKING_SECONDS = SHRINK_SECONDS if seconds is None else seconds
     try:
         yield
     finally:
@@ -142,6 +159,9 @@ def begin_example(scim: Sequence) -> int:
     scim.keep_exchanges()
     start = len(scim.transport.exchanges)
     _EXAMPLE.set((scim, start))
+    progress = _PROGRESS.get()
+    if progress is not None:
+        progress.examples += 1
     return start
 
 
@@ -171,18 +191,30 @@ def search(
     judged: tuple[str, ...],
     ran: set[str] | None = None,
     why_not: Callable[[], str] | None = None,
-) -> None:
+    server_errors: bool = True,
+) -> str | None:
     """Run a seeded Hypothesis search; record the shrunk failure with the curl script of its
-    last (minimal) run's requests, or a pass for every check judged. ``start_of_last`` is
-    where the last run's exchanges begin. With ``ran``, a check no example's assertion reached
-    is recorded not evaluated (``why_not`` says why), never passed."""
+    last (minimal) run's requests, or a pass for every check judged (and for
+    ``generated.no-server-error`` with ``server_errors``); the check that failed, if one did.
+    ``start_of_last`` is where the last run's exchanges begin. With ``ran``, a check no
+    example's assertion reached is recorded not evaluated (``why_not`` says why), never
+    passed."""
     chain: list[Exchange] = []
+    failed: str | None = None
+    progress = Progress()
+    _PROGRESS.set(progress)
+
+    def found(message: str) -> str:
+        return (f"{message}. Found at generated example {progress.found_at} of "
+                f"{budget.examples}" if progress.found_at else message)
+
     try:
         with with_reporter(lambda _text: None), shrink_budget():
             seed(budget.search_seed)(test)()
     except PropertyFailed as failure:
         chain = failure.chain or scim.transport.exchanges[start_of_last():]
-        _record(scim, failure, describe(failure), chain, title, budget)
+        _record(scim, failure, found(describe(failure)), chain, title, budget)
+        failed = failure.check_id
     except RunStopped:
         _record_cut_off(scim, title, budget)
         raise
@@ -199,9 +231,11 @@ def search(
         else:  # the replay was not on equivalent state: nothing shows the failure is flaky
             why = (f"It was not shrunk, and it is not shown to be intermittent: {fell_short} "
                    f"(replay with --seed {budget.seed})")
-        _record(scim, seen_once, f"{title}: {seen_once.message}. {why}", chain, title, budget)
+        _record(scim, seen_once, found(f"{title}: {seen_once.message}. {why}"), chain, title,
+                budget)
+        failed = seen_once.check_id
     else:  # the search ran its whole budget: every check it judged held
-        for check_id in (*judged, NO_SERVER_ERROR):
+        for check_id in (*judged, *((NO_SERVER_ERROR,) if server_errors else ())):
             if ran is None or check_id in ran or check_id == NO_SERVER_ERROR:
                 scim.check(check_id, True)
             else:
@@ -210,6 +244,7 @@ def search(
     finally:
         _EXAMPLE.set(None)  # no later failure takes this search's requests for its chain
     scim.keep_exchanges(chain)
+    return failed
 
 
 def _record_cut_off(scim: Sequence, title: str, budget: Budget) -> None:
