@@ -30,7 +30,15 @@ from hypothesis.stateful import (
 from scimcheck.entra import requests
 from scimcheck.entra.dialects import Dialect
 from scimcheck.entra.requests import EntraRequest
-from scimcheck.generate.probe import Probe, differences, show, shown_ids
+from scimcheck.generate.probe import (
+    Probe,
+    differences,
+    show,
+    shown_ids,
+    stored,
+    user_match,
+    user_read,
+)
 from scimcheck.generate.search import (
     Budget,
     PropertyFailed,
@@ -40,6 +48,7 @@ from scimcheck.generate.search import (
     search_settings,
 )
 from scimcheck.generate.strategies import PLAIN_WORDS, plain_changes, plain_users
+from scimcheck.http.transport import Outgoing
 from scimcheck.scim import endpoints
 from scimcheck.scim.profiles import Profile
 from scimcheck.sequences.runner import Sequence
@@ -208,42 +217,59 @@ def machine_for(
         @invariant()
         @forgetful
         def endpoint_matches_model(self) -> None:
+            # every read at once (--in-flight), judged in the order a serial run sent them
+            names = {user_id: state.values.get("userName")
+                     for user_id, state in self.model.items()}
+            reads: list[Outgoing] = []
+            for user_id, name in names.items():
+                reads.append(user_read(user_id, "read user (model check)"))
+                if isinstance(name, str):
+                    reads.append(user_match(name, "match (model check)"))
+            reads += [Outgoing("GET", endpoints.user(user_id),
+                              label="read deleted user (model check)")
+                      for user_id in self.deleted[-1:]]
+            if self.deleted_group is not None:
+                reads.append(Outgoing("GET", endpoints.group(self.deleted_group),
+                                     label="read deleted group (model check)"))
+            if self.group is not None:
+                reads.append(Outgoing("GET", endpoints.group(self.group.group_id),
+                                     label="read group (model check)"))
+            answers = self.probe.send_all(reads)
             for user_id, state in self.model.items():
-                answer, stored = self.probe.read_user(user_id, "read user (model check)")
-                if stored is None:
+                answer = next(answers)
+                stored_user = stored(answer)
+                if stored_user is None:
                     raise PropertyFailed(CHECK, f"a user Entra created cannot be read: "
                                                 f"{answer.summary()}", answer)
                 # whitespace/case normalisation is the advisory generated.values-normalised's
                 # note (recorded by the round-trip searches), not a state Entra gets wrong
-                problems, _ = differences(state.values, stored)
-                if stored.get("active") is not state.active:
-                    problems.append(f"active is {show(stored.get('active'))}, Entra set "
+                problems, _ = differences(state.values, stored_user)
+                if stored_user.get("active") is not state.active:
+                    problems.append(f"active is {show(stored_user.get('active'))}, Entra set "
                                     f"{str(state.active).lower()}")
                 if problems:
                     raise PropertyFailed(CHECK, "by GET: " + "; ".join(problems), answer)
-                name = state.values.get("userName")
+                name = names[user_id]
                 if isinstance(name, str):
-                    found_answer, found = self.probe.find_by_user_name(name, "match (model check)")
+                    found_answer = next(answers)
+                    found = self.probe.found_ids(found_answer)
                     if found != [user_id]:
                         raise PropertyFailed(
                             CHECK, f"Entra's match userName eq {show(name)} found "
                             f"{shown_ids(found) if found is not None else found}, "
                             f"expected exactly {user_id}", found_answer)
-            for user_id in self.deleted[-1:]:
-                answer = self.probe.send("GET", endpoints.user(user_id),
-                                         label="read deleted user (model check)")
+            for _ in self.deleted[-1:]:
+                answer = next(answers)
                 if answer.status != 404:
                     raise PropertyFailed(CHECK, f"a deleted user answers {answer.summary()}, "
                                                 "expected 404", answer)
             if self.deleted_group is not None:
-                answer = self.probe.send("GET", endpoints.group(self.deleted_group),
-                                         label="read deleted group (model check)")
+                answer = next(answers)
                 if answer.status != 404:
                     raise PropertyFailed(CHECK, f"a deleted group answers {answer.summary()}, "
                                                 "expected 404", answer)
             if self.group is not None:
-                answer = self.probe.send("GET", endpoints.group(self.group.group_id),
-                                         label="read group (model check)")
+                answer = next(answers)
                 body = answer.json()
                 members = body.get("members") if isinstance(body, dict) else None
                 got = {m.get("value") for m in members or [] if isinstance(m, dict)}
