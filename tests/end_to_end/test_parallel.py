@@ -174,3 +174,16 @@ def test_a_run_wide_rate_is_split_over_the_workers() -> None:
     assert _per_worker(worker, 20.0) == 5.0  # type: ignore[arg-type]
     assert _per_worker(SimpleNamespace(), 20.0) == 20.0  # type: ignore[arg-type]
     assert _per_worker(worker, None) is None  # type: ignore[arg-type]
+
+
+def test_a_run_wide_in_flight_bound_is_split_over_the_workers() -> None:
+    from types import SimpleNamespace
+
+    from scimcheck.pytest_plugin.configure import _in_flight_per_worker
+
+    def split(workers: int, in_flight: int) -> int:
+        config = SimpleNamespace(workerinput={"workercount": workers})
+        return _in_flight_per_worker(config, in_flight)  # type: ignore[arg-type]
+
+    assert split(2, 4) == 2 and split(3, 4) == 1 and split(8, 4) == 1  # one each at least
+    assert _in_flight_per_worker(SimpleNamespace(), 4) == 4  # type: ignore[arg-type]

@@ -184,6 +184,8 @@ def pytest_argv(
         argv += ["--scim-examples", str(args.examples)]
     if getattr(args, "max_rps", None) is not None:
         argv += ["--scim-max-rps", str(args.max_rps)]
+    if getattr(args, "in_flight", None) is not None:
+        argv += ["--scim-in-flight", str(args.in_flight)]
     if getattr(args, "retry_budget", None) is not None:
         argv += ["--scim-retry-budget", str(args.retry_budget)]
     if getattr(args, "deadline", None) is not None:

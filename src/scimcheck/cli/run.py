@@ -47,6 +47,9 @@ def add_parser(sub: Subparsers) -> None:
                      "so a run can be replayed exactly)")
     run.add_argument("--max-rps", type=float, metavar="N",
                      help="send at most N requests per second (default: no cap)")
+    run.add_argument("--in-flight", type=int, metavar="N",
+                     help="send at most N independent requests at once (default 4; 1: one "
+                     "by one)")
     run.add_argument("--retry-budget", type=float, metavar="SECONDS",
                      help="most time to wait in all for Retry-After on 429/503 (default 120)")
     run.add_argument("--examples", type=int, metavar="N",

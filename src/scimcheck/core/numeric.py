@@ -86,6 +86,8 @@ WAIT_BUDGET = Range("a number of seconds", 0, DAY_S, "120")
 """A total wait that may be 0 (never wait): --retry-budget."""
 RATE = Range("a number of requests per second", 0, 1_000_000, "25", low_open=True)
 """--max-rps, load --rate."""
+IN_FLIGHT = Range("a whole number of requests", 1, 64, "4", integer=True)
+"""--in-flight: independent requests sent at once (1: one by one)."""
 LOAD_DURATION = Range("a number of seconds", 0, 7 * DAY_S, "60", low_open=True)
 """load --duration: up to a week."""
 EXAMPLES = Range("a whole number of examples", 0, 1_000_000, "200", integer=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from scimcheck.entra.comparison import values_match, values_match_normalised
 from scimcheck.entra.paths import get_path
 from scimcheck.generate.search import NO_SERVER_ERROR, PropertyFailed, example_chain
 from scimcheck.http.curl import Judgement
-from scimcheck.http.transport import Exchange
+from scimcheck.http.transport import Exchange, Outgoing
 from scimcheck.scim import endpoints
 from scimcheck.sequences.runner import Sequence
 
@@ -72,10 +73,30 @@ class Probe:
         """Send; a 5xx (but 501, an operation not supported, left to the caller's check) or no
         answer fails ``generated.no-server-error`` at once (unless it is settled). Once the
         transport calls the endpoint hostile, nothing more is sent: ``RunStopped``."""
-        hostile = self.scim.transport.hostile
+        self._go_on(self.scim.transport.hostile)
+        return self._no_server_error(self.scim.send(method, path, **kwargs))
+
+    def send_all(self, requests: Iterable[Outgoing]) -> Iterator[Exchange]:
+        """Send independent requests at once (``--in-flight``); their answers in submission
+        order, each judged as :meth:`send` judges one when it is taken: ``RunStopped`` where a
+        serial run would have stopped (the endpoint hostile before that request), a 5xx or no
+        answer ``generated.no-server-error`` (unless it is settled)."""
+        self._go_on(self.scim.transport.hostile)
+        answers = self.scim.send_all(requests)
+
+        def judged() -> Iterator[Exchange]:
+            for answer in answers:
+                self._go_on(self.scim.transport.hostile_before(answer))
+                yield self._no_server_error(answer)
+
+        return judged()
+
+    @staticmethod
+    def _go_on(hostile: str | None) -> None:
         if hostile is not None:
             raise RunStopped(f"not evaluated: the generated search stopped early: {hostile}")
-        answer = self.scim.send(method, path, **kwargs)
+
+    def _no_server_error(self, answer: Exchange) -> Exchange:
         if self.server_error(answer):
             self.fail(PropertyFailed(
                 NO_SERVER_ERROR,
@@ -103,17 +124,20 @@ class Probe:
     def read_user(self, user_id: str, label: str) -> tuple[Exchange, dict[str, Any] | None]:
         """GET the user; the body when it is a 200 with a JSON object."""
         answer = self.send("GET", endpoints.user(user_id), label=label)
-        body = answer.json()
-        return answer, body if answer.status == 200 and isinstance(body, dict) else None
+        return answer, stored(answer)
 
     def find_by_user_name(self, user_name: str, label: str) -> tuple[Exchange, list[Any] | None]:
         """Entra's match query; the ids it found (``None`` when the answer is not a list)."""
         match = requests.match_user(user_name)
         answer = self.send(match.method, match.path, params=match.query, label=label)
+        return answer, self.found_ids(answer)
+
+    def found_ids(self, answer: Exchange) -> list[Any] | None:
+        """The ids a match answer lists (``None`` when it is not a 200 with a list)."""
         resources = self.scim.list_resources(answer) if answer.status == 200 else None
         if resources is None:
-            return answer, None
-        return answer, [r.get("id") if isinstance(r, dict) else r for r in resources]
+            return None
+        return [r.get("id") if isinstance(r, dict) else r for r in resources]
 
     def cleanup(self) -> None:
         """Delete what this example created (errors here never fail the property)."""
@@ -122,6 +146,23 @@ class Probe:
             if answer.ok or answer.status == 404:
                 self.scim.deleted(path)
         self.created.clear()
+
+
+def stored(answer: Exchange) -> dict[str, Any] | None:
+    """A read's body when it is a 200 with a JSON object."""
+    body = answer.json()
+    return body if answer.status == 200 and isinstance(body, dict) else None
+
+
+def user_read(user_id: str, label: str) -> Outgoing:
+    """A GET of the user, for :meth:`Probe.send_all`."""
+    return Outgoing("GET", endpoints.user(user_id), label=label)
+
+
+def user_match(user_name: str, label: str) -> Outgoing:
+    """Entra's match query, for :meth:`Probe.send_all`."""
+    match = requests.match_user(user_name)
+    return Outgoing(match.method, match.path, params=match.query, label=label)
 
 
 def show(value: Any) -> str:

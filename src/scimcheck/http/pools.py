@@ -56,8 +56,8 @@ class WatchedAdapter(HTTPAdapter):
     each request's connection to its deadline. An origin's pool is looked up once (requests
     parses the URL, selects the proxy and builds the pool key again for every request)."""
 
-    def __init__(self) -> None:
-        super().__init__(pool_connections=10, pool_maxsize=10, max_retries=0)
+    def __init__(self, pool_size: int = 10) -> None:
+        super().__init__(pool_connections=10, pool_maxsize=max(pool_size, 10), max_retries=0)
         self._pools: dict[tuple[str, Any, str | None], Any] = {}
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -110,10 +110,12 @@ class WatchedAdapter(HTTPAdapter):
 class Client:
     """A ``requests.Session`` and its adapter, with the environment merged once per origin."""
 
-    def __init__(self, verify: bool | str = True, proxy: str | None = None) -> None:
+    def __init__(self, verify: bool | str = True, proxy: str | None = None, *,
+                 pool_size: int = 10) -> None:
+        """``pool_size``: connections kept per origin, at least the requests sent at once."""
         self.session = requests.Session()
         self.session.trust_env = True
-        self.adapter = WatchedAdapter()
+        self.adapter = WatchedAdapter(pool_size)
         self.session.mount("http://", self.adapter)
         self.session.mount("https://", self.adapter)
         self._verify = verify

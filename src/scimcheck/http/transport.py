@@ -17,9 +17,10 @@ client).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ from urllib3.util import SKIP_HEADER
 
 from scimcheck.http import deadlines
 from scimcheck.http.auth import Authorizer, StaticBearer
+from scimcheck.http.batch import Outgoing, send_many
 from scimcheck.http.exchange import SHOWN_BODY_CHARS, Exchange
 from scimcheck.http.extra_headers import ExtraHeader
 from scimcheck.http.guard import Guard
@@ -46,8 +48,8 @@ from scimcheck.http.redactor import REDACTED, SHORT_SECRET, Redactor
 
 __all__ = [
     "CONNECT_TIMEOUT_S", "DEADLINE_GRACE_S", "ENTRA_TIMEOUT_S", "HOSTILE_STREAK",
-    "KEPT_BODY_CHARS", "MAX_BODY_BYTES", "SCIM_JSON", "Exchange", "Transport", "TransportConfig",
-    "join",
+    "KEPT_BODY_CHARS", "MAX_BODY_BYTES", "SCIM_JSON", "Exchange", "Outgoing", "Transport",
+    "TransportConfig", "join",
 ]
 """``Exchange`` is defined in :mod:`scimcheck.http.exchange` and named here too, since every
 layer that sends a request reads its answer."""
@@ -99,6 +101,8 @@ class TransportConfig:
     """Send through this proxy (``--proxy``); None: the environment's, as requests reads it."""
     headers: tuple[ExtraHeader, ...] = ()
     """Added to every request (``--header``, ``--secret-header``); secret ones are redacted."""
+    in_flight: int = 1
+    """At most this many requests of one :meth:`Transport.send_many` at once (1: serial)."""
 
 
 class Transport:
@@ -124,12 +128,14 @@ class Transport:
         self.guard = guard
         """Decides what may be changed (:func:`scimcheck.scim.ownership.guarded`: PATCH, PUT
         and DELETE only to what the run created); without one everything is sent."""
-        self._client = Client(config.verify, config.proxy)
+        self._client = Client(config.verify, config.proxy, pool_size=config.in_flight)
         self._timeout = (CONNECT_TIMEOUT_S, config.timeout_s)
         self._auth = config.auth or (StaticBearer(config.token) if config.token else None)
         self._secrets = Redactor([config.token])
         self._secrets_of: tuple[str, ...] = (config.token,) if config.token else ()
-        self._sent_authorization: str | None = None
+        self._lock = threading.RLock()  # the guard, retry budget, redactor: send_many's threads
+        self._local = threading.local()  # the last credential sent; a batch's kept exchanges
+        self._hostile_before: dict[int, str | None] = {}
         self._extra = {header.name: header.value for header in config.headers}
         self._secret_names = [header.name for header in config.headers if header.secret]
         self._header_secrets = Redactor([h.value for h in config.headers if h.secret])
@@ -171,7 +177,8 @@ class Transport:
         401 is sent once more when the authorizer renewed its credential (an OAuth access token,
         :mod:`scimcheck.http.oauth`): a 401 means the endpoint did not act on it.
         """
-        refusal = self.guard.refusal(method, path) if self.guard else None
+        with self._lock:
+            refusal = self.guard.refusal(method, path) if self.guard else None
         if refusal is not None:
             return self._attempt(method, path, params, body, authenticated, headers, label,
                                  refusal=refusal)
@@ -180,16 +187,20 @@ class Transport:
             pace(self.config.max_rps)
             shown = f"{label} (retry {attempt})".strip() if attempt else label
             exchange = self._attempt(method, path, params, body, authenticated, headers, shown)
-            sent_with = self._sent_authorization
+            sent_with = getattr(self._local, "authorization", None)
             if (exchange.status == 401 and sent_with and self._auth is not None
                     and self._auth.refresh_after_401(sent_with)):
                 # a new access token (scimcheck.http.oauth): the refused request once more
                 exchange = self._attempt(method, path, params, body, authenticated, headers,
                                          f"{shown} (again, with a new access token)".strip())
-            wait = retry_wait(
-                method, exchange, attempt, max_retries=self.config.max_retries,
-                waited_s=self.retry_wait_s, budget_s=self.config.retry_budget_s,
-            )
+            with self._lock:  # the budget is the transport's: taken before waiting
+                wait = retry_wait(
+                    method, exchange, attempt, max_retries=self.config.max_retries,
+                    waited_s=self.retry_wait_s, budget_s=self.config.retry_budget_s,
+                )
+                if wait is not None:
+                    self.retries += 1
+                    self.retry_wait_s += wait
             if wait is None:
                 if self.guard is not None:
                     self._learn(method, path, body, exchange)
@@ -197,19 +208,40 @@ class Transport:
             cause = exchange.status or "no answer"
             exchange.label = f"{exchange.label} (answered {cause}; retried after {wait:g} s)"
             time.sleep(wait)
-            self.retries += 1
-            self.retry_wait_s += wait
             attempt += 1
+
+    def send_many(self, requests: Iterable[Outgoing]) -> list[Exchange]:
+        """Send independent requests, at most ``in_flight`` at once, each as :meth:`send`
+        would; the answers, and their exchanges in the transcript, in submission order
+        (:func:`scimcheck.http.batch.send_many`)."""
+        answers, self._hostile_before = send_many(self, list(requests), self.config.in_flight)
+        return answers
+
+    def keep_here(self, kept: list[Exchange] | None) -> None:
+        """This thread's exchanges go to ``kept``, for :meth:`record` later (``None``: now)."""
+        self._local.kept = kept
+
+    def record(self, exchange: Exchange) -> None:
+        """Record an exchange kept by :meth:`keep_here`: numbered, in the transcript."""
+        self._recorded(exchange)
+
+    def hostile_before(self, answer: Exchange) -> str | None:
+        """:attr:`hostile` as it stood before ``answer``'s request, had the last
+        :meth:`send_many` sent its requests one after another (a caller judging a batch
+        stops where a serial run would have)."""
+        return self._hostile_before.get(answer.index)
 
     def _learn(self, method: str, path: str, body: Any, exchange: Exchange) -> None:
         """Tell the guard what a request did; a create answered with an id but no name is
         decided by a GET of that id (its own representation; GET changes nothing)."""
         assert self.guard is not None
-        lookup = self.guard.learn(method, path, body, exchange.status, exchange.json())
+        with self._lock:
+            lookup = self.guard.learn(method, path, body, exchange.status, exchange.json())
         if lookup is not None:
             seen = self.send("GET", lookup.path, label="ownership: read the resource a create "
                              "answered with an id but no name")
-            self.guard.prove(lookup, seen.status, seen.json())
+            with self._lock:
+                self.guard.prove(lookup, seen.status, seen.json())
 
     def adopt(self, path: str, name: str) -> bool:
         """Take ``path``, found by its exact tagged ``name`` (a create whose answer was lost
@@ -249,11 +281,11 @@ class Transport:
         if headers:
             wire_headers.update(headers)
         # only the authorizer's own credential may be renewed after a 401
-        self._sent_authorization = (
+        self._local.authorization = (
             authorization if authorization and wire_headers["Authorization"] == authorization
             else None)
         exchange = Exchange(
-            index=self.sent + 1,
+            index=0,  # numbered when recorded (_recorded), in the order requests were given
             method=method,
             url=url,
             request_headers=self._shown_headers(wire_headers),
@@ -318,13 +350,19 @@ class Transport:
         """The redactor for the credentials in use (an OAuth access token changes)."""
         if self._auth is not None:
             now = self._auth.secrets()
-            if now != self._secrets_of:
-                self._secrets_of = now
-                self._secrets = Redactor(list(now))
+            with self._lock:
+                if now != self._secrets_of:
+                    self._secrets_of = now
+                    self._secrets = Redactor(list(now))
         return self._secrets
 
     def _recorded(self, exchange: Exchange) -> Exchange:
+        kept = getattr(self._local, "kept", None)
+        if kept is not None:  # a batch's: recorded by send_many, in submission order
+            kept.append(exchange)
+            return exchange
         self.sent += 1
+        exchange.index = self.sent
         self.exchanges.append(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)

@@ -64,6 +64,13 @@ def _per_worker(config: pytest.Config, rate: float | None) -> float | None:
     return None if rate is None else rate / max(workers, 1)
 
 
+def _in_flight_per_worker(config: pytest.Config, in_flight: int) -> int:
+    """A run-wide bound on requests in flight split over pytest-xdist workers (at least one
+    each): ``-n 2 --in-flight 4`` sends at most two at once from each worker."""
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    return max(1, in_flight // max(workers, 1))
+
+
 def _verify(config: pytest.Config, strict: bool = True) -> bool | str:
     """TLS verification: --scim-ca-bundle / --scim-insecure > SCIM_CA_BUNDLE / SCIM_INSECURE >
     on. A bad value is a usage error (``strict``) or, before the options are judged, ``True``."""
@@ -141,6 +148,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         embedded=bool(config.getoption("scim_embedded")),
         examples=int(_value(config, options.EXAMPLES)),
         max_rps=_per_worker(config, _value(config, options.MAX_RPS)),
+        in_flight=_in_flight_per_worker(config, int(_value(config, options.IN_FLIGHT))),
         retry_budget_s=float(_value(config, options.RETRY_BUDGET)),
         verify=_verify(config),
         deadline_s=_deadline(config),

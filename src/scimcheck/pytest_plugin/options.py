@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scimcheck.settings.run import DEFAULT_DEADLINE_S, DEFAULT_EXAMPLES, Settings
+from scimcheck.settings.run import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_EXAMPLES,
+    DEFAULT_IN_FLIGHT,
+    Settings,
+)
 from scimcheck.settings.state import RunState
 
 if TYPE_CHECKING:
@@ -66,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "so pytest-xdist workers can share them (`scimcheck run` sets 4; default 1).")
     group.addoption("--scim-max-rps", default=None, type=float, metavar="N",
                     help="Send at most N requests per second per process (env SCIM_MAX_RPS).")
+    group.addoption("--scim-in-flight", default=None, type=int, metavar="N",
+                    help="Send at most N independent requests at once, split over pytest-xdist "
+                    f"workers (env SCIM_IN_FLIGHT; default {DEFAULT_IN_FLIGHT}; 1: one by one).")
     group.addoption("--scim-retry-budget", default=None, type=float, metavar="SECONDS",
                     help="Most time to wait in all for Retry-After on 429/503 (env "
                     "SCIM_RETRY_BUDGET; default 120).")

@@ -24,7 +24,7 @@ from scimcheck.core import numeric
 from scimcheck.core.errors import ConfigError
 from scimcheck.http import bearer, proxy_url, target_url
 from scimcheck.http.extra_headers import ExtraHeader, parse_all
-from scimcheck.settings.run import DEFAULT_DEADLINE_S, DEFAULT_EXAMPLES
+from scimcheck.settings.run import DEFAULT_DEADLINE_S, DEFAULT_EXAMPLES, DEFAULT_IN_FLIGHT
 
 DIALECT_CHOICES = ("legacy", "compliant", "both")
 """Entra's PATCH dialects a run replays (docs/entra.md): one, the other, or both."""
@@ -159,6 +159,8 @@ EXAMPLES = Option("examples", "SCIM_EXAMPLES", DEFAULT_EXAMPLES, numeric.EXAMPLE
 """Hypothesis examples per generated-user property (0 skips the properties)."""
 MAX_RPS = Option("max_rps", "SCIM_MAX_RPS", None, numeric.RATE)
 """At most this many requests per second (none: no cap)."""
+IN_FLIGHT = Option("in_flight", "SCIM_IN_FLIGHT", DEFAULT_IN_FLIGHT, numeric.IN_FLIGHT)
+"""At most this many independent requests at once (1: one by one); split over -n workers."""
 RETRY_BUDGET = Option("retry_budget", "SCIM_RETRY_BUDGET", 120.0, numeric.WAIT_BUDGET)
 """Most time to wait in all for Retry-After on 429/503."""
 DEADLINE = Option("deadline", "SCIM_DEADLINE", DEFAULT_DEADLINE_S, numeric.RUN_DEADLINE)
@@ -185,7 +187,7 @@ HEADER = Option("header", "SCIM_HEADERS", repeatable=True)
 SECRET_HEADER = Option("secret_header", "SCIM_SECRET_HEADERS", repeatable=True)
 """``Name=VARIABLE`` (or ``Name: value``) added to every request, its value redacted."""
 
-OPTIONS = (URL, TOKEN, PROFILE, DIALECT, STRICT, TIMEOUT, SEED, EXAMPLES, MAX_RPS,
+OPTIONS = (URL, TOKEN, PROFILE, DIALECT, STRICT, TIMEOUT, SEED, EXAMPLES, MAX_RPS, IN_FLIGHT,
            RETRY_BUDGET, DEADLINE, *OAUTH, PROXY, HEADER, SECRET_HEADER)
 """Every option a run reads from the environment."""
 NUMBERS = tuple(option for option in OPTIONS if option.number is not None)

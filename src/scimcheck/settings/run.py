@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 RUN_SEED_ENV = "SCIMCHECK_RUN_SEED"
 DEFAULT_EXAMPLES = 200
+DEFAULT_IN_FLIGHT = 4
+"""Independent requests a run sends at once (``--in-flight``; issue 18 §2)."""
 DEFAULT_DEADLINE_S = 1800.0
 """A run stops starting tests after 30 minutes (``--deadline``): a serial run against an
 endpoint with 50 ms of latency takes about 4 minutes, one that drips every answer hours."""
@@ -42,6 +44,8 @@ class Settings:
     embedded: bool
     examples: int = DEFAULT_EXAMPLES
     max_rps: float | None = None
+    in_flight: int = DEFAULT_IN_FLIGHT
+    """At most this many independent requests at once (``--in-flight``; 1: serial)."""
     retry_budget_s: float = 120.0
     verify: bool | str = True
     """TLS certificate verification: on, a CA bundle path, or off (:mod:`scimcheck.http.tls`)."""
@@ -82,7 +86,7 @@ class Settings:
         return TransportConfig(
             self.base_url, self.token, self.timeout_s, verify=self.verify, max_rps=self.max_rps,
             retry_budget_s=self.retry_budget_s, auth=self.authorizer(), proxy=self.proxy,
-            headers=self.headers,
+            headers=self.headers, in_flight=self.in_flight,
         )
 
     @property
