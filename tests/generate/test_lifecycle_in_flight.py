@@ -33,6 +33,12 @@ def _normalised(text: str) -> str:
     return re.sub(r"\(\d+ ms\)", "", re.sub(r"from \d+ tried", "", text))
 
 
+def _diagnosis(message: str) -> str:
+    """What a model failure says went wrong, its values masked."""
+    after_program = message.split("): ", 1)[-1].split(" (shrunk by", 1)[0]
+    return re.sub(r'"[^"]*"', "…", after_program)
+
+
 @pytest.mark.parametrize("variant", [None, "given-name-wipes-family-name"])
 def test_reads_in_flight_give_what_serial_reads_give(
     variant: str | None, run_suites: RunSuites,
@@ -48,8 +54,10 @@ def test_reads_in_flight_give_what_serial_reads_give(
     if not variant:  # the same requests (a failing search also sends the reads after the
         # failing one, and shrinks for a time, not a count)
         assert serial["requests"]["total"] == concurrent["requests"]["total"]
-    else:
+    else:  # the same defect, diagnosed alike (shrinking is bounded in time, not count, so
+        # on a loaded machine one run may stop with a longer program or other values)
         shown = [next(c for c in run["checks"] if c["id"] == CHECK) for run in runs]
-        assert _normalised(shown[0]["message"]) == _normalised(shown[1]["message"])
-        scripts = [_normalised(entry["failures"][0]["repro"]) for entry in shown]
-        assert scripts[0] == scripts[1]
+        assert [_diagnosis(entry["message"]) for entry in shown] == [
+            "by GET: name.familyName sent …, stored absent"] * 2, shown
+        for entry in shown:
+            assert "curl " in entry["failures"][0]["repro"]

@@ -179,11 +179,11 @@ def profile_for(variant: str) -> str | None:
     return None
 
 
-# variant → the generated-user checks its properties fail (suites/test_generated.py) with
-# GENERATED_SEED and GENERATED_EXAMPLES, half the default budget (each is found well within the
-# default); the reference server fails none of them.
+# variant → the generated-user checks its searches fail (suites/test_generated.py) with
+# GENERATED_SEED and GENERATED_EXAMPLES, two thirds of the default budget (over ten seeds each
+# is found within 20, benchmarks/examples_needed.py); the reference server fails none of them.
 GENERATED_SEED = 20261126
-GENERATED_EXAMPLES = 100
+GENERATED_EXAMPLES = 40
 GENERATED: dict[str, set[str]] = {
     # whitespace and case normalisation: advisory only (RFC 7644 §3.3), the run still passes
     "trims-spaces": {"generated.values-normalised"},

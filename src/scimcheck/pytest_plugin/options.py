@@ -63,8 +63,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-seed", default=None, type=int,
                     help="Seed for generated users (env SCIM_SEED; default random, shown).")
     group.addoption("--scim-examples", default=None, type=int, metavar="N",
-                    help="Hypothesis examples per generated-user property (env SCIM_EXAMPLES; "
-                    f"default {DEFAULT_EXAMPLES}; 0 skips the properties).")
+                    help="Generated users to search, each serving every property (env "
+                    f"SCIM_EXAMPLES; default {DEFAULT_EXAMPLES}; 0 skips the generated searches).")
     group.addoption("--scim-shards", default=1, type=int, metavar="N",
                     help="Split each generated-user property into N items, each searching "
                     "1/N of the examples from a seed derived from the run's seed and its index, "
