@@ -180,8 +180,8 @@ def profile_for(variant: str) -> str | None:
 
 
 # variant → the generated-user checks its searches fail (suites/test_generated.py) with
-# GENERATED_SEED and GENERATED_EXAMPLES, two thirds of the default budget (over ten seeds each
-# is found within 20, benchmarks/examples_needed.py); the reference server fails none of them.
+# GENERATED_SEED and GENERATED_EXAMPLES, the default budget (over ten seeds each is found
+# within 20, benchmarks/examples_needed.py); the reference server fails none of them.
 GENERATED_SEED = 20261126
 GENERATED_EXAMPLES = 40
 GENERATED: dict[str, set[str]] = {

@@ -54,7 +54,7 @@ def add_parser(sub: Subparsers) -> None:
                      help="most time to wait in all for Retry-After on 429/503 (default 120)")
     run.add_argument("--examples", type=int, metavar="N",
                      help="generated users to search, each serving every property "
-                     "(default 60; 0 skips the generated searches)")
+                     "(default 40; 0 skips the generated searches)")
     run.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="per-request timeout (default 60, Entra's limit)")
     run.add_argument("--deadline", type=float, metavar="SECONDS",

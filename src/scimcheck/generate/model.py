@@ -2,8 +2,8 @@
 
 A Hypothesis rule-based state machine creates users, updates them in either dialect, disables
 and re-enables them, creates a group, adds and removes members in each dialect's form, and
-deletes users and the group, in any order (docs/entra.md §1.2-§1.6, §3). After every step
-what the step changed is compared with the model, by GET and by Entra's match filter, and at
+deletes users and the group, in any order (docs/entra.md §1.2-§1.6, §3). After every second
+step what the steps changed is compared with the model, by GET and by Entra's match filter, and at
 the end of each program everything is (so a step that changed what it should not have is
 caught too, one read per resource and program rather than per step). A mismatch fails
 ``generated.model-lifecycle``; Hypothesis shrinks the program to the fewest steps, and its
@@ -59,6 +59,11 @@ from scimcheck.sequences.runner import Sequence
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 CHECK = "generated.model-lifecycle"
+CHECK_EVERY = 2
+"""Steps between two comparisons with the model (each reads what those steps changed); the
+end of every program compares everything. Every second step halves the reads for the same
+programs (issue 18 §1); what it misses is a divergence the very next step hides (a disable
+dropped, then an enable), which the sequences judge operation by operation."""
 MAX_USERS = 2
 
 
@@ -128,6 +133,7 @@ def machine_for(
             self.deleted_group: str | None = None
             self.changed = Changed()
             """What the steps since the last check changed (the next check reads only that)."""
+            self.unchecked = 0
             self.failed = False
 
         # --- users -----------------------------------------------------------------------------
@@ -265,6 +271,10 @@ def machine_for(
         @invariant()
         @_step
         def endpoint_matches_model(self) -> None:
+            self.unchecked += 1
+            if self.unchecked < CHECK_EVERY:
+                return
+            self.unchecked = 0
             changed, self.changed = self.changed, Changed()
             self._compare(changed.users, changed.matched, changed.deleted, changed.group,
                           self.deleted_group if changed.deleted_group else None)

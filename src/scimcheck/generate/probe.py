@@ -140,11 +140,18 @@ class Probe:
         return [r.get("id") if isinstance(r, dict) else r for r in resources]
 
     def cleanup(self) -> None:
-        """Delete what this example created (errors here never fail the property)."""
-        for path in reversed(self.created):
-            answer = self.scim.transport.send("DELETE", path, label="delete the generated user")
-            if answer.ok or answer.status == 404:
-                self.scim.deleted(path)
+        """Delete what this example created (errors here never fail the property): its users
+        at once (``--in-flight``), then anything else one by one, last created first."""
+        order = list(reversed(self.created))
+        users = [path for path in order if path.startswith(endpoints.USERS + "/")]
+        batches = [users] if users else []
+        batches += [[path] for path in order if path not in users]
+        for batch in batches:
+            answers = self.scim.transport.send_many(
+                Outgoing("DELETE", path, label="delete the generated user") for path in batch)
+            for path, answer in zip(batch, answers, strict=True):
+                if answer.ok or answer.status == 404:
+                    self.scim.deleted(path)
         self.created.clear()
 
 

@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from scimcheck.scim.profiles import Profile
 
 RUN_SEED_ENV = "SCIMCHECK_RUN_SEED"
-DEFAULT_EXAMPLES = 60
-"""Generated users a run searches (``--examples``), in four shards of 15. Set from evidence
+DEFAULT_EXAMPLES = 40
+"""Generated users a run searches (``--examples``), in four shards of 10. Set from evidence
 (benchmarks/examples_needed.py, benchmarks/README.md): every data-fidelity variant of the
-reference server is found within 20 on each of ten seeds; 60 is three times that. The
-lifecycle model runs at least six programs a shard whatever the budget."""
+reference server is found within 20 on each of ten seeds; 40 is twice that. The lifecycle
+model runs at least six programs a shard whatever the budget."""
 DEFAULT_IN_FLIGHT = 4
 """Independent requests a run sends at once (``--in-flight``; issue 18 §2)."""
 DEFAULT_DEADLINE_S = 1800.0
