@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import pytest
+
 from scimcheck.http.pacing import retry_after
 from scimcheck.http.transport import Transport, TransportConfig
 from scimcheck.server import ReferenceServer
@@ -74,13 +76,26 @@ def test_retry_after_as_seconds_or_http_date() -> None:
 
 
 def test_the_request_rate_can_be_capped() -> None:
+    """At most two requests start in any second at --max-rps 2: the fifth and sixth of six
+    sent one after another start two seconds after the first at the earliest (a lower bound)."""
     seen: list[str] = []
     with ReferenceServer(host="127.0.0.1", port=0, app=_app([], seen)) as server:
-        transport = Transport(TransportConfig(server.base_url, None, 10, max_rps=20))
+        transport = Transport(TransportConfig(server.base_url, None, 10, max_rps=2))
         started = time.monotonic()
         for _ in range(6):
             transport.send("GET", "/Users")
-    assert time.monotonic() - started >= 5 / 20
+    assert time.monotonic() - started >= 2.0
+
+
+@pytest.mark.parametrize(("max_rps", "window"), [(25, (25, 1.0)), (0.5, (1, 2.0)),
+                                                 (2.5, (2, 0.8))])
+def test_the_rate_is_a_count_in_a_window(max_rps: float, window: tuple[int, float]) -> None:
+    """25 a second allows 25 in any second (bursts of requests in flight included), never 26;
+    below one a second, one request per 1/rate seconds."""
+    from scimcheck.http.pacing import rate_window
+
+    allowed, seconds = rate_window(max_rps)
+    assert (allowed, round(seconds, 6)) == window
 
 
 def test_a_rate_limited_endpoint_passes_and_the_retries_are_counted(

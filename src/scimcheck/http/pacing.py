@@ -4,11 +4,12 @@ An idempotent request (RFC 9110 §9.2.2: GET, HEAD, PUT, DELETE, OPTIONS) answer
 §4) or 503, or cut off mid-way, is sent again after its ``Retry-After`` (RFC 9110 §10.2.3:
 delay-seconds or an HTTP date; 1 s, then doubling, when absent), within a count and a total
 wait; a POST or PATCH is never repeated. ``--max-rps`` caps the requests one process sends per
-second.
+second (in any window, not as an even spacing: requests in flight at once may start together).
 """
 
 from __future__ import annotations
 
+import collections
 import datetime
 import email.utils
 import threading
@@ -19,7 +20,8 @@ from scimcheck.http.exchange import Exchange
 RETRY_STATUSES = frozenset({429, 503})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _PACE_LOCK = threading.Lock()
-_last_sent = [0.0]
+_sent: collections.deque[float] = collections.deque()
+"""When the requests of the current window started (this process)."""
 
 
 def retry_after(value: str | None) -> float | None:
@@ -82,11 +84,24 @@ def retry_wait(
 
 
 def pace(max_rps: float | None) -> None:
-    """Keep this process under ``max_rps`` requests per second."""
+    """Keep this process at or under ``max_rps`` requests per second: in any window of
+    :func:`rate_window` seconds at most its count of requests start (25 a second at 25; one
+    every 2 s at 0.5). Requests in flight at once (``--in-flight``) may start together as long
+    as the window holds them, so a rate cap costs a run time only where the rate binds."""
     if not max_rps:
         return
-    with _PACE_LOCK:
-        gap = 1.0 / max_rps - (time.monotonic() - _last_sent[0])
-        if gap > 0:
-            time.sleep(gap)
-        _last_sent[0] = time.monotonic()
+    allowed, window = rate_window(max_rps)
+    with _PACE_LOCK:  # held while waiting: senders queue in order behind the window
+        now = time.monotonic()
+        while _sent and now - _sent[0] >= window:
+            _sent.popleft()
+        if len(_sent) >= allowed:
+            time.sleep(max(0.0, window - (now - _sent[0])))
+            _sent.popleft()
+        _sent.append(time.monotonic())
+
+
+def rate_window(max_rps: float) -> tuple[int, float]:
+    """``(requests, seconds)``: at most that many requests start in any window that long."""
+    allowed = max(1, int(max_rps))
+    return allowed, allowed / max_rps
