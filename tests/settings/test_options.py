@@ -72,5 +72,5 @@ def test_switches_and_defaults() -> None:
     assert options.resolve(options.STRICT, None, {"SCIM_STRICT": "0"}) is False
     assert options.resolve(options.STRICT, True, {"SCIM_STRICT": "0"}) is True
     assert options.resolve(options.DIALECT, None, {}) == "both"
-    assert options.resolve(options.EXAMPLES, None, {}) == 200
+    assert options.resolve(options.EXAMPLES, None, {}) == 40
     assert options.resolve(options.TOKEN, None, {"SCIM_TOKEN": " tok "}) == " tok "  # as given
