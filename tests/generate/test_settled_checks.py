@@ -88,3 +88,17 @@ def test_a_correct_endpoint_costs_one_search(sequence: Sequence) -> None:
     assert len(runs) == 25  # the budget once: no second round
     assert _outcomes(sequence) == {CREATE: "passed", PATCH: "passed", NO_SERVER_ERROR: "passed",
                                    properties.VALUES_ACCEPTED: "passed"}
+
+
+def test_a_request_scimcheck_refused_to_send_is_not_a_server_error(sequence: Sequence) -> None:
+    """An endpoint that gave one id to two creates gets no PATCH or DELETE to that id: the
+    refusal is resource.id-unique's finding, never generated.no-server-error's."""
+    from scimcheck.http.transport import Exchange
+
+    probe = Probe(sequence, [])
+    refused = Exchange(index=1, method="PATCH", url="http://127.0.0.1:9/Users/x",
+                       request_headers={}, request_body="{}", status=None, refused=True)
+    lost = Exchange(index=2, method="PATCH", url="http://127.0.0.1:9/Users/x",
+                    request_headers={}, request_body="{}", status=None)
+    assert not probe.server_error(refused)
+    assert probe.server_error(lost)

@@ -59,7 +59,11 @@ class Probe:
 
     def server_error(self, answer: Exchange) -> bool:
         """Whether ``answer`` is a 5xx (but 501) or none: :meth:`send` hands it back only when
-        ``generated.no-server-error`` is settled, and the step it answers judges nothing."""
+        ``generated.no-server-error`` is settled, and the step it answers judges nothing. A
+        request scimcheck refused to send (the endpoint gave a created id twice: not this run's
+        to change, ``resource.id-unique``'s finding) is not the server's error."""
+        if answer.refused:
+            return False
         return answer.status is None or (answer.status >= 500
                                          and answer.status != NOT_IMPLEMENTED)
 
