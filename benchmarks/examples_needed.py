@@ -17,25 +17,21 @@ defaults in settings/run.py (``DEFAULT_EXAMPLES``) come from this table.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
-import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from generated_run import generated_run
+
 from scimcheck.core import bundled
 from scimcheck.generate.model import CHECK as LIFECYCLE
 from scimcheck.generate.model import lifecycle_examples
-from scimcheck.server import ReferenceServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.variant_map import GENERATED  # one list of these variants
 
-TOKEN = "bench-examples-token-0001"
 CANDIDATES = (20, 40, 60, 80, 100, 120, 160, 200)
 FOUND = re.compile(r"Found at generated example (\d+) of (\d+)")
 ADVISORY_NOTES = {"generated.values-accepted", "generated.values-normalised"}
@@ -52,24 +48,8 @@ sys.exit(pytest.main(sys.argv[1:]))
 
 def one_run(variant: str, seed: int, examples: int, shards: int) -> dict[str, list[int | None]]:
     """check id -> per shard: the example that failed it first, or None (not within its share)."""
-    server = ReferenceServer(host="127.0.0.1", port=0, token=TOKEN, variant=variant).start()
-    try:
-        with tempfile.TemporaryDirectory() as scratch:
-            results = Path(scratch) / "results.json"
-            env = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("SCIM_", "SCIMCHECK_"))}
-            env["SCIM_TOKEN"] = TOKEN
-            subprocess.run(
-                [sys.executable, "-c", SHIM, str(bundled.suites_dir() / "test_generated.py"),
-                 f"--rootdir={bundled.suites_dir()}", "-p", "no:cacheprovider", "-q",
-                 "-p", "no:xdist", "--scim-url", server.base_url, "--scim-results",
-                 str(results), "--scim-examples", str(examples), "--scim-seed", str(seed),
-                 "--scim-shards", str(shards)],
-                env=env, cwd=scratch, capture_output=True, check=False, timeout=1800,
-            )
-            document = json.loads(results.read_text(encoding="utf-8"))
-    finally:
-        server.stop()
+    document = generated_run([sys.executable, "-c", SHIM], bundled.suites_dir(), variant, seed,
+                             examples, shards)
     found: dict[str, list[int | None]] = defaultdict(list)
     for check in document["checks"]:
         if check["id"] in ADVISORY_NOTES or not check["id"].startswith("generated."):

@@ -17,45 +17,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from generated_run import generated_run
+
 from scimcheck.core import bundled
-from scimcheck.server import ReferenceServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.variant_map import GENERATED  # one list of the data-fidelity variants
 
-TOKEN = "bench-seeds-token-0001"
 REFERENCE = "(reference)"
 
 
 def one_run(python: str, suites: Path, variant: str, seed: int, examples: int
             ) -> tuple[list[str], int]:
     """The generated checks that failed, and the requests the searches sent."""
-    server = ReferenceServer(host="127.0.0.1", port=0, token=TOKEN,
-                             variant=None if variant == REFERENCE else variant).start()
-    try:
-        with tempfile.TemporaryDirectory() as scratch:
-            results = Path(scratch) / "results.json"
-            env = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("SCIM_", "SCIMCHECK_"))}
-            env["SCIM_TOKEN"] = TOKEN
-            subprocess.run(
-                [python, "-m", "pytest", str(suites / "test_generated.py"),
-                 f"--rootdir={suites}", "-p", "no:cacheprovider", "-q", "-p", "no:xdist",
-                 "--scim-url", server.base_url, "--scim-results", str(results),
-                 "--scim-examples", str(examples), "--scim-seed", str(seed),
-                 "--scim-shards", "4"],
-                env=env, cwd=scratch, capture_output=True, check=False, timeout=1800,
-            )
-            document = json.loads(results.read_text(encoding="utf-8"))
-    finally:
-        server.stop()
+    document = generated_run([python, "-m", "pytest"], suites,
+                             None if variant == REFERENCE else variant, seed, examples)
     failed = sorted(c["id"] for c in document["checks"]
                     if c["outcome"] == "failed" and c["id"].startswith("generated."))
     return failed, int((document.get("requests") or {}).get("total", 0))
