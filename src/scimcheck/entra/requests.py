@@ -48,6 +48,15 @@ class EntraRequest:
     body: Any = None
 
 
+FILTER_ESCAPED = ('"', "\\")
+"""The characters a filter's string literal escapes (RFC 7644 §3.4.2.2, JSON string rules)."""
+
+
+def needs_escaping(value: str) -> bool:
+    """Whether :func:`filter_value` must escape something in ``value``."""
+    return any(char in value for char in FILTER_ESCAPED)
+
+
 def filter_value(value: str) -> str:
     """A filter's comparison value as RFC 7644 §3.4.2.2 writes it: a JSON string literal,
     quotes and backslashes escaped, anything else as is."""

@@ -27,6 +27,7 @@ refused because the deleted first run's user still holds its values, is reported
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import given
@@ -35,7 +36,7 @@ from hypothesis import strategies as st
 from scimcheck.entra.comparison import values_match, values_match_normalised
 from scimcheck.entra.dialects import Dialect, patch_body, update_operations
 from scimcheck.entra.paths import get_path
-from scimcheck.entra.requests import filter_value
+from scimcheck.entra.requests import filter_value, needs_escaping
 from scimcheck.generate.probe import (
     NOT_IMPLEMENTED,
     Probe,
@@ -85,19 +86,17 @@ def run(
     check is judged on the whole budget, as if it had a search of its own, and a correct
     endpoint costs a single search."""
     settled: set[str] = set()
-    refused: list[str] = []
-    normalised: list[str] = []
-    compared = {"count": 0}
-    first_refused: list[Exchange] = []
+    notes = _Notes()
     for _ in range(len(judged) + 1):  # each round settles a check, or ends
         failed = _search_once(scim, budget, name, strategy, example, judged, frozenset(settled),
-                              refused, normalised, compared, first_refused)
+                              notes)
         if failed is None or failed in settled:
             break
         settled.add(failed)
         if failed != NO_SERVER_ERROR and all(check in settled for check in judged):
             break
-    if normalised or compared["count"]:
+    normalised, refused = list(notes.normalised), list(notes.refused)
+    if normalised or notes.compared:
         scim.check(
             VALUES_NORMALISED,
             not normalised,
@@ -108,6 +107,7 @@ def run(
         )
     message = (f"{name}: {len(refused)} generated request(s) refused; the first: "
                + (refused[0] if refused else ""))
+    first_refused = notes.first_refused
     scim.check(
         VALUES_ACCEPTED, not refused, message,
         repro=render_script(
@@ -121,32 +121,43 @@ def run(
     )
 
 
+@dataclass
+class _Notes:
+    """What a property's search rounds note beside their checks: each refusal and normalised
+    value once (a rerun replays examples an earlier round saw; ordered sets), how many
+    read-backs were compared, and the requests of the first refused example."""
+
+    refused: dict[str, None] = field(default_factory=dict)
+    normalised: dict[str, None] = field(default_factory=dict)
+    compared: int = 0
+    first_refused: list[Exchange] = field(default_factory=list)
+
+    def take(self, probe: Probe) -> None:
+        """What one example's probe noted."""
+        self.compared += probe.compared
+        self.refused.update(dict.fromkeys(probe.refused))
+        for line in probe.normalised:  # bounded: memory stays flat whatever the budget
+            if len(self.normalised) < SHOWN_NORMALISED:
+                self.normalised[line] = None
+
+
 def _search_once(
     scim: Sequence, budget: Budget, name: str, strategy: st.SearchStrategy[Any],
-    example: Example, judged: tuple[str, ...], settled: frozenset[str], refused: list[str],
-    normalised: list[str], compared: dict[str, int], first_refused: list[Exchange],
+    example: Example, judged: tuple[str, ...], settled: frozenset[str], notes: _Notes,
 ) -> str | None:
-    """One seeded search of ``judged`` less the ``settled`` checks; the check it failed. A
-    rerun replays examples an earlier round saw: a refusal or normalised value is kept once."""
+    """One seeded search of ``judged`` less the ``settled`` checks; the check it failed."""
     judged_here: set[str] = set()
     last: dict[str, Any] = {"start": 0, "value": None, "count": 0}
-    seen_refused = set(refused)
 
     @forgetful
     def attempt(value: Any) -> None:
         last.update(start=begin_example(scim), value=value, count=last["count"] + 1)
-        mine: list[str] = []
-        probe = Probe(scim, mine, judged=judged_here, first_refused=first_refused,
+        probe = Probe(scim, [], judged=judged_here, first_refused=notes.first_refused,
                       settled=settled)
         try:
             example(probe, value)
         finally:
-            compared["count"] += probe.compared
-            refused.extend(line for line in dict.fromkeys(mine) if line not in seen_refused)
-            seen_refused.update(mine)
-            for line in probe.normalised:  # bounded: memory stays flat whatever the budget
-                if line not in normalised and len(normalised) < SHOWN_NORMALISED:
-                    normalised.append(line)
+            notes.take(probe)
             probe.cleanup()
 
     test = search_settings(budget.examples)(given(value=strategy)(attempt))
@@ -160,7 +171,7 @@ def _search_once(
         if judged_here:  # other checks were judged: no example held what this one judges
             return ("no generated example held a value this check judges (e.g. a userName "
                     "with a quote or a backslash); a larger --examples budget draws more")
-        return _never_compared(refused)
+        return _never_compared(list(notes.refused))
 
     return search(scim, test, budget, lambda: int(last["start"]), describe, name,
                   tuple(check for check in judged if check not in settled),
@@ -245,7 +256,7 @@ def filter_finds_user(probe: Probe, user_id: str, name: str, stored: dict[str, A
         # the exact value not found when it holds a character the filter must escape: the
         # escapes are at fault (RFC 7644 §3.4.2.2), not Entra's match, since Entra's userNames
         # (UPNs) hold no quote or backslash
-        check_id = (FILTER_ESCAPES if label == "as stored" and ('"' in wanted or "\\" in wanted)
+        check_id = (FILTER_ESCAPES if label == "as stored" and needs_escaping(wanted)
                     else "generated.filter-finds-user")
         if check_id == FILTER_ESCAPES and "generated.filter-finds-user" in probe.settled:
             return  # a match that finds plain userNames neither: not the escapes' fault
