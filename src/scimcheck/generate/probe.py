@@ -170,12 +170,6 @@ def user_read(user_id: str, label: str) -> Outgoing:
     return Outgoing("GET", endpoints.user(user_id), label=label)
 
 
-def user_match(user_name: str, label: str) -> Outgoing:
-    """Entra's match query, for :meth:`Probe.send_all`."""
-    match = requests.match_user(user_name)
-    return Outgoing(match.method, match.path, params=match.query, label=label)
-
-
 def show(value: Any) -> str:
     """A value for a message: JSON with every non-ASCII character escaped, so invisible ones
     (combining marks, no-break spaces) can be seen."""
